@@ -1,0 +1,98 @@
+//! Command line: `serve` (default), `migrate`, `org add`, `user add`, `keys rotate`, `tokens check`.
+
+use crate::config::ServeArgs;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "forgekeys", version, about = "Manage an organization's Git provider access tokens")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web console (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(ServeArgs),
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage master keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check stored tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization.
+    Add(OrgAdd),
+}
+
+#[derive(Debug, Args)]
+pub struct OrgAdd {
+    /// URL name: 2–40 of a–z, 0–9 and '-'.
+    #[arg(long)]
+    pub slug: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (or add an existing one) as a member of an organization. The password is
+    /// read from standard input, or prompted for on a terminal.
+    Add(UserAdd),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAdd {
+    #[arg(long)]
+    pub email: String,
+    /// Organization slug.
+    #[arg(long)]
+    pub org: String,
+    /// owner, admin, devops, viewer or billing.
+    #[arg(long)]
+    pub role: String,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new master key and re-encrypt every token under it; old keys are dropped once
+    /// nothing uses them. Safe to interrupt and run again.
+    Rotate(ServeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Re-test every stored token, print a table, exit 1 if any is invalid, expired, missing
+    /// permissions, failing, or expiring within --within days.
+    Check(TokensCheck),
+}
+
+#[derive(Debug, Args)]
+pub struct TokensCheck {
+    /// Warn about tokens expiring within this many days.
+    #[arg(long, default_value_t = 14)]
+    pub within: i64,
+    /// Tests run at once (at most 4 per provider host).
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}

@@ -1,0 +1,255 @@
+//! Operator subcommands: `org add`, `user add`, `keys rotate`, `tokens check`.
+
+use crate::config::Config;
+use crate::crypto::keyfile;
+use crate::crypto::password;
+use crate::crypto::secret_box::{MasterKey, SecretBox};
+use crate::db::models::audit::Audit;
+use crate::db::models::membership::Membership;
+use crate::db::models::organization::{Organization, parse_slug};
+use crate::db::models::token::{GitToken, TokenFilter};
+use crate::db::models::user::{User, parse_email};
+use crate::domain::role::Role;
+use crate::domain::test_result::{TestOutcome, TestStatus};
+use crate::providers::TokenTarget;
+use crate::startup::{prepare, provider_client};
+use anyhow::{Context, bail};
+use chrono::TimeZone;
+use futures::StreamExt;
+use secrecy::SecretString;
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal};
+use std::sync::Arc;
+
+pub fn org_add(config: &Config, slug: &str, name: &str) -> anyhow::Result<()> {
+    let slug = parse_slug(slug).map_err(|m| anyhow::anyhow!("--slug: {m}"))?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        bail!("--name: use 1–100 characters");
+    }
+    let (pool, _) = prepare(config)?;
+    let mut conn = pool.get()?;
+    let org = Organization::create(&mut conn, &slug, name)?;
+    let mut a = Audit::new("org.create");
+    a.org_id = Some(org.id.clone());
+    a.actor_email = Some("forgekeys CLI".into());
+    a.write(&mut conn)?;
+    println!("created organization {slug}");
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<SecretString> {
+    if std::io::stdin().is_terminal() {
+        let pw = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Repeat password: ")?;
+        if pw != again {
+            bail!("the two passwords differ");
+        }
+        Ok(SecretString::from(pw))
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        Ok(SecretString::from(line.trim_end_matches(['\r', '\n']).to_string()))
+    }
+}
+
+pub fn user_add(config: &Config, email: &str, org: &str, role: &str) -> anyhow::Result<()> {
+    let email = parse_email(email).map_err(|m| anyhow::anyhow!("--email: {m}"))?;
+    let role = Role::parse(role).context("--role: use owner, admin, devops, viewer or billing")?;
+    let (pool, _) = prepare(config)?;
+    let mut conn = pool.get()?;
+    let org = Organization::find_by_slug(&mut conn, org)?
+        .with_context(|| format!("--org: no organization with the slug {org:?} (create it with `forgekeys org add`)"))?;
+    let user = match User::find_by_email(&mut conn, &email)? {
+        Some(u) => {
+            println!("{email} exists; setting the role only");
+            u
+        }
+        None => {
+            let pw = read_password()?;
+            password::check_policy(secrecy::ExposeSecret::expose_secret(&pw)).map_err(|m| anyhow::anyhow!("password: {m}"))?;
+            let hash = password::hash(&pw).map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))?;
+            User::create(&mut conn, &email, &hash)?
+        }
+    };
+    Membership::upsert(&mut conn, &org.id, &user.id, role)?;
+    let mut a = Audit::new("member.add");
+    a.org_id = Some(org.id.clone());
+    a.actor_email = Some("forgekeys CLI".into());
+    a.details = serde_json::json!({"member": email, "role": role.as_str()});
+    a.write(&mut conn)?;
+    println!("{email} is {} of {}", role.label(), org.slug);
+    Ok(())
+}
+
+/// Add a new key, re-encrypt every token under it one row at a time (each row update is atomic,
+/// and the key file keeps every key still in use), then drop keys nothing uses.
+pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
+    let (pool, _) = prepare(config)?;
+    let mut keys = keyfile::load(&config.key_file)?;
+    let new_key = MasterKey::generate();
+    let new_id = new_key.id.clone();
+    // Keep the old keys in the file (new key last = current) before touching any row.
+    let mut with_new: Vec<MasterKey> = keys.drain(..).collect();
+    with_new.push(new_key);
+    keyfile::save(&config.key_file, &with_new)?;
+    let sb = SecretBox::new(keyfile::load(&config.key_file)?).context("key file empty")?;
+    let mut conn = pool.get()?;
+    let mut moved = 0usize;
+    for (id, key_id) in GitToken::all_ids(&mut conn)? {
+        if key_id == new_id {
+            continue;
+        }
+        let Some(t) = GitToken::find(&mut conn, &id)? else { continue };
+        let secret = sb
+            .open_token(&t.id, &t.key_id, &t.secret)
+            .with_context(|| format!("token {} cannot be decrypted with the loaded keys; left as is", t.id))?;
+        let (blob, kid) = sb.seal_token(&t.id, &secret)?;
+        GitToken::set_secret(&mut conn, &t.id, &blob, &kid)?;
+        moved += 1;
+    }
+    let in_use: std::collections::HashSet<String> = GitToken::all_ids(&mut conn)?.into_iter().map(|(_, k)| k).collect();
+    let kept: Vec<MasterKey> = keyfile::load(&config.key_file)?
+        .into_iter()
+        .filter(|k| k.id == new_id || in_use.contains(&k.id))
+        .collect();
+    keyfile::save(&config.key_file, &kept)?;
+    let mut a = Audit::new("keys.rotate");
+    a.actor_email = Some("forgekeys CLI".into());
+    a.details = serde_json::json!({"reencrypted": moved, "key_id": new_id});
+    a.write(&mut conn)?;
+    println!("new master key {new_id}; re-encrypted {moved} token(s); {} key(s) kept", kept.len());
+    Ok(())
+}
+
+/// Why a checked token is unhealthy, if it is.
+fn problem(o: &TestOutcome, expires: Option<chrono::NaiveDateTime>, within_days: i64) -> Option<String> {
+    match o.status {
+        TestStatus::Valid => {}
+        TestStatus::MissingPermissions => {
+            return Some(format!(
+                "missing {}",
+                o.missing.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        s => return Some(o.reason.clone().unwrap_or_else(|| s.label().to_string())),
+    }
+    let exp = o.expires_at.map(|e| e.naive_utc()).or(expires)?;
+    let days = (exp - chrono::Utc::now().naive_utc()).num_days();
+    (days <= within_days).then(|| format!("expires in {days} day(s)"))
+}
+
+fn host_of(t: &GitToken, config: &Config) -> String {
+    match (&t.url, t.provider()) {
+        (Some(u), _) => u.clone(),
+        (None, crate::domain::provider::Provider::Github) => config.github_api_url.to_string(),
+        (None, crate::domain::provider::Provider::Gitlab) => config.gitlab_url.to_string(),
+        (None, crate::domain::provider::Provider::Bitbucket) => config.bitbucket_api_url.to_string(),
+    }
+}
+
+/// Re-test every stored token with bounded concurrency (and at most 4 at once per host), print
+/// a table, and return whether all are healthy.
+pub async fn tokens_check(config: &Config, within_days: i64, concurrency: usize) -> anyhow::Result<bool> {
+    let (pool, secrets) = prepare(config)?;
+    let client = provider_client(config)?;
+    let secrets = Arc::new(secrets);
+    let tokens = {
+        let pool = pool.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(GitToken, String)>> {
+            let mut conn = pool.get()?;
+            let mut out = Vec::new();
+            let orgs: Vec<String> = {
+                use crate::db::schema::organizations::dsl::*;
+                use diesel::prelude::*;
+                organizations.select(id).load(&mut conn)?
+            };
+            for org_id in orgs {
+                let org = {
+                    use crate::db::schema::organizations::dsl::*;
+                    use diesel::prelude::*;
+                    organizations.filter(id.eq(&org_id)).select(slug).first::<String>(&mut conn)?
+                };
+                for t in GitToken::all(&mut conn, &org_id, &TokenFilter::default())? {
+                    out.push((t, org.clone()));
+                }
+            }
+            Ok(out)
+        })
+        .await??
+    };
+    let mut per_host: HashMap<String, Arc<tokio::sync::Semaphore>> = HashMap::new();
+    let jobs: Vec<_> = tokens
+        .into_iter()
+        .map(|(t, org)| {
+            let sem = per_host
+                .entry(host_of(&t, config))
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(4)))
+                .clone();
+            (t, org, sem)
+        })
+        .collect();
+    let results: Vec<(GitToken, String, TestOutcome)> = futures::stream::iter(jobs)
+        .map(|(t, org, sem)| {
+            let client = client.clone();
+            let secrets = secrets.clone();
+            async move {
+                let _permit = sem.acquire_owned().await;
+                let outcome = match secrets.open_token(&t.id, &t.key_id, &t.secret) {
+                    Ok(secret) => {
+                        let target = TokenTarget {
+                            provider: t.provider(),
+                            hosting: t.hosting(),
+                            url: t.url.clone(),
+                            workspace: t.workspace.clone(),
+                        };
+                        let known = t.expires_at.map(|e| chrono::Utc.from_utc_datetime(&e));
+                        client.test_token(&target, &secret, known).await
+                    }
+                    Err(e) => TestOutcome::failed(TestStatus::Error, e.to_string()),
+                };
+                (t, org, outcome)
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut rows = results;
+    rows.sort_by(|a, b| (&a.1, &a.0.name_key).cmp(&(&b.1, &b.0.name_key)));
+    let store = {
+        let pool = pool.clone();
+        let rows: Vec<(GitToken, TestOutcome)> = rows.iter().map(|(t, _, o)| (t.clone(), o.clone())).collect();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut conn = pool.get()?;
+            for (t, o) in rows {
+                crate::tokens::record_test(&mut conn, &t, &o, None)?;
+            }
+            Ok(())
+        })
+    };
+    println!("{:<16} {:<32} {:<10} {:<20} {:<12} PROBLEM", "ORG", "TOKEN", "PROVIDER", "STATUS", "EXPIRES");
+    let mut healthy = true;
+    for (t, org, o) in &rows {
+        let problem = problem(o, t.expires_at, within_days);
+        healthy &= problem.is_none();
+        let expires = o
+            .expires_at
+            .map(|e| e.format("%Y-%m-%d").to_string())
+            .or_else(|| t.expires_at.map(|e| e.format("%Y-%m-%d").to_string()))
+            .unwrap_or_else(|| if o.never_expires { "never".into() } else { "unknown".into() });
+        let name: String = t.name.chars().take(32).collect();
+        println!(
+            "{:<16} {:<32} {:<10} {:<20} {:<12} {}",
+            org,
+            name,
+            t.provider,
+            o.status.as_str(),
+            expires,
+            problem.unwrap_or_default()
+        );
+    }
+    store.await??;
+    let bad = rows.iter().filter(|(t, _, o)| problem(o, t.expires_at, within_days).is_some()).count();
+    println!("{} token(s) checked, {} need attention", rows.len(), bad);
+    Ok(healthy)
+}

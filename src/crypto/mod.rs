@@ -1,0 +1,5 @@
+//! Token encryption at rest and password hashing.
+
+pub mod keyfile;
+pub mod password;
+pub mod secret_box;

@@ -1,0 +1,104 @@
+use crate::db::schema::users;
+use crate::db::{DbConn, StoreError, new_id, now};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub failed_logins: i64,
+    pub locked_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+impl User {
+    pub fn create(conn: &mut DbConn, email: &str, password_hash: &str) -> Result<User, StoreError> {
+        if User::find_by_email(conn, email)?.is_some() {
+            return Err(StoreError::Conflict(format!("A user with the e-mail {email} already exists.")));
+        }
+        let user = User {
+            id: new_id(),
+            email: email.to_string(),
+            password_hash: password_hash.to_string(),
+            failed_logins: 0,
+            locked_until: None,
+            created_at: now(),
+        };
+        diesel::insert_into(users::table).values(&user).execute(conn)?;
+        Ok(user)
+    }
+
+    pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<User>, StoreError> {
+        Ok(users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<User>, StoreError> {
+        Ok(users::table
+            .filter(users::email.eq(email))
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn count(conn: &mut DbConn) -> Result<i64, StoreError> {
+        Ok(users::table.count().get_result(conn)?)
+    }
+
+    /// Record a failed login; lock the account for `lock_for` once `threshold` is reached.
+    pub fn record_failure(
+        conn: &mut DbConn,
+        id: &str,
+        threshold: i64,
+        lock_for: chrono::Duration,
+    ) -> Result<(), StoreError> {
+        conn.transaction(|conn| {
+            let failed: i64 = users::table
+                .find(id)
+                .select(users::failed_logins)
+                .first(conn)?;
+            let failed = failed + 1;
+            let locked_until = (failed >= threshold).then(|| now() + lock_for);
+            diesel::update(users::table.find(id))
+                .set((
+                    users::failed_logins.eq(if locked_until.is_some() { 0 } else { failed }),
+                    users::locked_until.eq(locked_until),
+                ))
+                .execute(conn)?;
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        Ok(())
+    }
+
+    pub fn record_success(conn: &mut DbConn, id: &str) -> Result<(), StoreError> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::failed_logins.eq(0),
+                users::locked_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn set_password(conn: &mut DbConn, id: &str, hash: &str) -> Result<(), StoreError> {
+        diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(hash))
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// Normalise and check an e-mail address (a light check: an `@` with text on both sides).
+pub fn parse_email(raw: &str) -> Result<String, String> {
+    let e = raw.trim().to_lowercase();
+    let valid = e.len() <= 254
+        && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid { Ok(e) } else { Err("Enter an e-mail address like admin@example.com.".into()) }
+}

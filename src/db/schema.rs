@@ -1,0 +1,116 @@
+//! Hand-kept schema with portable types only (one file for both backends).
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        failed_logins -> BigInt,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> Text,
+        org_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    git_tokens (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        name_key -> Text,
+        provider -> Text,
+        hosting -> Text,
+        url -> Nullable<Text>,
+        workspace -> Nullable<Text>,
+        description -> Nullable<Text>,
+        secret -> Binary,
+        key_id -> Text,
+        hint -> Text,
+        status -> Text,
+        last_tested_at -> Nullable<Timestamp>,
+        account -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        expiry_source -> Nullable<Text>,
+        last_test -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_by -> Nullable<Text>,
+        updated_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        kind -> Text,
+        provider -> Text,
+        access -> Text,
+        token_id -> Nullable<Text>,
+        repository -> Text,
+        branch -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        org_id -> Nullable<Text>,
+        actor_user_id -> Nullable<Text>,
+        actor_email -> Nullable<Text>,
+        action -> Text,
+        token_id -> Nullable<Text>,
+        token_name -> Nullable<Text>,
+        details -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(memberships -> organizations (org_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(git_tokens -> organizations (org_id));
+diesel::joinable!(services -> git_tokens (token_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    users,
+    memberships,
+    sessions,
+    git_tokens,
+    services,
+    audit_events,
+);

@@ -1,0 +1,111 @@
+//! Organization roles (DESIGN.md §3) and what each may do.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Admin,
+    Devops,
+    Viewer,
+    Billing,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Owner,
+        Role::Admin,
+        Role::Devops,
+        Role::Viewer,
+        Role::Billing,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Devops => "devops",
+            Role::Viewer => "viewer",
+            Role::Billing => "billing",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        let s = s.trim().to_ascii_lowercase();
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Devops => "DevOps",
+            Role::Viewer => "Viewer",
+            Role::Billing => "Billing",
+        }
+    }
+
+    /// Create, edit, test and delete tokens.
+    pub fn can_manage_tokens(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin | Role::Devops)
+    }
+
+    /// See the token list, details and the inventory.
+    pub fn can_view_tokens(self) -> bool {
+        !matches!(self, Role::Billing)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// What a role-gated action needs; used to build the 403 page text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    ViewTokens,
+    ManageTokens,
+}
+
+impl Permission {
+    pub fn allows(self, role: Role) -> bool {
+        match self {
+            Permission::ViewTokens => role.can_view_tokens(),
+            Permission::ManageTokens => role.can_manage_tokens(),
+        }
+    }
+
+    /// Roles that hold this permission, for messages.
+    pub fn roles(self) -> Vec<Role> {
+        Role::ALL.into_iter().filter(|r| self.allows(*r)).collect()
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Permission::ViewTokens => "view Git tokens",
+            Permission::ManageTokens => "manage Git tokens",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matrix() {
+        assert!(Role::Owner.can_manage_tokens());
+        assert!(Role::Devops.can_manage_tokens());
+        assert!(!Role::Viewer.can_manage_tokens());
+        assert!(Role::Viewer.can_view_tokens());
+        assert!(!Role::Billing.can_view_tokens());
+        assert_eq!(
+            Permission::ManageTokens.roles(),
+            vec![Role::Owner, Role::Admin, Role::Devops]
+        );
+        assert_eq!(Role::parse("DevOps"), Some(Role::Devops));
+    }
+}

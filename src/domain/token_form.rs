@@ -1,0 +1,409 @@
+//! Validation of the token add/edit form (DESIGN.md §2 and §4).
+//!
+//! Parsing returns either a validated [`TokenInput`] or [`FormErrors`] keyed by field name, with
+//! messages meant to be shown next to the fields. The token value itself is never echoed back.
+
+use super::provider::{Hosting, Provider};
+use chrono::NaiveDate;
+use secrecy::SecretString;
+use std::collections::BTreeMap;
+
+pub const NAME_MAX: usize = 100;
+pub const TOKEN_MAX: usize = 4096;
+pub const DESCRIPTION_MAX: usize = 1000;
+pub const WORKSPACE_MAX: usize = 62;
+
+/// The raw form as posted. Every field is optional so that a missing field becomes a message,
+/// not a 400 from the extractor.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct TokenFormData {
+    #[serde(default)]
+    pub provider: String,
+    #[serde(default)]
+    pub hosting: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub token: String,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub workspace: String,
+    #[serde(default)]
+    pub description: String,
+    /// Admin-entered expiry (`YYYY-MM-DD`) for providers that do not report one.
+    #[serde(default)]
+    pub expires_on: String,
+    /// Set when the admin confirms saving a token whose test reported missing permissions.
+    #[serde(default)]
+    pub save_anyway: String,
+}
+
+impl TokenFormData {
+    pub fn save_anyway(&self) -> bool {
+        matches!(self.save_anyway.as_str(), "1" | "true" | "on" | "yes")
+    }
+}
+
+/// Field → message.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FormErrors(pub BTreeMap<&'static str, String>);
+
+impl FormErrors {
+    pub fn add(&mut self, field: &'static str, msg: impl Into<String>) {
+        self.0.entry(field).or_insert_with(|| msg.into());
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+    pub fn has(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Validated, non-secret fields of a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInput {
+    pub provider: Provider,
+    pub hosting: Hosting,
+    pub name: String,
+    pub url: Option<String>,
+    pub workspace: Option<String>,
+    pub description: Option<String>,
+    pub expires_on: Option<NaiveDate>,
+}
+
+impl TokenInput {
+    /// Whether the destination the token is sent to differs from `other`'s.
+    pub fn destination_differs(&self, other: &TokenInput) -> bool {
+        self.provider != other.provider
+            || self.hosting != other.hosting
+            || self.url != other.url
+            || self.workspace != other.workspace
+    }
+}
+
+/// Options that change validation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ValidationOptions {
+    /// Plain `http://` URLs are accepted (the operator allowed some address ranges; the outbound
+    /// layer still refuses http to any address outside them).
+    pub allow_http: bool,
+    /// The token value is required (create, or an edit that changes the destination).
+    pub token_required: bool,
+}
+
+/// Validate the non-secret fields. The token value is validated by [`parse_token_value`].
+pub fn parse_fields(form: &TokenFormData, opts: ValidationOptions) -> Result<TokenInput, FormErrors> {
+    let mut errors = FormErrors::default();
+
+    let provider = match Provider::parse(&form.provider) {
+        Some(p) => Some(p),
+        None => {
+            errors.add("provider", "Choose GitHub, GitLab or Bitbucket.");
+            None
+        }
+    };
+    let hosting = if form.hosting.trim().is_empty() {
+        Some(Hosting::Cloud)
+    } else {
+        match Hosting::parse(&form.hosting) {
+            Some(h) => Some(h),
+            None => {
+                errors.add("hosting", "Choose cloud or self-hosted.");
+                None
+            }
+        }
+    };
+    if let (Some(p), Some(Hosting::SelfHosted)) = (provider, hosting) {
+        if !p.supports_self_hosted() {
+            errors.add(
+                "hosting",
+                "Bitbucket Cloud only: Bitbucket Data Center is not supported yet.",
+            );
+        }
+    }
+
+    let name = form.name.trim().to_string();
+    let name_len = name.chars().count();
+    if name_len == 0 {
+        errors.add("name", "Enter a name.");
+    } else if name_len > NAME_MAX {
+        errors.add(
+            "name",
+            format!("Use at most {NAME_MAX} characters (this one has {name_len})."),
+        );
+    } else if name.chars().any(char::is_control) {
+        errors.add("name", "The name cannot contain control characters.");
+    }
+
+    let url = if hosting == Some(Hosting::SelfHosted) {
+        match parse_origin(&form.url, opts.allow_http) {
+            Ok(u) => Some(u),
+            Err(msg) => {
+                errors.add("url", msg);
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    let workspace = if provider == Some(Provider::Bitbucket) {
+        match parse_workspace(&form.workspace) {
+            Ok(w) => Some(w),
+            Err(msg) => {
+                errors.add("workspace", msg);
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    let description = form.description.trim();
+    let description = if description.is_empty() {
+        None
+    } else if description.chars().count() > DESCRIPTION_MAX {
+        errors.add(
+            "description",
+            format!("Use at most {DESCRIPTION_MAX} characters."),
+        );
+        None
+    } else {
+        Some(description.to_string())
+    };
+
+    let expires_on = match form.expires_on.trim() {
+        "" => None,
+        s => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.add("expires_on", "Enter the date as YYYY-MM-DD, e.g. 2027-03-31.");
+                None
+            }
+        },
+    };
+
+    if opts.token_required && form.token.trim().is_empty() {
+        errors.add("token", "Paste the token value.");
+    } else if !form.token.trim().is_empty() {
+        if let Err(msg) = parse_token_value(&form.token) {
+            errors.add("token", msg);
+        }
+    }
+
+    match (provider, hosting) {
+        (Some(provider), Some(hosting)) if errors.is_empty() => Ok(TokenInput {
+            provider,
+            hosting,
+            name,
+            url,
+            workspace,
+            description,
+            expires_on,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// Trim and check a token value: 1–4096 printable ASCII characters. The message never quotes it.
+pub fn parse_token_value(raw: &str) -> Result<SecretString, String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err("Paste the token value.".into());
+    }
+    if t.len() > TOKEN_MAX {
+        return Err(format!(
+            "A token has at most {TOKEN_MAX} characters; this value is longer. Check that you pasted only the token."
+        ));
+    }
+    if !t.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        return Err(
+            "A token contains only printable ASCII characters; this value has other characters (line breaks, tabs or non-ASCII)."
+                .into(),
+        );
+    }
+    Ok(SecretString::from(t.to_string()))
+}
+
+/// Validate a server URL and reduce it to its origin, `https://host[:port]`.
+pub fn parse_origin(raw: &str, allow_http: bool) -> Result<String, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("Enter the server URL, e.g. https://gitlab.company.com.".into());
+    }
+    let parsed = url::Url::parse(raw).map_err(|_| {
+        "Enter a full URL starting with https://, e.g. https://gitlab.company.com.".to_string()
+    })?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if allow_http => {}
+        "http" => return Err("Use https://: Forgekeys never sends tokens over plain http.".into()),
+        _ => {
+            return Err("Enter a URL starting with https://, e.g. https://gitlab.company.com.".into());
+        }
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("Remove the user name or password from the URL.".into());
+    }
+    let Some(host) = parsed.host_str() else {
+        return Err("The URL has no host name.".into());
+    };
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err("Enter only the server address, without ?query or #fragment.".into());
+    }
+    let path = parsed.path().trim_end_matches('/');
+    if !path.is_empty() {
+        if path == "/api/v3" || path == "/api/v4" {
+            return Err(format!(
+                "Enter the server address without {path}: Forgekeys adds the API path itself."
+            ));
+        }
+        return Err("Enter only the server address (scheme and host), without a path.".into());
+    }
+    let mut origin = format!("{}://{}", parsed.scheme(), host.to_ascii_lowercase());
+    if let Some(port) = parsed.port() {
+        origin.push_str(&format!(":{port}"));
+    }
+    Ok(origin)
+}
+
+/// Bitbucket workspace slug (ID): letters, digits, `-` and `_`; stored lower-case.
+pub fn parse_workspace(raw: &str) -> Result<String, String> {
+    let w = raw.trim().trim_matches('/');
+    if w.is_empty() {
+        return Err("Enter the Bitbucket workspace ID, e.g. acme (from bitbucket.org/acme).".into());
+    }
+    if w.len() > WORKSPACE_MAX
+        || !w
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(
+            "A workspace ID has only letters, digits, - and _ (the part after bitbucket.org/)."
+                .into(),
+        );
+    }
+    Ok(w.to_ascii_lowercase())
+}
+
+/// The hint shown after save: a known prefix and the last 4 characters, e.g. `ghp_…a1b2`.
+pub fn token_hint(token: &str) -> String {
+    const PREFIXES: [&str; 8] = [
+        "github_pat_",
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "glpat-",
+        "gldt-",
+        "ATCTT",
+    ];
+    let prefix = PREFIXES
+        .iter()
+        .find(|p| token.starts_with(**p) && token.len() >= p.len() + 8)
+        .copied()
+        .unwrap_or("");
+    let chars: Vec<char> = token.chars().collect();
+    if chars.len() < 12 {
+        // Too short to reveal anything safely.
+        return "…".to_string();
+    }
+    let last: String = chars[chars.len() - 4..].iter().collect();
+    format!("{prefix}…{last}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(provider: &str, hosting: &str) -> TokenFormData {
+        TokenFormData {
+            provider: provider.into(),
+            hosting: hosting.into(),
+            name: "Deploy".into(),
+            token: "ghp_abcdefghijklmnop".into(),
+            ..Default::default()
+        }
+    }
+
+    const REQ: ValidationOptions = ValidationOptions {
+        allow_http: false,
+        token_required: true,
+    };
+
+    #[test]
+    fn github_cloud_ok() {
+        let input = parse_fields(&form("github", "cloud"), REQ);
+        assert_eq!(input.map(|i| i.provider), Ok(Provider::Github));
+    }
+
+    #[test]
+    fn self_hosted_needs_https_origin() {
+        let mut f = form("gitlab", "self_hosted");
+        let errs = parse_fields(&f, REQ).err().unwrap_or_default();
+        assert!(errs.has("url"));
+        f.url = "http://gitlab.example.com".into();
+        assert!(parse_fields(&f, REQ).is_err());
+        f.url = "https://GitLab.Example.com:8443/".into();
+        let ok = parse_fields(&f, REQ).ok().and_then(|i| i.url);
+        assert_eq!(ok.as_deref(), Some("https://gitlab.example.com:8443"));
+        f.url = "https://user:pw@gitlab.example.com".into();
+        assert!(parse_fields(&f, REQ).is_err());
+        f.url = "https://ghe.example.com/api/v3".into();
+        let e = parse_fields(&f, REQ).err().unwrap_or_default();
+        assert!(e.get("url").unwrap_or("").contains("/api/v3"));
+    }
+
+    #[test]
+    fn bitbucket_needs_workspace_and_cloud() {
+        let mut f = form("bitbucket", "cloud");
+        assert!(parse_fields(&f, REQ).err().unwrap_or_default().has("workspace"));
+        f.workspace = "Acme".into();
+        assert_eq!(
+            parse_fields(&f, REQ).ok().and_then(|i| i.workspace).as_deref(),
+            Some("acme")
+        );
+        f.hosting = "self_hosted".into();
+        f.url = "https://bb.example.com".into();
+        assert!(parse_fields(&f, REQ).err().unwrap_or_default().has("hosting"));
+    }
+
+    #[test]
+    fn name_and_token_rules() {
+        let mut f = form("github", "cloud");
+        f.name = " ".into();
+        assert!(parse_fields(&f, REQ).err().unwrap_or_default().has("name"));
+        f.name = "x".repeat(101);
+        assert!(parse_fields(&f, REQ).err().unwrap_or_default().has("name"));
+        f.name = "é".repeat(100);
+        assert!(parse_fields(&f, REQ).is_ok());
+        f.token = "a\u{e9}b".into();
+        assert!(parse_fields(&f, REQ).err().unwrap_or_default().has("token"));
+        f.token = "x".repeat(4097);
+        assert!(parse_fields(&f, REQ).err().unwrap_or_default().has("token"));
+        f.token = format!("  {}  ", "x".repeat(4096));
+        assert!(parse_fields(&f, REQ).is_ok());
+        f.token = String::new();
+        assert!(parse_fields(&f, REQ).err().unwrap_or_default().has("token"));
+        let opt = ValidationOptions {
+            token_required: false,
+            ..REQ
+        };
+        assert!(parse_fields(&f, opt).is_ok());
+    }
+
+    #[test]
+    fn hint_reveals_little() {
+        assert_eq!(token_hint("ghp_abcdefghijklmnop1234"), "ghp_…1234");
+        assert_eq!(token_hint("short"), "…");
+        assert_eq!(token_hint("abcdefghijklmnopqrstuvwxyz"), "…wxyz");
+    }
+}

@@ -1,0 +1,14 @@
+//! Forgekeys: a self-hostable console for an organization's Git provider access tokens.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod providers;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod tokens;
+pub mod web;

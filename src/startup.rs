@@ -1,0 +1,103 @@
+//! Building and running the application.
+
+use crate::config::Config;
+use crate::crypto::keyfile;
+use crate::crypto::secret_box::SecretBox;
+use crate::db::models::user::User;
+use crate::db::{self, Pool};
+use crate::providers::{ProviderClient, ProviderConfig};
+use crate::state::AppState;
+use crate::web;
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer};
+use anyhow::Context;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// Open the database, apply migrations, load (or create) the master key.
+pub fn prepare(config: &Config) -> anyhow::Result<(Pool, SecretBox)> {
+    let pool = db::build_pool(&config.database)
+        .with_context(|| format!("cannot open the {} database", config.database.backend_name()))?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    let applied = db::migrations::run(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    if applied > 0 {
+        tracing::info!(applied, backend = config.database.backend_name(), "database migrations applied");
+    }
+    let (keys, created) = keyfile::load_or_create(&config.key_file)?;
+    if created {
+        tracing::warn!(
+            path = %config.key_file.display(),
+            "created a new master key file (mode 0600). BACK IT UP: without it stored tokens cannot be decrypted"
+        );
+    }
+    let secrets = SecretBox::new(keys).context("the key file holds no key")?;
+    Ok((pool, secrets))
+}
+
+pub fn provider_client(config: &Config) -> anyhow::Result<ProviderClient> {
+    ProviderClient::new(ProviderConfig {
+        github_api_url: config.github_api_url.clone(),
+        gitlab_url: config.gitlab_url.clone(),
+        bitbucket_api_url: config.bitbucket_api_url.clone(),
+        outbound_allow: config.outbound_allow.clone(),
+        outbound_deny: config.outbound_deny.clone(),
+        timeout: config.provider_timeout,
+    })
+    .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub setup_url: Option<String>,
+}
+
+impl Application {
+    /// Bind first (port 0 picks a free port), then build the server.
+    pub fn build(config: Config) -> anyhow::Result<Application> {
+        let (pool, secrets) = prepare(&config)?;
+        let users = {
+            let mut conn = pool.get()?;
+            User::count(&mut conn)?
+        };
+        let listener = TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let mut config = config;
+        if config.base_url.ends_with(":0") {
+            config.base_url = format!("{}:{port}", config.base_url.trim_end_matches(":0"));
+        }
+        let setup_token = (users == 0).then(web::session::random_token);
+        let setup_url = setup_token.as_ref().map(|t| format!("{}/setup?token={t}", config.base_url));
+        let state = AppState {
+            pool,
+            providers: provider_client(&config)?,
+            config: Arc::new(config),
+            secrets: Arc::new(RwLock::new(secrets)),
+            setup_token: Arc::new(Mutex::new(setup_token)),
+        };
+        let data = actix_web::web::Data::new(state);
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(actix_web::web::FormConfig::default().limit(64 * 1024))
+                .wrap(from_fn(web::csrf::check_origin))
+                .wrap(from_fn(web::htmx::htmx_flag))
+                .wrap(web::headers::security_headers())
+                .wrap(Compress::default())
+                .wrap(actix_web::middleware::Logger::new("%r %s %Dms").log_target("forgekeys::http"))
+                .configure(web::routes)
+        })
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server, setup_url })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

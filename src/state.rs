@@ -1,0 +1,61 @@
+//! Shared application state handed to every handler as `web::Data<AppState>`.
+
+use crate::config::Config;
+use crate::crypto::keyfile;
+use crate::crypto::secret_box::{CryptoError, SecretBox};
+use crate::db::{Pool, PooledConn, StoreError};
+use crate::providers::ProviderClient;
+use secrecy::SecretString;
+use std::sync::{Arc, Mutex, RwLock};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub config: Arc<Config>,
+    pub secrets: Arc<RwLock<SecretBox>>,
+    pub providers: ProviderClient,
+    /// One-time setup token while no user exists (only its presence in memory; never stored).
+    pub setup_token: Arc<Mutex<Option<String>>>,
+}
+
+impl AppState {
+    pub fn conn(&self) -> Result<PooledConn, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Encrypt a token for a row with the current key.
+    pub fn seal(&self, row_id: &str, token: &SecretString) -> Result<(Vec<u8>, String), CryptoError> {
+        let sb = self.secrets.read().map_err(|_| CryptoError::Seal)?;
+        sb.seal_token(row_id, token)
+    }
+
+    /// Decrypt a stored token. If its key is unknown (a `keys rotate` ran while serving), the
+    /// key file is re-read once.
+    pub fn open(&self, row_id: &str, key_id: &str, blob: &[u8]) -> Result<SecretString, CryptoError> {
+        {
+            let sb = self.secrets.read().map_err(|_| CryptoError::Open)?;
+            if sb.has_key(key_id) {
+                return sb.open_token(row_id, key_id, blob);
+            }
+        }
+        if let Ok(keys) = keyfile::load(&self.config.key_file) {
+            if let Some(fresh) = SecretBox::new(keys) {
+                if let Ok(mut w) = self.secrets.write() {
+                    *w = fresh;
+                }
+            }
+        }
+        let sb = self.secrets.read().map_err(|_| CryptoError::Open)?;
+        sb.open_token(row_id, key_id, blob)
+    }
+
+    pub fn setup_token(&self) -> Option<String> {
+        self.setup_token.lock().ok().and_then(|g| g.clone())
+    }
+
+    pub fn clear_setup_token(&self) {
+        if let Ok(mut g) = self.setup_token.lock() {
+            *g = None;
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Token operations that combine storage, encryption and audit. Each runs inside one database
+//! transaction on a blocking thread; handlers call them through `web::block`.
+
+use crate::db::models::audit::Audit;
+use crate::db::models::service::Service;
+use crate::db::models::token::{GitToken, name_key};
+use crate::db::models::user::User;
+use crate::db::{DbConn, StoreError, new_id, now};
+use crate::domain::test_result::{TestOutcome, TestStatus};
+use crate::domain::token_form::{TokenInput, token_hint};
+use crate::state::AppState;
+use chrono::NaiveTime;
+use diesel::Connection;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Why a token operation did not happen, in words for the page.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("A token named {0:?} already exists in this organization. Choose another name.")]
+    DuplicateName(String),
+    #[error("This token is used by {0} service(s). Move them to another token first.")]
+    InUse(usize),
+    #[error("{0}")]
+    Crypto(#[from] crate::crypto::secret_box::CryptoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for TokenError {
+    fn from(e: diesel::result::Error) -> TokenError {
+        TokenError::Store(StoreError::Query(e))
+    }
+}
+
+fn is_unique_violation(e: &TokenError) -> bool {
+    matches!(
+        e,
+        TokenError::Store(StoreError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _
+        )))
+    )
+}
+
+fn audit_for(action: &'static str, t: &GitToken, actor: &User) -> Audit {
+    let mut a = Audit::new(action);
+    a.org_id = Some(t.org_id.clone());
+    a.actor_user_id = Some(actor.id.clone());
+    a.actor_email = Some(actor.email.clone());
+    a.token_id = Some(t.id.clone());
+    a.token_name = Some(t.name.clone());
+    a
+}
+
+fn admin_expiry(input: &TokenInput) -> Option<chrono::NaiveDateTime> {
+    input.expires_on.map(|d| d.and_time(NaiveTime::MIN))
+}
+
+/// Save a new token (already tested, or untested when `outcome` is `None`).
+pub fn create(
+    state: &AppState,
+    conn: &mut DbConn,
+    org_id: &str,
+    input: &TokenInput,
+    secret: &SecretString,
+    outcome: Option<&TestOutcome>,
+    actor: &User,
+) -> Result<GitToken, TokenError> {
+    let result = conn.transaction(|conn| {
+        if GitToken::name_taken(conn, org_id, &input.name, None)? {
+            return Err(TokenError::DuplicateName(input.name.clone()));
+        }
+        let id = new_id();
+        let (blob, key_id) = state.seal(&id, secret)?;
+        let n = now();
+        let mut t = GitToken {
+            id,
+            org_id: org_id.to_string(),
+            name: input.name.clone(),
+            name_key: name_key(&input.name),
+            provider: input.provider.as_str().to_string(),
+            hosting: input.hosting.as_str().to_string(),
+            url: input.url.clone(),
+            workspace: input.workspace.clone(),
+            description: input.description.clone(),
+            secret: blob,
+            key_id,
+            hint: token_hint(secret.expose_secret()),
+            status: TestStatus::NotTested.as_str().to_string(),
+            last_tested_at: None,
+            account: None,
+            expires_at: admin_expiry(input),
+            expiry_source: input.expires_on.map(|_| "admin".to_string()),
+            last_test: None,
+            created_by: Some(actor.email.clone()),
+            created_at: n,
+            updated_by: Some(actor.email.clone()),
+            updated_at: n,
+            rotated_at: None,
+        };
+        if let Some(o) = outcome {
+            t.apply_outcome(o);
+        }
+        GitToken::insert(conn, &t)?;
+        let mut a = audit_for("token.create", &t, actor);
+        a.details = serde_json::json!({
+            "fields": changed_fields_new(input),
+            "status": t.status,
+        });
+        a.write(conn)?;
+        Ok(t)
+    });
+    match result {
+        Err(e) if is_unique_violation(&e) => Err(TokenError::DuplicateName(input.name.clone())),
+        other => other,
+    }
+}
+
+fn changed_fields_new(input: &TokenInput) -> Vec<&'static str> {
+    let mut f = vec!["name", "provider", "hosting", "token"];
+    if input.url.is_some() {
+        f.push("url");
+    }
+    if input.workspace.is_some() {
+        f.push("workspace");
+    }
+    if input.description.is_some() {
+        f.push("description");
+    }
+    if input.expires_on.is_some() {
+        f.push("expires_on");
+    }
+    f
+}
+
+/// The current non-secret fields of a stored token, as a form input.
+pub fn input_of(t: &GitToken) -> TokenInput {
+    TokenInput {
+        provider: t.provider(),
+        hosting: t.hosting(),
+        name: t.name.clone(),
+        url: t.url.clone(),
+        workspace: t.workspace.clone(),
+        description: t.description.clone(),
+        expires_on: match t.expiry_source.as_deref() {
+            Some("admin") => t.expires_at.map(|d| d.date()),
+            _ => None,
+        },
+    }
+}
+
+/// Apply an edit. `new_secret` carries a new token value with its (passing) test result.
+/// Returns the names of the fields that changed.
+pub fn update(
+    state: &AppState,
+    conn: &mut DbConn,
+    existing: &GitToken,
+    input: &TokenInput,
+    new_secret: Option<(&SecretString, &TestOutcome)>,
+    actor: &User,
+) -> Result<Vec<&'static str>, TokenError> {
+    let before = input_of(existing);
+    let mut changed = Vec::new();
+    if before.name != input.name {
+        changed.push("name");
+    }
+    if before.provider != input.provider {
+        changed.push("provider");
+    }
+    if before.hosting != input.hosting {
+        changed.push("hosting");
+    }
+    if before.url != input.url {
+        changed.push("url");
+    }
+    if before.workspace != input.workspace {
+        changed.push("workspace");
+    }
+    if before.description != input.description {
+        changed.push("description");
+    }
+    if before.expires_on != input.expires_on {
+        changed.push("expires_on");
+    }
+    if new_secret.is_some() {
+        changed.push("token");
+    }
+    let result = conn.transaction(|conn| {
+        if GitToken::name_taken(conn, &existing.org_id, &input.name, Some(&existing.id))? {
+            return Err(TokenError::DuplicateName(input.name.clone()));
+        }
+        let mut t = existing.clone();
+        t.name = input.name.clone();
+        t.name_key = name_key(&input.name);
+        t.provider = input.provider.as_str().to_string();
+        t.hosting = input.hosting.as_str().to_string();
+        t.url = input.url.clone();
+        t.workspace = input.workspace.clone();
+        t.description = input.description.clone();
+        if before.expires_on != input.expires_on || t.expiry_source.as_deref() != Some("provider") {
+            if let Some(exp) = admin_expiry(input) {
+                t.expires_at = Some(exp);
+                t.expiry_source = Some("admin".into());
+            } else if t.expiry_source.as_deref() == Some("admin") {
+                t.expires_at = None;
+                t.expiry_source = None;
+            }
+        }
+        if let Some((secret, outcome)) = new_secret {
+            let (blob, key_id) = state.seal(&t.id, secret)?;
+            t.secret = blob;
+            t.key_id = key_id;
+            t.hint = token_hint(secret.expose_secret());
+            t.account = None;
+            t.expires_at = admin_expiry(input);
+            t.expiry_source = input.expires_on.map(|_| "admin".to_string());
+            t.apply_outcome(outcome);
+        }
+        t.updated_at = now();
+        t.updated_by = Some(actor.email.clone());
+        GitToken::save(conn, &t)?;
+        if !changed.is_empty() {
+            let mut a = audit_for("token.update", &t, actor);
+            a.details = serde_json::json!({ "fields": changed, "status": t.status });
+            if before.name != input.name {
+                a.details["previous_name"] = serde_json::json!(before.name);
+            }
+            a.write(conn)?;
+        }
+        Ok(())
+    });
+    match result {
+        Err(e) if is_unique_violation(&e) => Err(TokenError::DuplicateName(input.name.clone())),
+        Err(e) => Err(e),
+        Ok(()) => Ok(changed),
+    }
+}
+
+/// Store a re-test result of a stored token.
+pub fn record_test(conn: &mut DbConn, token: &GitToken, outcome: &TestOutcome, actor: Option<&User>) -> Result<GitToken, TokenError> {
+    conn.transaction(|conn| {
+        let mut t = token.clone();
+        t.apply_outcome(outcome);
+        GitToken::save(conn, &t)?;
+        let mut a = match actor {
+            Some(u) => audit_for("token.test", &t, u),
+            None => {
+                let mut a = Audit::new("token.test");
+                a.org_id = Some(t.org_id.clone());
+                a.token_id = Some(t.id.clone());
+                a.token_name = Some(t.name.clone());
+                a.actor_email = Some("forgekeys (scheduled check)".into());
+                a
+            }
+        };
+        a.details = serde_json::json!({
+            "status": outcome.status.as_str(),
+            "missing": outcome.missing.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+        });
+        a.write(conn)?;
+        Ok(t)
+    })
+}
+
+/// Delete a token no service uses.
+pub fn delete(conn: &mut DbConn, token: &GitToken, actor: &User) -> Result<(), TokenError> {
+    conn.transaction(|conn| {
+        let users = Service::using_token(conn, &token.id)?;
+        if !users.is_empty() {
+            return Err(TokenError::InUse(users.len()));
+        }
+        GitToken::delete(conn, &token.id)?;
+        let mut a = audit_for("token.delete", token, actor);
+        a.details = serde_json::json!({"provider": token.provider});
+        a.write(conn)?;
+        Ok(())
+    })
+}

@@ -1,0 +1,207 @@
+//! Errors of the web layer, mapped to pages in one place.
+//!
+//! Normal requests get an error page; HTMX requests get a small fragment swapped into the page's
+//! message area (`HX-Retarget`/`HX-Reswap`); `Unauthorized` redirects to the login page (over
+//! HTMX with `HX-Redirect`). Internal errors are logged with their chain and shown only as an id.
+
+use crate::db::StoreError;
+use crate::domain::role::Permission;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+use std::fmt;
+
+pub enum AppError {
+    /// Not logged in (or the session ended).
+    Unauthorized,
+    /// Unknown route, unknown organization, not a member, or another organization's object.
+    NotFound,
+    /// Member, but the role does not allow this.
+    Forbidden(Permission),
+    /// The request failed the CSRF / origin checks.
+    Csrf,
+    /// Malformed request that no form field explains.
+    BadRequest(String),
+    /// The request conflicts with the state (shown as a message).
+    Conflict(String),
+    /// Anything unexpected. Logged; shown as an opaque id.
+    Internal(anyhow::Error),
+}
+
+pub fn error_chain_fmt(e: &dyn std::error::Error, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(f, "{e}")?;
+    let mut current = e.source();
+    while let Some(cause) = current {
+        writeln!(f, "Caused by:\n\t{cause}")?;
+        current = cause.source();
+    }
+    Ok(())
+}
+
+impl fmt::Debug for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Internal(e) => write!(f, "Internal({e:?})"),
+            other => write!(f, "{other}"),
+        }
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Unauthorized => f.write_str("sign-in required"),
+            AppError::NotFound => f.write_str("not found"),
+            AppError::Forbidden(p) => write!(f, "forbidden: {}", p.describe()),
+            AppError::Csrf => f.write_str("request failed the CSRF check"),
+            AppError::BadRequest(m) | AppError::Conflict(m) => f.write_str(m),
+            AppError::Internal(e) => write!(f, "internal error: {e}"),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        match e {
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> AppError {
+        AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> AppError {
+        AppError::Internal(anyhow::anyhow!("template error: {e}"))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: String,
+    roles: Vec<&'static str>,
+    incident: Option<String>,
+    assets: &'a crate::web::assets::AssetUrls,
+}
+
+#[derive(Template)]
+#[template(path = "errors/toast.html")]
+struct ErrorToast<'a> {
+    title: &'a str,
+    message: String,
+}
+
+impl AppError {
+    fn describe(&self) -> (&'static str, String, Vec<&'static str>) {
+        match self {
+            AppError::Unauthorized => ("Sign in required", "Sign in to continue.".into(), vec![]),
+            AppError::NotFound => (
+                "Page not found",
+                "There is nothing here, or you do not have access to it.".into(),
+                vec![],
+            ),
+            AppError::Forbidden(p) => {
+                let roles: Vec<&'static str> = p.roles().into_iter().map(|r| r.label()).collect();
+                (
+                    "Not allowed",
+                    format!(
+                        "Your role in this organization does not allow you to {}. Ask an organization Owner or Admin if you need it.",
+                        p.describe()
+                    ),
+                    roles,
+                )
+            }
+            AppError::Csrf => (
+                "Request refused",
+                "This form was not sent from a Forgekeys page in this browser session (or the session has ended). Reload the page and try again.".into(),
+                vec![],
+            ),
+            AppError::BadRequest(m) => ("Bad request", m.clone(), vec![]),
+            AppError::Conflict(m) => ("Cannot do that", m.clone(), vec![]),
+            AppError::Internal(_) => (
+                "Something went wrong",
+                "An unexpected error occurred. Nothing secret was shown or logged. Give the incident id below to your operator.".into(),
+                vec![],
+            ),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Unauthorized => StatusCode::SEE_OTHER,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        // Called without the request; the HTMX flag is carried through a task-local set by
+        // the htmx middleware. Fall back to a full page.
+        let is_htmx = crate::web::htmx::current_request_is_htmx();
+        if let AppError::Unauthorized = self {
+            return if is_htmx {
+                HttpResponse::Unauthorized()
+                    .insert_header(("HX-Redirect", "/login"))
+                    .finish()
+            } else {
+                HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, "/login"))
+                    .finish()
+            };
+        }
+        let incident = if let AppError::Internal(e) = self {
+            let id = crate::db::new_id();
+            tracing::error!(incident = %id, error = ?e, "internal error");
+            Some(id)
+        } else {
+            None
+        };
+        let (title, message, roles) = self.describe();
+        let status = self.status_code();
+        let body = if is_htmx {
+            let message = match &incident {
+                Some(id) => format!("{message} (incident {id})"),
+                None => message,
+            };
+            ErrorToast { title, message }.render()
+        } else {
+            ErrorPage {
+                status: status.as_u16(),
+                title,
+                message,
+                roles,
+                incident,
+                assets: crate::web::assets::urls(),
+            }
+            .render()
+        };
+        let body = body.unwrap_or_else(|_| format!("{} {title}", status.as_u16()));
+        let mut resp = HttpResponse::build(status);
+        resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")));
+        resp.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if is_htmx {
+            resp.insert_header(("HX-Retarget", "#messages"));
+            resp.insert_header(("HX-Reswap", "innerHTML"));
+        }
+        resp.body(body)
+    }
+}
+
+/// Turn a `web::block` result carrying a store error into an `AppError`.
+pub fn blocking<T>(r: Result<Result<T, StoreError>, actix_web::error::BlockingError>) -> Result<T, AppError> {
+    Ok(r??)
+}

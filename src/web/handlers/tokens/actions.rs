@@ -1,0 +1,165 @@
+//! Re-test a stored token, and delete with confirmation.
+
+use super::views::{ResultView, TokenView};
+use super::{TokenRowFragment, list_url, load_token, token_url};
+use crate::db::models::service::Service;
+use crate::db::models::token::GitToken;
+use crate::db::now;
+use crate::domain::role::Permission;
+use crate::domain::test_result::{TestOutcome, TestStatus};
+use crate::providers::TokenTarget;
+use crate::state::AppState;
+use crate::tokens::{self, TokenError};
+use crate::web::csrf::Posted;
+use crate::web::error::AppError;
+use crate::web::extractors::OrgContext;
+use crate::web::htmx;
+use crate::web::render::{Layout, html, see_other_with_flash};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::TimeZone;
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ReturnTo {
+    /// `list` or `detail`: where a no-JS request goes back to.
+    #[serde(default)]
+    return_to: String,
+}
+
+/// Test a stored token with its stored destination and record the result.
+pub async fn retest(state: &web::Data<AppState>, token: &GitToken, actor: Option<&crate::db::models::user::User>) -> Result<(GitToken, TestOutcome), AppError> {
+    let outcome = match state.open(&token.id, &token.key_id, &token.secret) {
+        Ok(secret) => {
+            let target = TokenTarget {
+                provider: token.provider(),
+                hosting: token.hosting(),
+                url: token.url.clone(),
+                workspace: token.workspace.clone(),
+            };
+            let known_expiry = token.expires_at.map(|e| chrono::Utc.from_utc_datetime(&e));
+            state.providers.test_token(&target, &secret, known_expiry).await
+        }
+        Err(e) => TestOutcome::failed(TestStatus::Error, format!("{e}. Edit the token and paste its value again.")),
+    };
+    let st = state.clone();
+    let t = token.clone();
+    let o = outcome.clone();
+    let actor = actor.cloned();
+    let saved = web::block(move || -> Result<GitToken, TokenError> {
+        let mut conn = st.conn().map_err(TokenError::Store)?;
+        tokens::record_test(&mut conn, &t, &o, actor.as_ref())
+    })
+    .await?
+    .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+    Ok((saved, outcome))
+}
+
+/// `POST …/git-tokens/{id}/test`.
+pub async fn retest_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    path: web::Path<(String, String)>,
+    form: Posted<ReturnTo>,
+) -> Result<HttpResponse, AppError> {
+    ctx.require(Permission::ManageTokens)?;
+    let token = load_token(&state, &ctx, &path.1).await?;
+    let (saved, outcome) = retest(&state, &token, Some(&ctx.user)).await?;
+    if htmx::is_htmx(&req) {
+        if htmx::target(&req).is_some_and(|t| t.starts_with("row-")) {
+            let st = state.clone();
+            let tid = saved.id.clone();
+            let uses = web::block(move || {
+                let mut conn = st.conn()?;
+                Service::using_token(&mut conn, &tid)
+            })
+            .await??
+            .len() as i64;
+            let frag = TokenRowFragment {
+                slug: ctx.org.slug.clone(),
+                can_manage: true,
+                csrf: ctx.session.csrf_token.clone(),
+                t: TokenView::new(&saved, uses, now()),
+            };
+            return Ok(html(&req, frag.render()?));
+        }
+        let frag = super::form::ResultFragment { result: ResultView::new(&outcome) };
+        return Ok(html(&req, frag.render()?));
+    }
+    let back = if form.0.return_to == "list" { list_url(&ctx.org.slug) } else { token_url(&ctx.org.slug, &saved.id) };
+    Ok(see_other_with_flash(
+        &req,
+        &back,
+        &format!("Tested “{}”: {}.", saved.name, outcome.status.label()),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "pages/tokens/delete.html")]
+pub struct DeleteTokenPage {
+    pub layout: Layout,
+    pub slug: String,
+    pub csrf: String,
+    pub t: TokenView,
+    pub services: Vec<super::ServiceLine>,
+}
+
+async fn delete_page(req: &HttpRequest, state: &web::Data<AppState>, ctx: &OrgContext, token: &GitToken) -> Result<DeleteTokenPage, AppError> {
+    let st = state.clone();
+    let tid = token.id.clone();
+    let services = web::block(move || {
+        let mut conn = st.conn()?;
+        Service::using_token(&mut conn, &tid)
+    })
+    .await??;
+    Ok(DeleteTokenPage {
+        layout: Layout::for_org(req, ctx, format!("Delete {}", token.name), "tokens"),
+        slug: ctx.org.slug.clone(),
+        csrf: ctx.session.csrf_token.clone(),
+        t: TokenView::new(token, services.len() as i64, now()),
+        services: services
+            .into_iter()
+            .map(|s| super::ServiceLine { name: s.name, repository: s.repository, branch: s.branch })
+            .collect(),
+    })
+}
+
+/// `GET …/git-tokens/{id}/delete`: the confirmation, listing the services that use the token.
+pub async fn delete_confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    ctx.require(Permission::ManageTokens)?;
+    let token = load_token(&state, &ctx, &path.1).await?;
+    Ok(html(&req, delete_page(&req, &state, &ctx, &token).await?.render()?))
+}
+
+/// `POST …/git-tokens/{id}/delete`: refused while services use the token.
+pub async fn delete_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    path: web::Path<(String, String)>,
+    _form: Posted<ReturnTo>,
+) -> Result<HttpResponse, AppError> {
+    ctx.require(Permission::ManageTokens)?;
+    let token = load_token(&state, &ctx, &path.1).await?;
+    let st = state.clone();
+    let actor = ctx.user.clone();
+    let t = token.clone();
+    let result = web::block(move || -> Result<(), TokenError> {
+        let mut conn = st.conn().map_err(TokenError::Store)?;
+        tokens::delete(&mut conn, &t, &actor)
+    })
+    .await?;
+    match result {
+        Ok(()) => Ok(see_other_with_flash(&req, &list_url(&ctx.org.slug), &format!("Token “{}” deleted.", token.name))),
+        Err(TokenError::InUse(n)) => Err(AppError::Conflict(format!(
+            "“{}” is used by {n} service(s). Move them to another token before deleting it.",
+            token.name
+        ))),
+        Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
+    }
+}

@@ -1,0 +1,110 @@
+//! The provider-specific part of the token form: hosting, server URL, workspace and what the
+//! token needs. Rendered inside the form, and alone for HTMX when provider or hosting changes.
+
+use crate::domain::provider::{Hosting, Provider};
+use crate::domain::token_form::FormErrors;
+
+/// Values the form shows (never the token).
+#[derive(Debug, Clone, Default)]
+pub struct FormValues {
+    pub provider: String,
+    pub hosting: String,
+    pub name: String,
+    pub url: String,
+    pub workspace: String,
+    pub description: String,
+    pub expires_on: String,
+}
+
+impl FormValues {
+    pub fn from_form(f: &crate::domain::token_form::TokenFormData) -> FormValues {
+        FormValues {
+            provider: f.provider.trim().to_string(),
+            hosting: f.hosting.trim().to_string(),
+            name: f.name.clone(),
+            url: f.url.clone(),
+            workspace: f.workspace.clone(),
+            description: f.description.clone(),
+            expires_on: f.expires_on.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderFields {
+    pub provider: &'static str,
+    pub provider_label: &'static str,
+    pub hosting: &'static str,
+    pub show_hosting: bool,
+    pub cloud_label: &'static str,
+    pub self_hosted_label: &'static str,
+    pub show_url: bool,
+    pub url_label: &'static str,
+    pub url_placeholder: &'static str,
+    pub show_workspace: bool,
+    /// Where to create the token and what to tick, in plain words.
+    pub how_to: Vec<String>,
+    pub token_placeholder: &'static str,
+    pub expiry_hint: &'static str,
+}
+
+impl ProviderFields {
+    /// Fields for the chosen provider and hosting; unknown values fall back to GitHub / cloud.
+    pub fn new(provider: &str, hosting: &str) -> ProviderFields {
+        let provider = Provider::parse(provider).unwrap_or(Provider::Github);
+        let mut hosting = Hosting::parse(hosting).unwrap_or(Hosting::Cloud);
+        if !provider.supports_self_hosted() {
+            hosting = Hosting::Cloud;
+        }
+        let self_hosted = hosting == Hosting::SelfHosted;
+        let (url_label, url_placeholder) = match provider {
+            Provider::Github => ("GitHub Enterprise Server URL", "https://github.company.com"),
+            _ => ("GitLab server URL", "https://gitlab.company.com"),
+        };
+        let how_to = match provider {
+            Provider::Github => vec![
+                "Create a classic token at Settings → Developer settings → Personal access tokens (classic) and tick repo and admin:repo_hook (and read:org if the account belongs to organizations).".into(),
+                "Fine-grained tokens (github_pat_…) work too: give them Contents, Metadata, Pull requests and Webhooks on the repositories you deploy.".into(),
+            ],
+            Provider::Gitlab => vec![
+                "Create a personal, project or group access token with the api and read_repository scopes.".into(),
+                "The token's user needs the Maintainer or Owner role on the projects you deploy.".into(),
+            ],
+            Provider::Bitbucket => vec![
+                "Create a repository, project or workspace access token (Repository settings → Access tokens).".into(),
+                "Give it Repositories: Read, Pull requests: Write and Webhooks: Read and write.".into(),
+            ],
+        };
+        ProviderFields {
+            provider: provider.as_str(),
+            provider_label: provider.label(),
+            hosting: hosting.as_str(),
+            show_hosting: provider.supports_self_hosted(),
+            cloud_label: provider.hosting_label(Hosting::Cloud),
+            self_hosted_label: provider.hosting_label(Hosting::SelfHosted),
+            show_url: self_hosted,
+            url_label,
+            url_placeholder,
+            show_workspace: provider == Provider::Bitbucket,
+            how_to,
+            token_placeholder: match provider {
+                Provider::Github => "ghp_… or github_pat_…",
+                Provider::Gitlab => "glpat-…",
+                Provider::Bitbucket => "Access token",
+            },
+            expiry_hint: match provider {
+                Provider::Bitbucket => "Bitbucket does not report expiry dates: enter it so Forgekeys can warn you.",
+                _ => "Only if the provider does not report it; the test reads it where it can.",
+            },
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "pages/tokens/fields.html")]
+pub struct FieldsFragment {
+    pub slug: String,
+    pub fields: ProviderFields,
+    pub f: FormValues,
+    pub errors: FormErrors,
+}

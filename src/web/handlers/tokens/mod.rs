@@ -1,0 +1,309 @@
+//! Git Repository Access pages (DESIGN.md §2).
+
+pub mod actions;
+pub mod fields;
+pub mod form;
+pub mod views;
+
+use crate::db::models::audit::AuditEvent;
+use crate::db::models::service::Service;
+use crate::db::models::token::{GitToken, TokenFilter};
+use crate::db::{StoreError, now};
+use crate::domain::provider::Provider;
+use crate::domain::role::Permission;
+use crate::domain::test_result::TestStatus;
+use crate::state::AppState;
+use crate::web::error::AppError;
+use crate::web::extractors::OrgContext;
+use crate::web::render::{Layout, html};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use views::{ResultView, TokenView, fmt_time};
+
+pub const PAGE_SIZE: i64 = 25;
+
+pub fn list_url(slug: &str) -> String {
+    format!("/orgs/{slug}/settings/git-tokens")
+}
+
+pub fn token_url(slug: &str, id: &str) -> String {
+    format!("/orgs/{slug}/settings/git-tokens/{id}")
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub provider: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub page: String,
+}
+
+impl ListQuery {
+    /// Parse the filters; an unknown provider or status is a 400 with a message.
+    pub fn filter(&self) -> Result<TokenFilter, AppError> {
+        let provider = match self.provider.trim() {
+            "" => None,
+            p => Some(Provider::parse(p).ok_or_else(|| {
+                AppError::BadRequest(format!("Unknown provider filter {p:?}: use github, gitlab or bitbucket."))
+            })?),
+        };
+        let status = match self.status.trim() {
+            "" => None,
+            s => Some(TestStatus::parse(s).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "Unknown status filter {s:?}: use valid, missing_permissions, invalid, expired, unreachable, error or not_tested."
+                ))
+            })?),
+        };
+        let q = self.q.trim();
+        Ok(TokenFilter {
+            q: (!q.is_empty()).then(|| q.chars().take(100).collect()),
+            provider,
+            status,
+        })
+    }
+
+    pub fn page(&self) -> i64 {
+        self.page.trim().parse::<i64>().ok().filter(|p| *p >= 1 && *p < 1_000_000).unwrap_or(1)
+    }
+
+    /// Query string of the filters, for pagination links.
+    pub fn filter_query(&self) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [("q", &self.q), ("provider", &self.provider), ("status", &self.status)] {
+            if !v.trim().is_empty() {
+                s.append_pair(k, v.trim());
+            }
+        }
+        s.finish()
+    }
+}
+
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+pub fn provider_choices(selected: &str) -> Vec<Choice> {
+    Provider::ALL
+        .into_iter()
+        .map(|p| Choice { value: p.as_str(), label: p.label(), selected: p.as_str() == selected })
+        .collect()
+}
+
+pub fn status_choices(selected: &str) -> Vec<Choice> {
+    TestStatus::ALL
+        .into_iter()
+        .map(|s| Choice { value: s.as_str(), label: s.label(), selected: s.as_str() == selected })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "pages/tokens/list.html")]
+pub struct TokenListPage {
+    pub layout: Layout,
+    pub slug: String,
+    pub can_manage: bool,
+    pub csrf: String,
+    pub tokens: Vec<TokenView>,
+    pub total: i64,
+    pub org_total: i64,
+    pub q: String,
+    pub providers: Vec<Choice>,
+    pub statuses: Vec<Choice>,
+    pub page: i64,
+    pub pages: i64,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    pub attention: i64,
+}
+
+/// One list row, for in-place HTMX updates after a re-test.
+#[derive(Template)]
+#[template(path = "pages/tokens/row.html")]
+pub struct TokenRowFragment {
+    pub slug: String,
+    pub can_manage: bool,
+    pub csrf: String,
+    pub t: TokenView,
+}
+
+pub async fn list_tokens(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    ctx.require(Permission::ViewTokens)?;
+    let filter = query.filter()?;
+    let page = query.page();
+    let org_id = ctx.org.id.clone();
+    let st = state.clone();
+    let (rows, total, org_total, usage, attention) = web::block(move || -> Result<_, StoreError> {
+        let mut conn = st.conn()?;
+        let (rows, total) = GitToken::list(&mut conn, &org_id, &filter, (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
+        let (_, org_total) = GitToken::list(&mut conn, &org_id, &TokenFilter::default(), 0, 0)?;
+        let usage = Service::usage_counts(&mut conn, &org_id)?;
+        let attention = GitToken::needing_attention(&mut conn, &org_id, now())?;
+        Ok((rows, total, org_total, usage, attention))
+    })
+    .await??;
+    let n = now();
+    let tokens: Vec<TokenView> = rows
+        .iter()
+        .map(|t| TokenView::new(t, usage.get(&t.id).copied().unwrap_or(0), n))
+        .collect();
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let base = list_url(&ctx.org.slug);
+    let fq = query.filter_query();
+    let link = |p: i64| {
+        if fq.is_empty() { format!("{base}?page={p}") } else { format!("{base}?{fq}&page={p}") }
+    };
+    let page_view = TokenListPage {
+        layout: Layout::for_org(&req, &ctx, "Git Repository Access", "tokens"),
+        slug: ctx.org.slug.clone(),
+        can_manage: ctx.can(Permission::ManageTokens),
+        csrf: ctx.session.csrf_token.clone(),
+        tokens,
+        total,
+        org_total,
+        q: query.q.trim().to_string(),
+        providers: provider_choices(query.provider.trim()),
+        statuses: status_choices(query.status.trim()),
+        page,
+        pages,
+        prev_url: (page > 1).then(|| link(page - 1)),
+        next_url: (page < pages).then(|| link(page + 1)),
+        attention,
+    };
+    Ok(html(&req, page_view.render()?))
+}
+
+pub struct ServiceLine {
+    pub name: String,
+    pub repository: String,
+    pub branch: String,
+}
+
+pub struct HistoryLine {
+    pub when: String,
+    pub who: String,
+    pub action: String,
+    pub details: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/tokens/show.html")]
+pub struct TokenDetailPage {
+    pub layout: Layout,
+    pub slug: String,
+    pub can_manage: bool,
+    pub csrf: String,
+    pub t: TokenView,
+    pub result: Option<ResultView>,
+    pub services: Vec<ServiceLine>,
+    pub history: Vec<HistoryLine>,
+}
+
+/// Short words for an audit action.
+pub fn action_label(action: &str) -> &str {
+    match action {
+        "token.create" => "Created",
+        "token.update" => "Edited",
+        "token.test" => "Tested",
+        "token.delete" => "Deleted",
+        "token.rotate" => "Rotated",
+        "login" => "Signed in",
+        "login_failed" => "Failed sign-in",
+        "setup" => "Set up",
+        other => other,
+    }
+}
+
+/// Audit details in words: changed field names and outcomes, never values.
+pub fn details_text(details: &str) -> String {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(details) else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    if let Some(fields) = v.get("fields").and_then(|f| f.as_array()) {
+        let names: Vec<&str> = fields.iter().filter_map(|f| f.as_str()).collect();
+        if !names.is_empty() {
+            parts.push(format!("fields: {}", names.join(", ")));
+        }
+    }
+    if let Some(s) = v.get("status").and_then(|s| s.as_str()) {
+        parts.push(format!("status: {}", TestStatus::parse(s).map(|s| s.label()).unwrap_or(s)));
+    }
+    if let Some(m) = v.get("missing").and_then(|m| m.as_array()) {
+        let names: Vec<&str> = m.iter().filter_map(|f| f.as_str()).collect();
+        if !names.is_empty() {
+            parts.push(format!("missing: {}", names.join(", ")));
+        }
+    }
+    if let Some(r) = v.get("reason").and_then(|s| s.as_str()) {
+        parts.push(r.replace('_', " "));
+    }
+    parts.join("; ")
+}
+
+pub fn history_lines(events: Vec<AuditEvent>) -> Vec<HistoryLine> {
+    events
+        .into_iter()
+        .map(|e| HistoryLine {
+            when: fmt_time(e.created_at),
+            who: e.actor_email.unwrap_or_else(|| "—".into()),
+            action: action_label(&e.action).to_string(),
+            details: details_text(&e.details),
+        })
+        .collect()
+}
+
+/// Load a token of the context's organization or answer 404.
+pub async fn load_token(state: &web::Data<AppState>, ctx: &OrgContext, id: &str) -> Result<GitToken, AppError> {
+    let st = state.clone();
+    let org_id = ctx.org.id.clone();
+    let id = id.to_string();
+    web::block(move || {
+        let mut conn = st.conn()?;
+        GitToken::find_in_org(&mut conn, &org_id, &id)
+    })
+    .await??
+    .ok_or(AppError::NotFound)
+}
+
+pub async fn show_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    ctx.require(Permission::ViewTokens)?;
+    let token = load_token(&state, &ctx, &path.1).await?;
+    let st = state.clone();
+    let tid = token.id.clone();
+    let (services, events) = web::block(move || -> Result<_, StoreError> {
+        let mut conn = st.conn()?;
+        Ok((Service::using_token(&mut conn, &tid)?, AuditEvent::list_for_token(&mut conn, &tid, 50)?))
+    })
+    .await??;
+    let page = TokenDetailPage {
+        layout: Layout::for_org(&req, &ctx, format!("{} · Git token", token.name), "tokens"),
+        slug: ctx.org.slug.clone(),
+        can_manage: ctx.can(Permission::ManageTokens),
+        csrf: ctx.session.csrf_token.clone(),
+        t: TokenView::new(&token, services.len() as i64, now()),
+        result: token.last_outcome().as_ref().map(ResultView::new),
+        services: services
+            .into_iter()
+            .map(|s| ServiceLine { name: s.name, repository: s.repository, branch: s.branch })
+            .collect(),
+        history: history_lines(events),
+    };
+    Ok(html(&req, page.render()?))
+}

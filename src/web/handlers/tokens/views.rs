@@ -1,0 +1,205 @@
+//! View models for token pages: everything a template shows, already in words. Never the secret.
+
+use crate::db::models::token::GitToken;
+use crate::domain::provider::{Hosting, Provider};
+use crate::domain::test_result::{MissingPermission, TestOutcome, TestStatus};
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+pub fn fmt_time(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub fn fmt_date(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+/// Expiry in words with a badge class (`expired`, `danger`, `warn`, `ok`, `muted`).
+#[derive(Debug, Clone)]
+pub struct ExpiryView {
+    pub text: String,
+    pub class: &'static str,
+    pub date: Option<String>,
+    pub days_left: Option<i64>,
+}
+
+pub fn expiry_view(t: &GitToken, now: NaiveDateTime) -> ExpiryView {
+    match (t.expires_at, t.expiry_source.as_deref()) {
+        (Some(exp), _) => {
+            let days = (exp - now).num_days();
+            let date = fmt_date(exp);
+            let (text, class) = if exp <= now {
+                (format!("Expired {date}"), "expired")
+            } else if days < 1 {
+                ("Expires today".to_string(), "danger")
+            } else if days <= 7 {
+                (format!("Expires in {days} day{}", if days == 1 { "" } else { "s" }), "danger")
+            } else if days <= 30 {
+                (format!("Expires in {days} days"), "warn")
+            } else {
+                (format!("Expires {date}"), "ok")
+            };
+            ExpiryView { text, class, date: Some(date), days_left: Some(days) }
+        }
+        (None, Some("provider")) => ExpiryView {
+            text: "No expiry".into(),
+            class: "warn",
+            date: None,
+            days_left: None,
+        },
+        _ => ExpiryView {
+            text: "Unknown".into(),
+            class: "muted",
+            date: None,
+            days_left: None,
+        },
+    }
+}
+
+/// Badge class for a status.
+pub fn status_class(s: TestStatus) -> &'static str {
+    match s {
+        TestStatus::Valid => "ok",
+        TestStatus::MissingPermissions => "warn",
+        TestStatus::NotTested => "muted",
+        TestStatus::Invalid | TestStatus::Expired => "danger",
+        TestStatus::Unreachable | TestStatus::Error => "danger",
+    }
+}
+
+/// A token as listed and shown.
+#[derive(Debug, Clone)]
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub provider: &'static str,
+    pub provider_label: &'static str,
+    pub hosting: &'static str,
+    pub hosting_label: &'static str,
+    /// URL for self-hosted, workspace for Bitbucket, else empty.
+    pub location: String,
+    pub workspace: String,
+    pub url: String,
+    pub description: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub status_class: &'static str,
+    pub expiry: ExpiryView,
+    pub services: i64,
+    pub last_test: String,
+    pub account: String,
+    pub hint: String,
+    pub created: String,
+    pub updated: String,
+}
+
+impl TokenView {
+    pub fn new(t: &GitToken, services: i64, now: NaiveDateTime) -> TokenView {
+        let provider: Provider = t.provider();
+        let hosting: Hosting = t.hosting();
+        let status = t.status();
+        let location = match (provider, &t.url, &t.workspace) {
+            (Provider::Bitbucket, _, Some(w)) => format!("workspace {w}"),
+            (_, Some(u), _) => u.clone(),
+            _ => String::new(),
+        };
+        TokenView {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            provider: provider.as_str(),
+            provider_label: provider.label(),
+            hosting: hosting.as_str(),
+            hosting_label: provider.hosting_label(hosting),
+            location,
+            workspace: t.workspace.clone().unwrap_or_default(),
+            url: t.url.clone().unwrap_or_default(),
+            description: t.description.clone().unwrap_or_default(),
+            status: status.as_str(),
+            status_label: status.label(),
+            status_class: status_class(status),
+            expiry: expiry_view(t, now),
+            services,
+            last_test: t.last_tested_at.map(fmt_time).unwrap_or_else(|| "Never".into()),
+            account: t.account.clone().unwrap_or_default(),
+            hint: t.hint.clone(),
+            created: format!(
+                "{}{}",
+                fmt_time(t.created_at),
+                t.created_by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default()
+            ),
+            updated: format!(
+                "{}{}",
+                fmt_time(t.updated_at),
+                t.updated_by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// A test result as shown in the result panel (`data-status` on its root element).
+#[derive(Debug, Clone)]
+pub struct ResultView {
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub status_class: &'static str,
+    pub headline: String,
+    pub account: String,
+    pub token_kind: String,
+    pub scopes: Vec<String>,
+    pub missing: Vec<MissingPermission>,
+    pub warnings: Vec<String>,
+    pub details: Vec<String>,
+    pub expiry: String,
+    pub server_version: String,
+    pub reason: String,
+    pub tested_at: String,
+}
+
+fn fmt_dt(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+impl ResultView {
+    pub fn new(o: &TestOutcome) -> ResultView {
+        let headline = match o.status {
+            TestStatus::Valid => "The token works and has every required permission.".to_string(),
+            TestStatus::MissingPermissions => format!(
+                "The token works but lacks {} required permission{}.",
+                o.missing.len(),
+                if o.missing.len() == 1 { "" } else { "s" }
+            ),
+            TestStatus::Invalid => "The provider rejected the token.".to_string(),
+            TestStatus::Expired => "The token has expired.".to_string(),
+            TestStatus::Unreachable => "The provider could not be reached.".to_string(),
+            TestStatus::Error => "The provider answered unexpectedly.".to_string(),
+            TestStatus::NotTested => "Not tested yet.".to_string(),
+        };
+        let expiry = match (o.expires_at, o.never_expires) {
+            (Some(e), _) => {
+                let days = (e - Utc::now()).num_days();
+                if e <= Utc::now() {
+                    format!("expired {}", fmt_dt(e))
+                } else {
+                    format!("{} ({} day{} left)", fmt_dt(e), days, if days == 1 { "" } else { "s" })
+                }
+            }
+            (None, true) => "never expires".to_string(),
+            (None, false) => "not reported by the provider".to_string(),
+        };
+        ResultView {
+            status: o.status.as_str(),
+            status_label: o.status.label(),
+            status_class: status_class(o.status),
+            headline,
+            account: o.account.clone().unwrap_or_default(),
+            token_kind: o.token_kind.clone().unwrap_or_default(),
+            scopes: o.scopes.clone(),
+            missing: o.missing.clone(),
+            warnings: o.warnings.clone(),
+            details: o.details.clone(),
+            expiry,
+            server_version: o.server_version.clone().unwrap_or_default(),
+            reason: o.reason.clone().unwrap_or_default(),
+            tested_at: fmt_dt(o.tested_at),
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! HTTP layer: routes, extractors, middleware and handlers.
+
+pub mod assets;
+pub mod csrf;
+pub mod error;
+pub mod extractors;
+pub mod handlers;
+pub mod headers;
+pub mod htmx;
+pub mod render;
+pub mod session;
+
+use actix_web::{HttpResponse, web};
+use handlers::{auth, health, orgs, setup, tokens};
+
+/// The whole route table.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(orgs::root))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/favicon.ico", web::get().to(assets::favicon))
+        .route("/static/{path:.*}", web::get().to(assets::serve))
+        .route("/login", web::get().to(auth::login_form))
+        .route("/login", web::post().to(auth::login))
+        .route("/logout", web::post().to(auth::logout))
+        .route("/setup", web::get().to(setup::setup_form))
+        .route("/setup", web::post().to(setup::setup))
+        .route("/orgs", web::get().to(orgs::list_orgs))
+        .service(
+            web::scope("/orgs/{org}")
+                .route("", web::get().to(orgs::org_home))
+                .route("/settings/git-tokens", web::get().to(tokens::list_tokens))
+                .route("/settings/git-tokens", web::post().to(tokens::form::create_token))
+                .route("/settings/git-tokens/new", web::get().to(tokens::form::new_token_form))
+                .route("/settings/git-tokens/test", web::post().to(tokens::form::test_new))
+                .route("/settings/git-tokens/{id}", web::get().to(tokens::show_token))
+                .route("/settings/git-tokens/{id}", web::post().to(tokens::form::update_token))
+                .route("/settings/git-tokens/{id}/edit", web::get().to(tokens::form::edit_token_form))
+                .route("/settings/git-tokens/{id}/test", web::post().to(tokens::actions::retest_token))
+                .route("/settings/git-tokens/{id}/delete", web::get().to(tokens::actions::delete_confirm))
+                .route("/settings/git-tokens/{id}/delete", web::post().to(tokens::actions::delete_token)),
+        )
+        .default_service(web::to(not_found));
+}
+
+async fn not_found() -> Result<HttpResponse, error::AppError> {
+    Err(error::AppError::NotFound)
+}

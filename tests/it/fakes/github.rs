@@ -1,0 +1,192 @@
+//! Fake GitHub REST API (api.github.com, or GHES under `/api/v3`). See the table in `mod.rs`.
+
+use super::{FakeResponse, FakeServer, RecordedRequest};
+use std::time::Duration;
+
+pub const GHES_VERSION: &str = "3.14.2";
+pub const EXPIRY: &str = "2026-10-03 11:43:41 UTC";
+const ALL_SCOPES: &str = "admin:repo_hook, read:org, repo";
+const USER_BODY: &str = r#"{"login":"octocat","id":1,"node_id":"MDQ6VXNlcjE=","avatar_url":"https://github.com/images/error/octocat_happy.gif","html_url":"https://github.com/octocat","type":"User","site_admin":false,"name":"monalisa octocat","company":"GitHub","email":"octocat@github.com","created_at":"2008-01-14T04:33:35Z","updated_at":"2008-01-14T04:33:35Z","two_factor_authentication":true}"#;
+const ORGS: &str = r#"[{"login":"github","id":1,"node_id":"MDEyOk9yZ2FuaXphdGlvbjE=","url":"https://api.github.com/orgs/github","avatar_url":"https://github.com/images/error/octocat_happy.gif","description":"A great organization"}]"#;
+const REPOS: &str = r#"[{"id":1296269,"name":"web","full_name":"acme/web","owner":{"login":"acme","id":2,"type":"Organization"},"private":true}]"#;
+
+/// Fake api.github.com.
+pub fn start() -> FakeServer {
+    FakeServer::start(|req| answer(req, ""))
+}
+
+/// Fake GitHub Enterprise Server: the API under `/api/v3`, `X-GitHub-Enterprise-Version` on
+/// every answer.
+pub fn start_ghes() -> FakeServer {
+    FakeServer::start(|req| {
+        let resp = match req.path.strip_prefix("/api/v3") {
+            Some(_) => answer(req, "/api/v3"),
+            None => not_found(),
+        };
+        resp.header("x-github-enterprise-version", GHES_VERSION)
+    })
+}
+
+fn rate_headers(resp: FakeResponse, remaining: &str) -> FakeResponse {
+    resp.header("x-github-media-type", "github.v3; format=json")
+        .header("x-ratelimit-limit", "5000")
+        .header("x-ratelimit-remaining", remaining)
+        .header("x-ratelimit-reset", "1767225600")
+        .header(
+            "x-ratelimit-used",
+            if remaining == "0" { "5000" } else { "1" },
+        )
+        .header("x-ratelimit-resource", "core")
+}
+
+fn not_found() -> FakeResponse {
+    FakeResponse::json(
+        404,
+        r#"{"message":"Not Found","documentation_url":"https://docs.github.com/rest","status":"404"}"#,
+    )
+}
+
+fn bad_credentials() -> FakeResponse {
+    FakeResponse::json(
+        401,
+        r#"{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest","status":"401"}"#,
+    )
+}
+
+/// Classic `/user` answer with the given scopes header and expiry (None = no header).
+fn classic_user(scopes: &str, expiry: Option<&str>) -> FakeResponse {
+    let mut resp = rate_headers(FakeResponse::json(200, USER_BODY), "4999")
+        .header("x-oauth-scopes", scopes)
+        .header("x-accepted-oauth-scopes", "");
+    if let Some(e) = expiry {
+        resp = resp.header("github-authentication-token-expiration", e);
+    }
+    resp
+}
+
+fn answer(req: &RecordedRequest, prefix: &str) -> FakeResponse {
+    if req.header("user-agent").is_none_or(str::is_empty) {
+        return FakeResponse::json(
+            403,
+            r#"{"message":"Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required)."}"#,
+        );
+    }
+    let token = req.token().unwrap_or("").to_owned();
+    let route = req.route().strip_prefix(prefix).unwrap_or("").to_owned();
+    let t = token.as_str();
+
+    // Error tokens answer the same on every path.
+    if t.starts_with("ghp_bad") || t.is_empty() {
+        return bad_credentials();
+    }
+    if t.starts_with("ghp_ratelimited") {
+        return rate_headers(
+            FakeResponse::json(
+                403,
+                r#"{"message":"API rate limit exceeded for user ID 1.","documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting","status":"403"}"#,
+            ),
+            "0",
+        );
+    }
+    if t.starts_with("ghp_secondary") {
+        return FakeResponse::json(
+            403,
+            r#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits","status":"403"}"#,
+        )
+        .header("retry-after", "60");
+    }
+    if t.starts_with("ghp_5xx") {
+        return FakeResponse::json(500, r#"{"message":"Server Error"}"#);
+    }
+    if t.starts_with("ghp_echo") {
+        let auth = req.authorization.clone().unwrap_or_default();
+        return FakeResponse::json(
+            500,
+            format!(
+                r#"{{"message":"internal error while checking {auth} for https://admin:hunter2@internal.example/x"}}"#
+            ),
+        );
+    }
+    if t.starts_with("ghp_huge") {
+        let mut body = br#"{"login":"octocat","pad":""#.to_vec();
+        body.resize(2 * 1024 * 1024, b'x');
+        body.extend_from_slice(br#""}"#);
+        return FakeResponse::json(200, "").body(body);
+    }
+    if t.starts_with("ghp_garbage") {
+        return FakeResponse::new(200)
+            .header("content-type", "text/html")
+            .body(b"<html>Service temporarily moved</html>".to_vec());
+    }
+
+    if [
+        "github_pat_good",
+        "github_pat_nohooks",
+        "github_pat_norepos",
+    ]
+    .iter()
+    .any(|p| t.starts_with(p))
+    {
+        return fine_grained(t, &route);
+    }
+
+    let (scopes, expiry, in_org) = if t.starts_with("ghp_allscopes") || t.starts_with("ghp_slow") {
+        (ALL_SCOPES, Some(EXPIRY), true)
+    } else if t.starts_with("ghp_adminorg") {
+        ("admin:repo_hook, admin:org, repo", Some(EXPIRY), true)
+    } else if t.starts_with("ghp_repoonly") {
+        ("repo", Some(EXPIRY), true)
+    } else if t.starts_with("ghp_noorgs") {
+        ("admin:repo_hook, repo", Some(EXPIRY), false)
+    } else if t.starts_with("ghp_inorgs") {
+        ("admin:repo_hook, repo", Some(EXPIRY), true)
+    } else if t.starts_with("ghp_emptyscopes") {
+        ("", Some(EXPIRY), false)
+    } else if t.starts_with("ghp_noexpiry") {
+        (ALL_SCOPES, None, true)
+    } else if t.starts_with("ghp_offsetexpiry") {
+        (ALL_SCOPES, Some("2026-12-02 07:00:00 +0800"), true)
+    } else if t.starts_with("ghp_oddexpiry") {
+        (ALL_SCOPES, Some("sometime soon"), true)
+    } else {
+        return bad_credentials();
+    };
+    let delay = t.starts_with("ghp_slow").then(|| Duration::from_secs(3));
+    let mut resp = match route.as_str() {
+        "/user" => classic_user(scopes, expiry),
+        "/user/orgs" => rate_headers(
+            FakeResponse::json(200, if in_org { ORGS } else { "[]" }),
+            "4998",
+        )
+        .header("x-oauth-scopes", scopes),
+        _ => not_found(),
+    };
+    resp.delay = delay;
+    resp
+}
+
+fn fine_grained(t: &str, route: &str) -> FakeResponse {
+    let ok = |body: &str| {
+        let r = rate_headers(FakeResponse::json(200, body), "4999");
+        if route == "/user" {
+            r.header("github-authentication-token-expiration", EXPIRY)
+        } else {
+            r
+        }
+    };
+    match route {
+        "/user" => ok(USER_BODY),
+        "/user/orgs" => ok("[]"),
+        "/user/repos" if t.starts_with("github_pat_norepos") => ok("[]"),
+        "/user/repos" => ok(REPOS),
+        "/repos/acme/web" => ok(r#"{"id":1296269,"name":"web","full_name":"acme/web","private":true}"#),
+        "/repos/acme/web/hooks" if t.starts_with("github_pat_nohooks") => FakeResponse::json(
+            403,
+            r#"{"message":"Resource not accessible by personal access token","documentation_url":"https://docs.github.com/rest/repos/webhooks#list-repository-webhooks","status":"403"}"#,
+        )
+        .header("x-accepted-github-permissions", "repository_hooks=read"),
+        "/repos/acme/web/hooks" => ok("[]"),
+        "/repos/acme/web/pulls" => ok("[]"),
+        _ => not_found(),
+    }
+}

@@ -1,0 +1,354 @@
+//! Fake provider servers for integration tests.
+//!
+//! Each fake is a real HTTP/1.1 server on `127.0.0.1:<random port>`, run by a small tokio server
+//! on its own thread (usable from sync tests, `#[tokio::test]` and actix tests alike). It answers
+//! as `provider-apis.md` documents (status codes, header names and values, bodies) and picks
+//! the answer from the token it receives (by prefix, so tests may append anything). It records
+//! every TCP connection and every request (path, headers, credential) so tests can assert "never
+//! contacted" and "the token was never sent". Connections that start with a TLS handshake are
+//! counted and closed.
+//!
+//! ## Token → behaviour
+//!
+//! GitHub ([`github::start`] for api.github.com; [`github::start_ghes`] serves the same under
+//! `/api/v3` and adds `X-GitHub-Enterprise-Version: 3.14.2` to every answer). Requests without a
+//! `User-Agent` get 403. `GET /user/orgs` answers `[github]` unless noted.
+//!
+//! | token prefix | answer |
+//! |---|---|
+//! | `ghp_allscopes` | 200, fixture 1.9: `x-oauth-scopes: admin:repo_hook, read:org, repo`, expires `2026-10-03 11:43:41 UTC` |
+//! | `ghp_adminorg` | 200, `admin:repo_hook, admin:org, repo` (admin:org satisfies read:org), same expiry |
+//! | `ghp_repoonly` | 200, `repo` (missing `admin:repo_hook`, `read:org`; in an org) |
+//! | `ghp_noorgs` | 200, `admin:repo_hook, repo`; `/user/orgs` = `[]` (read:org only recommended) |
+//! | `ghp_inorgs` | 200, `admin:repo_hook, repo`; in an org (missing `read:org`) |
+//! | `ghp_emptyscopes` | 200, `x-oauth-scopes:` empty; `/user/orgs` = `[]` |
+//! | `ghp_noexpiry` | 200, all scopes, no expiration header (never expires) |
+//! | `ghp_offsetexpiry` | 200, all scopes, expires `2026-12-02 07:00:00 +0800` |
+//! | `ghp_oddexpiry` | 200, all scopes, expiration header `sometime soon` (unknown) |
+//! | `github_pat_good` | 200 without `x-oauth-scopes`, expiry header; `/user/repos` = `[acme/web]`; all probes 200 |
+//! | `github_pat_nohooks` | like `github_pat_good` but `/hooks` = 403 `Resource not accessible by personal access token`, `x-accepted-github-permissions: repository_hooks=read` |
+//! | `github_pat_norepos` | like `github_pat_good` but `/user/repos` = `[]` |
+//! | `ghp_bad` (and any unknown token) | 401 `Bad credentials` |
+//! | `ghp_ratelimited` | 403 `API rate limit exceeded…`, `x-ratelimit-remaining: 0`, `x-ratelimit-reset: 1767225600` |
+//! | `ghp_secondary` | 403 `You have exceeded a secondary rate limit…`, `retry-after: 60` |
+//! | `ghp_5xx` | 500 |
+//! | `ghp_echo` | 500 whose body quotes the received `Authorization` header (redaction test) |
+//! | `ghp_huge` | 200 with a 2 MiB body (body cap test) |
+//! | `ghp_garbage` | 200 with a non-JSON body |
+//! | `ghp_slow` | sleeps 3 s, then answers like `ghp_allscopes` |
+//!
+//! GitLab ([`gitlab::start`], serves `/api/v4/…`; token from `PRIVATE-TOKEN` or `Authorization: Bearer`):
+//!
+//! | token prefix | answer |
+//! |---|---|
+//! | `glpat-maintainer` | self 200 `[api, read_repository]`, expires `2026-01-31`; `/user` project bot; associations: project `Test/test-project` (group level 40) |
+//! | `glpat-owner` | self 200, `expires_at: null`; `/user` `alice`; associations: group `test` (50) |
+//! | `glpat-developer` | self 200 both scopes; associations empty (no Maintainer role) |
+//! | `glpat-noapi` | self 200 `[read_repository, read_user]`; associations 403 `insufficient_scope` |
+//! | `glpat-expired` | self 401 `invalid_token` / `Token is expired. …` |
+//! | `glpat-revoked` | self 401 `Token was revoked. You have to re-authorize from the user.` |
+//! | `glpat-inactive` | self 200 `active:false`, `revoked:false`, `expires_at:null` |
+//! | `glpat-oauth` | self 400 `This endpoint requires token type to be a personal access token` |
+//! | `glpat-old` | GitLab < 15.5: self 404, associations 404; `/user` ok; `/projects` = `[group/app]`, `/groups` = `[]` |
+//! | `glpat-noassoc` | GitLab < 17.4: self 200 ok, associations 404; `/projects` = `[]`, `/groups` = `[platform]` |
+//! | `glpat-ratelimited` | 429 with `Retry-After: 30` |
+//! | `glpat-5xx` | 500 |
+//! | anything else | 401 `{"message":"401 Unauthorized"}` |
+//!
+//! Bitbucket ([`bitbucket::start`], API base `{url}/2.0`; workspace `acme` exists; `Authorization: Bearer`):
+//!
+//! | token prefix | answer on `/2.0/repositories/acme` |
+//! |---|---|
+//! | `bb_valid` | 200 fixture 3.2: `x-oauth-scopes: pullrequest:write, repository, webhook`, `x-credential-type: repo_access_token` |
+//! | `bb_spaces` | 200, `repository:write pullrequest:write webhook` (space separated), `workspace_access_token` |
+//! | `bb_nowebhook` | 200, `pullrequest:write, repository` |
+//! | `bb_readonly` | 200, `repository` |
+//! | `bb_403` | 403 `detail: {granted:[repository], required:[webhook]}` |
+//! | `bb_gone` | 410 CHANGE-2770 |
+//! | `bb_ratelimited` | 429 |
+//! | `bb_5xx` | 500 |
+//! | `bb_bad` (and unknown tokens) | 401 `Token is invalid, expired, or not supported for this endpoint.` |
+//! | any known token on another workspace | 404 |
+//!
+//! [`redirecting`] answers every request with `302 Location: <target origin><same path>`.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod bitbucket;
+pub mod github;
+pub mod gitlab;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// One request a fake received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Path and query, e.g. `/user/repos?per_page=1`.
+    pub path: String,
+    /// Value of the `Authorization` header, if any.
+    pub authorization: Option<String>,
+    /// Value of the `PRIVATE-TOKEN` header, if any.
+    pub private_token: Option<String>,
+    /// All headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+}
+
+impl RecordedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The token sent, from `Authorization: Bearer|token …` or `PRIVATE-TOKEN`.
+    pub fn token(&self) -> Option<&str> {
+        if let Some(t) = &self.private_token {
+            return Some(t.as_str());
+        }
+        let auth = self.authorization.as_deref()?;
+        auth.strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("token "))
+            .or(Some(auth))
+    }
+
+    /// Path without the query.
+    pub fn route(&self) -> &str {
+        self.path.split('?').next().unwrap_or("")
+    }
+}
+
+/// A fake's answer.
+#[derive(Debug, Clone)]
+pub struct FakeResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub delay: Option<Duration>,
+}
+
+impl FakeResponse {
+    pub fn new(status: u16) -> FakeResponse {
+        FakeResponse {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            delay: None,
+        }
+    }
+
+    /// JSON body with `content-type: application/json; charset=utf-8`.
+    pub fn json(status: u16, body: impl Into<String>) -> FakeResponse {
+        FakeResponse::new(status)
+            .header("content-type", "application/json; charset=utf-8")
+            .body(body.into().into_bytes())
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> FakeResponse {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn body(mut self, body: Vec<u8>) -> FakeResponse {
+        self.body = body;
+        self
+    }
+
+    pub fn delayed(mut self, delay: Duration) -> FakeResponse {
+        self.delay = Some(delay);
+        self
+    }
+}
+
+type Handler = Arc<dyn Fn(&RecordedRequest) -> FakeResponse + Send + Sync>;
+
+/// A running fake HTTP server. Stops when dropped.
+pub struct FakeServer {
+    /// Origin, e.g. `http://127.0.0.1:41234`.
+    pub url: String,
+    pub port: u16,
+    requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    connections: Arc<AtomicUsize>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl FakeServer {
+    /// Starts a server answering every request with `handler`.
+    pub fn start(
+        handler: impl Fn(&RecordedRequest) -> FakeResponse + Send + Sync + 'static,
+    ) -> FakeServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake server");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("local addr").port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        let handler: Handler = Arc::new(handler);
+        let (reqs, conns) = (Arc::clone(&requests), Arc::clone(&connections));
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("fake runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                loop {
+                    tokio::select! {
+                        _ = &mut rx => break,
+                        accepted = listener.accept() => {
+                            let Ok((stream, _)) = accepted else { continue };
+                            conns.fetch_add(1, Ordering::SeqCst);
+                            let (h, r) = (Arc::clone(&handler), Arc::clone(&reqs));
+                            tokio::spawn(serve(stream, h, r));
+                        }
+                    }
+                }
+            });
+        });
+        FakeServer {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            requests,
+            connections,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// `{url}{path}`.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    /// Requests received so far.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// TCP connections accepted so far (including ones that never sent a valid request).
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Panics unless nothing ever connected.
+    pub fn assert_untouched(&self) {
+        assert_eq!(
+            self.connections(),
+            0,
+            "fake was contacted: {:?}",
+            self.requests()
+        );
+        assert!(self.requests().is_empty());
+    }
+
+    /// Whether any request carried `token` in any header.
+    pub fn saw_token(&self, token: &str) -> bool {
+        self.requests()
+            .iter()
+            .any(|r| r.headers.iter().any(|(_, v)| v.contains(token)))
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A server answering every request with `302 Location: {target_origin}{path}`.
+pub fn redirecting(target_origin: &str) -> FakeServer {
+    let target = target_origin.trim_end_matches('/').to_owned();
+    FakeServer::start(move |req| {
+        FakeResponse::new(302).header("location", &format!("{target}{}", req.path))
+    })
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    handler: Handler,
+    requests: Arc<Mutex<Vec<RecordedRequest>>>,
+) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if buf.first() == Some(&0x16) {
+            return; // TLS ClientHello: not for us.
+        }
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos;
+        }
+        if buf.len() > 64 * 1024 {
+            return;
+        }
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next().unwrap_or("").split_whitespace();
+    let method = first.next().unwrap_or("").to_owned();
+    let path = first.next().unwrap_or("").to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let request = RecordedRequest {
+        method,
+        path,
+        authorization: find("authorization"),
+        private_token: find("private-token"),
+        headers: headers.clone(),
+    };
+    if let Ok(mut r) = requests.lock() {
+        r.push(request.clone());
+    }
+    let response = handler(&request);
+    if let Some(delay) = response.delay {
+        tokio::time::sleep(delay).await;
+    }
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\n",
+        response.status,
+        reason(response.status)
+    );
+    for (k, v) in &response.headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        response.body.len()
+    ));
+    let _ = stream.write_all(out.as_bytes()).await;
+    let _ = stream.write_all(&response.body).await;
+    let _ = stream.shutdown().await;
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        302 => "Found",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        410 => "Gone",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        _ => "Unknown",
+    }
+}

@@ -1,0 +1,3 @@
+
+mod fakes;
+mod providers;
