@@ -4,7 +4,11 @@ use crate::config::ServeArgs;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "forgekeys", version, about = "Manage an organization's Git provider access tokens")]
+#[command(
+    name = "forgekeys",
+    version,
+    about = "Manage an organization's Git provider access tokens"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -48,8 +48,13 @@ fn read_password() -> anyhow::Result<SecretString> {
         Ok(SecretString::from(pw))
     } else {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
-        Ok(SecretString::from(line.trim_end_matches(['\r', '\n']).to_string()))
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        Ok(SecretString::from(
+            line.trim_end_matches(['\r', '\n']).to_string(),
+        ))
     }
 }
 
@@ -58,8 +63,9 @@ pub fn user_add(config: &Config, email: &str, org: &str, role: &str) -> anyhow::
     let role = Role::parse(role).context("--role: use owner, admin, devops, viewer or billing")?;
     let (pool, _) = prepare(config)?;
     let mut conn = pool.get()?;
-    let org = Organization::find_by_slug(&mut conn, org)?
-        .with_context(|| format!("--org: no organization with the slug {org:?} (create it with `forgekeys org add`)"))?;
+    let org = Organization::find_by_slug(&mut conn, org)?.with_context(|| {
+        format!("--org: no organization with the slug {org:?} (create it with `forgekeys org add`)")
+    })?;
     let user = match User::find_by_email(&mut conn, &email)? {
         Some(u) => {
             println!("{email} exists; setting the role only");
@@ -67,8 +73,10 @@ pub fn user_add(config: &Config, email: &str, org: &str, role: &str) -> anyhow::
         }
         None => {
             let pw = read_password()?;
-            password::check_policy(secrecy::ExposeSecret::expose_secret(&pw)).map_err(|m| anyhow::anyhow!("password: {m}"))?;
-            let hash = password::hash(&pw).map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))?;
+            password::check_policy(secrecy::ExposeSecret::expose_secret(&pw))
+                .map_err(|m| anyhow::anyhow!("password: {m}"))?;
+            let hash =
+                password::hash(&pw).map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))?;
             User::create(&mut conn, &email, &hash)?
         }
     };
@@ -86,11 +94,10 @@ pub fn user_add(config: &Config, email: &str, org: &str, role: &str) -> anyhow::
 /// and the key file keeps every key still in use), then drop keys nothing uses.
 pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
     let (pool, _) = prepare(config)?;
-    let mut keys = keyfile::load(&config.key_file)?;
+    let mut with_new = keyfile::load(&config.key_file)?;
     let new_key = MasterKey::generate();
     let new_id = new_key.id.clone();
     // Keep the old keys in the file (new key last = current) before touching any row.
-    let mut with_new: Vec<MasterKey> = keys.drain(..).collect();
     with_new.push(new_key);
     keyfile::save(&config.key_file, &with_new)?;
     let sb = SecretBox::new(keyfile::load(&config.key_file)?).context("key file empty")?;
@@ -100,15 +107,25 @@ pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
         if key_id == new_id {
             continue;
         }
-        let Some(t) = GitToken::find(&mut conn, &id)? else { continue };
+        let Some(t) = GitToken::find(&mut conn, &id)? else {
+            continue;
+        };
         let secret = sb
             .open_token(&t.id, &t.key_id, &t.secret)
-            .with_context(|| format!("token {} cannot be decrypted with the loaded keys; left as is", t.id))?;
+            .with_context(|| {
+                format!(
+                    "token {} cannot be decrypted with the loaded keys; left as is",
+                    t.id
+                )
+            })?;
         let (blob, kid) = sb.seal_token(&t.id, &secret)?;
         GitToken::set_secret(&mut conn, &t.id, &blob, &kid)?;
         moved += 1;
     }
-    let in_use: std::collections::HashSet<String> = GitToken::all_ids(&mut conn)?.into_iter().map(|(_, k)| k).collect();
+    let in_use: std::collections::HashSet<String> = GitToken::all_ids(&mut conn)?
+        .into_iter()
+        .map(|(_, k)| k)
+        .collect();
     let kept: Vec<MasterKey> = keyfile::load(&config.key_file)?
         .into_iter()
         .filter(|k| k.id == new_id || in_use.contains(&k.id))
@@ -118,18 +135,29 @@ pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
     a.actor_email = Some("forgekeys CLI".into());
     a.details = serde_json::json!({"reencrypted": moved, "key_id": new_id});
     a.write(&mut conn)?;
-    println!("new master key {new_id}; re-encrypted {moved} token(s); {} key(s) kept", kept.len());
+    println!(
+        "new master key {new_id}; re-encrypted {moved} token(s); {} key(s) kept",
+        kept.len()
+    );
     Ok(())
 }
 
 /// Why a checked token is unhealthy, if it is.
-fn problem(o: &TestOutcome, expires: Option<chrono::NaiveDateTime>, within_days: i64) -> Option<String> {
+fn problem(
+    o: &TestOutcome,
+    expires: Option<chrono::NaiveDateTime>,
+    within_days: i64,
+) -> Option<String> {
     match o.status {
         TestStatus::Valid => {}
         TestStatus::MissingPermissions => {
             return Some(format!(
                 "missing {}",
-                o.missing.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+                o.missing
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         s => return Some(o.reason.clone().unwrap_or_else(|| s.label().to_string())),
@@ -144,13 +172,19 @@ fn host_of(t: &GitToken, config: &Config) -> String {
         (Some(u), _) => u.clone(),
         (None, crate::domain::provider::Provider::Github) => config.github_api_url.to_string(),
         (None, crate::domain::provider::Provider::Gitlab) => config.gitlab_url.to_string(),
-        (None, crate::domain::provider::Provider::Bitbucket) => config.bitbucket_api_url.to_string(),
+        (None, crate::domain::provider::Provider::Bitbucket) => {
+            config.bitbucket_api_url.to_string()
+        }
     }
 }
 
 /// Re-test every stored token with bounded concurrency (and at most 4 at once per host), print
 /// a table, and return whether all are healthy.
-pub async fn tokens_check(config: &Config, within_days: i64, concurrency: usize) -> anyhow::Result<bool> {
+pub async fn tokens_check(
+    config: &Config,
+    within_days: i64,
+    concurrency: usize,
+) -> anyhow::Result<bool> {
     let (pool, secrets) = prepare(config)?;
     let client = provider_client(config)?;
     let secrets = Arc::new(secrets);
@@ -168,7 +202,10 @@ pub async fn tokens_check(config: &Config, within_days: i64, concurrency: usize)
                 let org = {
                     use crate::db::schema::organizations::dsl::*;
                     use diesel::prelude::*;
-                    organizations.filter(id.eq(&org_id)).select(slug).first::<String>(&mut conn)?
+                    organizations
+                        .filter(id.eq(&org_id))
+                        .select(slug)
+                        .first::<String>(&mut conn)?
                 };
                 for t in GitToken::all(&mut conn, &org_id, &TokenFilter::default())? {
                     out.push((t, org.clone()));
@@ -218,7 +255,10 @@ pub async fn tokens_check(config: &Config, within_days: i64, concurrency: usize)
     rows.sort_by(|a, b| (&a.1, &a.0.name_key).cmp(&(&b.1, &b.0.name_key)));
     let store = {
         let pool = pool.clone();
-        let rows: Vec<(GitToken, TestOutcome)> = rows.iter().map(|(t, _, o)| (t.clone(), o.clone())).collect();
+        let rows: Vec<(GitToken, TestOutcome)> = rows
+            .iter()
+            .map(|(t, _, o)| (t.clone(), o.clone()))
+            .collect();
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             for (t, o) in rows {
@@ -227,7 +267,10 @@ pub async fn tokens_check(config: &Config, within_days: i64, concurrency: usize)
             Ok(())
         })
     };
-    println!("{:<16} {:<32} {:<10} {:<20} {:<12} PROBLEM", "ORG", "TOKEN", "PROVIDER", "STATUS", "EXPIRES");
+    println!(
+        "{:<16} {:<32} {:<10} {:<20} {:<12} PROBLEM",
+        "ORG", "TOKEN", "PROVIDER", "STATUS", "EXPIRES"
+    );
     let mut healthy = true;
     for (t, org, o) in &rows {
         let problem = problem(o, t.expires_at, within_days);
@@ -236,7 +279,13 @@ pub async fn tokens_check(config: &Config, within_days: i64, concurrency: usize)
             .expires_at
             .map(|e| e.format("%Y-%m-%d").to_string())
             .or_else(|| t.expires_at.map(|e| e.format("%Y-%m-%d").to_string()))
-            .unwrap_or_else(|| if o.never_expires { "never".into() } else { "unknown".into() });
+            .unwrap_or_else(|| {
+                if o.never_expires {
+                    "never".into()
+                } else {
+                    "unknown".into()
+                }
+            });
         let name: String = t.name.chars().take(32).collect();
         println!(
             "{:<16} {:<32} {:<10} {:<20} {:<12} {}",
@@ -249,7 +298,10 @@ pub async fn tokens_check(config: &Config, within_days: i64, concurrency: usize)
         );
     }
     store.await??;
-    let bad = rows.iter().filter(|(t, _, o)| problem(o, t.expires_at, within_days).is_some()).count();
+    let bad = rows
+        .iter()
+        .filter(|(t, _, o)| problem(o, t.expires_at, within_days).is_some())
+        .count();
     println!("{} token(s) checked, {} need attention", rows.len(), bad);
     Ok(healthy)
 }

@@ -18,11 +18,23 @@ pub struct ServeArgs {
     /// Master key file (default: forgekeys.key beside the database).
     #[arg(long, env = "FORGEKEYS_KEY_FILE")]
     pub key_file: Option<PathBuf>,
-    #[arg(long, env = "FORGEKEYS_GITHUB_API_URL", default_value = "https://api.github.com")]
+    #[arg(
+        long,
+        env = "FORGEKEYS_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
     pub github_api_url: String,
-    #[arg(long, env = "FORGEKEYS_GITLAB_URL", default_value = "https://gitlab.com")]
+    #[arg(
+        long,
+        env = "FORGEKEYS_GITLAB_URL",
+        default_value = "https://gitlab.com"
+    )]
     pub gitlab_url: String,
-    #[arg(long, env = "FORGEKEYS_BITBUCKET_API_URL", default_value = "https://api.bitbucket.org/2.0")]
+    #[arg(
+        long,
+        env = "FORGEKEYS_BITBUCKET_API_URL",
+        default_value = "https://api.bitbucket.org/2.0"
+    )]
     pub bitbucket_api_url: String,
     /// Comma-separated CIDRs that user-supplied URLs may reach although blocked by default.
     #[arg(long, env = "FORGEKEYS_OUTBOUND_ALLOW", default_value = "")]
@@ -66,7 +78,10 @@ pub struct ConfigError {
 }
 
 fn err(var: &'static str, msg: impl Into<String>) -> ConfigError {
-    ConfigError { var, msg: msg.into() }
+    ConfigError {
+        var,
+        msg: msg.into(),
+    }
 }
 
 fn parse_url(var: &'static str, s: &str) -> Result<url::Url, ConfigError> {
@@ -93,10 +108,12 @@ pub fn parse_cidrs(var: &'static str, s: &str) -> Result<Vec<ipnet::IpNet>, Conf
 impl Config {
     pub fn from_args(a: &ServeArgs) -> Result<Config, ConfigError> {
         let database = DatabaseUrl::parse(&a.database_url).map_err(|m| err("DATABASE_URL", m))?;
-        let bind: SocketAddr = a
-            .bind
-            .parse()
-            .map_err(|_| err("FORGEKEYS_BIND", format!("{:?} is not an address like 127.0.0.1:8080", a.bind)))?;
+        let bind: SocketAddr = a.bind.parse().map_err(|_| {
+            err(
+                "FORGEKEYS_BIND",
+                format!("{:?} is not an address like 127.0.0.1:8080", a.bind),
+            )
+        })?;
         let key_file = match &a.key_file {
             Some(p) => p.clone(),
             None => database
@@ -108,7 +125,12 @@ impl Config {
             "auto" | "" => !bind.ip().is_loopback(),
             "true" | "1" | "on" | "yes" => true,
             "false" | "0" | "off" | "no" => false,
-            other => return Err(err("FORGEKEYS_COOKIE_SECURE", format!("{other:?}: use auto, true or false"))),
+            other => {
+                return Err(err(
+                    "FORGEKEYS_COOKIE_SECURE",
+                    format!("{other:?}: use auto, true or false"),
+                ));
+            }
         };
         if a.provider_timeout_ms == 0 {
             return Err(err("FORGEKEYS_PROVIDER_TIMEOUT_MS", "must be above 0"));

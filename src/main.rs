@@ -48,7 +48,11 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let cfg = config(&a.settings)?;
             let rt = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
             let healthy = rt.block_on(commands::tokens_check(&cfg, a.within, a.concurrency))?;
-            Ok(if healthy { ok } else { std::process::ExitCode::from(1) })
+            Ok(if healthy {
+                ok
+            } else {
+                std::process::ExitCode::from(1)
+            })
         }
     }
 }

@@ -17,12 +17,21 @@ use std::sync::{Arc, Mutex, RwLock};
 
 /// Open the database, apply migrations, load (or create) the master key.
 pub fn prepare(config: &Config) -> anyhow::Result<(Pool, SecretBox)> {
-    let pool = db::build_pool(&config.database)
-        .with_context(|| format!("cannot open the {} database", config.database.backend_name()))?;
+    let pool = db::build_pool(&config.database).with_context(|| {
+        format!(
+            "cannot open the {} database",
+            config.database.backend_name()
+        )
+    })?;
     let mut conn = pool.get().context("cannot get a database connection")?;
-    let applied = db::migrations::run(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    let applied =
+        db::migrations::run(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
     if applied > 0 {
-        tracing::info!(applied, backend = config.database.backend_name(), "database migrations applied");
+        tracing::info!(
+            applied,
+            backend = config.database.backend_name(),
+            "database migrations applied"
+        );
     }
     let (keys, created) = keyfile::load_or_create(&config.key_file)?;
     if created {
@@ -61,14 +70,17 @@ impl Application {
             let mut conn = pool.get()?;
             User::count(&mut conn)?
         };
-        let listener = TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
         let mut config = config;
         if config.base_url.ends_with(":0") {
             config.base_url = format!("{}:{port}", config.base_url.trim_end_matches(":0"));
         }
         let setup_token = (users == 0).then(web::session::random_token);
-        let setup_url = setup_token.as_ref().map(|t| format!("{}/setup?token={t}", config.base_url));
+        let setup_url = setup_token
+            .as_ref()
+            .map(|t| format!("{}/setup?token={t}", config.base_url));
         let state = AppState {
             pool,
             providers: provider_client(&config)?,
@@ -85,12 +97,18 @@ impl Application {
                 .wrap(from_fn(web::htmx::htmx_flag))
                 .wrap(web::headers::security_headers())
                 .wrap(Compress::default())
-                .wrap(actix_web::middleware::Logger::new("%r %s %Dms").log_target("forgekeys::http"))
+                .wrap(
+                    actix_web::middleware::Logger::new("%r %s %Dms").log_target("forgekeys::http"),
+                )
                 .configure(web::routes)
         })
         .listen(listener)?
         .run();
-        Ok(Application { port, server, setup_url })
+        Ok(Application {
+            port,
+            server,
+            setup_url,
+        })
     }
 
     pub fn port(&self) -> u16 {

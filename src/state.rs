@@ -24,14 +24,23 @@ impl AppState {
     }
 
     /// Encrypt a token for a row with the current key.
-    pub fn seal(&self, row_id: &str, token: &SecretString) -> Result<(Vec<u8>, String), CryptoError> {
+    pub fn seal(
+        &self,
+        row_id: &str,
+        token: &SecretString,
+    ) -> Result<(Vec<u8>, String), CryptoError> {
         let sb = self.secrets.read().map_err(|_| CryptoError::Seal)?;
         sb.seal_token(row_id, token)
     }
 
     /// Decrypt a stored token. If its key is unknown (a `keys rotate` ran while serving), the
     /// key file is re-read once.
-    pub fn open(&self, row_id: &str, key_id: &str, blob: &[u8]) -> Result<SecretString, CryptoError> {
+    pub fn open(
+        &self,
+        row_id: &str,
+        key_id: &str,
+        blob: &[u8],
+    ) -> Result<SecretString, CryptoError> {
         {
             let sb = self.secrets.read().map_err(|_| CryptoError::Open)?;
             if sb.has_key(key_id) {

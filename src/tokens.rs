@@ -237,7 +237,12 @@ pub fn update(
 }
 
 /// Store a re-test result of a stored token.
-pub fn record_test(conn: &mut DbConn, token: &GitToken, outcome: &TestOutcome, actor: Option<&User>) -> Result<GitToken, TokenError> {
+pub fn record_test(
+    conn: &mut DbConn,
+    token: &GitToken,
+    outcome: &TestOutcome,
+    actor: Option<&User>,
+) -> Result<GitToken, TokenError> {
     conn.transaction(|conn| {
         let mut t = token.clone();
         t.apply_outcome(outcome);

@@ -10,9 +10,15 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
     #[error("cannot read key file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot write key file {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("key file {path} line {line} is not `<id> <base64 key>` of a 32-byte key")]
     Malformed { path: String, line: usize },
     #[error("key file {path} holds no key")]
@@ -21,14 +27,20 @@ pub enum KeyFileError {
 
 pub fn load(path: &Path) -> Result<Vec<MasterKey>, KeyFileError> {
     let p = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| KeyFileError::Read { path: p.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
+        path: p.clone(),
+        source,
+    })?;
     let mut keys = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let malformed = || KeyFileError::Malformed { path: p.clone(), line: i + 1 };
+        let malformed = || KeyFileError::Malformed {
+            path: p.clone(),
+            line: i + 1,
+        };
         let (id, b64) = line.split_once(' ').ok_or_else(malformed)?;
         let bytes = STANDARD.decode(b64.trim()).map_err(|_| malformed())?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| malformed())?;
@@ -54,8 +66,13 @@ pub fn load_or_create(path: &Path) -> Result<(Vec<MasterKey>, bool), KeyFileErro
 /// Atomically replace the key file with these keys (last = current).
 pub fn save(path: &Path, keys: &[MasterKey]) -> Result<(), KeyFileError> {
     let p = path.display().to_string();
-    let werr = |source| KeyFileError::Write { path: p.clone(), source };
-    let mut body = String::from("# Forgekeys master keys. Back this file up; without it stored tokens cannot be decrypted.\n");
+    let werr = |source| KeyFileError::Write {
+        path: p.clone(),
+        source,
+    };
+    let mut body = String::from(
+        "# Forgekeys master keys. Back this file up; without it stored tokens cannot be decrypted.\n",
+    );
     for k in keys {
         body.push_str(&format!("{} {}\n", k.id, STANDARD.encode(k.bytes())));
     }
@@ -89,7 +106,9 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+            let mode = std::fs::metadata(&path)
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap_or(0);
             assert_eq!(mode, 0o600);
         }
         let (again, created) = load_or_create(&path).unwrap_or_else(|_| unreachable!());
@@ -97,6 +116,9 @@ mod tests {
         assert_eq!(again[0].id, keys[0].id);
         assert_eq!(again[0].bytes(), keys[0].bytes());
         std::fs::write(&path, "k1 notbase64\n").unwrap_or_default();
-        assert!(matches!(load(&path), Err(KeyFileError::Malformed { line: 1, .. })));
+        assert!(matches!(
+            load(&path),
+            Err(KeyFileError::Malformed { line: 1, .. })
+        ));
     }
 }

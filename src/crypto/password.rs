@@ -26,7 +26,9 @@ pub fn verify(password: &SecretString, stored: Option<&str>) -> bool {
     const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1XzO3o4Y1Xq6o4d9P7mK0m3r2D9vJm1wq6m4e7Hk9vE";
     let target = stored.unwrap_or(DUMMY);
     let ok = match PasswordHash::new(target) {
-        Ok(parsed) => argon2().verify_password(password.expose_secret().as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => argon2()
+            .verify_password(password.expose_secret().as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => {
             // Malformed stored hash: still spend the time.
             let _ = hash(password);

@@ -32,7 +32,10 @@ pub struct MasterKey {
 
 impl MasterKey {
     pub fn new(id: String, key: [u8; 32]) -> MasterKey {
-        MasterKey { id, key: Zeroizing::new(key) }
+        MasterKey {
+            id,
+            key: Zeroizing::new(key),
+        }
     }
 
     pub fn generate() -> MasterKey {
@@ -50,7 +53,9 @@ impl MasterKey {
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MasterKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("MasterKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -83,20 +88,37 @@ impl SecretBox {
     }
 
     /// Encrypt a token for the row `row_id`; returns the blob and the key id used.
-    pub fn seal_token(&self, row_id: &str, token: &SecretString) -> Result<(Vec<u8>, String), CryptoError> {
+    pub fn seal_token(
+        &self,
+        row_id: &str,
+        token: &SecretString,
+    ) -> Result<(Vec<u8>, String), CryptoError> {
         let key_id = self.current.clone();
-        let blob = self.seal_with(&key_id, token_aad(row_id, &key_id).as_bytes(), token.expose_secret().as_bytes())?;
+        let blob = self.seal_with(
+            &key_id,
+            token_aad(row_id, &key_id).as_bytes(),
+            token.expose_secret().as_bytes(),
+        )?;
         Ok((blob, key_id))
     }
 
-    pub fn open_token(&self, row_id: &str, key_id: &str, blob: &[u8]) -> Result<SecretString, CryptoError> {
-        let plain = Zeroizing::new(self.open_with(key_id, token_aad(row_id, key_id).as_bytes(), blob)?);
+    pub fn open_token(
+        &self,
+        row_id: &str,
+        key_id: &str,
+        blob: &[u8],
+    ) -> Result<SecretString, CryptoError> {
+        let plain =
+            Zeroizing::new(self.open_with(key_id, token_aad(row_id, key_id).as_bytes(), blob)?);
         let s = std::str::from_utf8(&plain).map_err(|_| CryptoError::Open)?;
         Ok(SecretString::from(s.to_string()))
     }
 
     fn cipher(&self, key_id: &str) -> Result<XChaCha20Poly1305, CryptoError> {
-        let key = self.keys.get(key_id).ok_or_else(|| CryptoError::UnknownKey(key_id.to_string()))?;
+        let key = self
+            .keys
+            .get(key_id)
+            .ok_or_else(|| CryptoError::UnknownKey(key_id.to_string()))?;
         XChaCha20Poly1305::new_from_slice(key.bytes()).map_err(|_| CryptoError::Seal)
     }
 
@@ -140,15 +162,26 @@ mod tests {
         let secret = SecretString::from("ghp_secret_value_1234".to_string());
         let (blob, kid) = b.seal_token("row-1", &secret).unwrap_or_default();
         assert!(!blob.windows(8).any(|w| w == b"ghp_secr"));
-        let opened = b.open_token("row-1", &kid, &blob).map(|s| s.expose_secret().to_string());
+        let opened = b
+            .open_token("row-1", &kid, &blob)
+            .map(|s| s.expose_secret().to_string());
         assert_eq!(opened.as_deref(), Ok("ghp_secret_value_1234"));
-        assert_eq!(b.open_token("row-2", &kid, &blob).err(), Some(CryptoError::Open));
+        assert_eq!(
+            b.open_token("row-2", &kid, &blob).err(),
+            Some(CryptoError::Open)
+        );
         let mut tampered = blob.clone();
         if let Some(x) = tampered.last_mut() {
             *x ^= 1;
         }
-        assert_eq!(b.open_token("row-1", &kid, &tampered).err(), Some(CryptoError::Open));
-        assert!(matches!(b.open_token("row-1", "nope", &blob), Err(CryptoError::UnknownKey(_))));
+        assert_eq!(
+            b.open_token("row-1", &kid, &tampered).err(),
+            Some(CryptoError::Open)
+        );
+        assert!(matches!(
+            b.open_token("row-1", "nope", &blob),
+            Err(CryptoError::UnknownKey(_))
+        ));
     }
 
     #[test]

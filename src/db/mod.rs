@@ -4,11 +4,11 @@ pub mod migrations;
 pub mod models;
 pub mod schema;
 
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
 use std::time::Duration;
 
 /// A database connection of either backend.
@@ -53,7 +53,9 @@ impl DatabaseUrl {
         if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.strip_prefix("//").unwrap_or(rest);
             if path.is_empty() {
-                return Err("DATABASE_URL sqlite:// needs a file path, e.g. sqlite://forgekeys.db".into());
+                return Err(
+                    "DATABASE_URL sqlite:// needs a file path, e.g. sqlite://forgekeys.db".into(),
+                );
             }
             return Ok(DatabaseUrl::Sqlite(path.to_string()));
         }
@@ -182,7 +184,9 @@ mod tests {
             DatabaseUrl::parse("postgres://u:p@localhost/db"),
             Ok(DatabaseUrl::Postgres(_))
         ));
-        let err = DatabaseUrl::parse("mysql://u:secret@h/db").err().unwrap_or_default();
+        let err = DatabaseUrl::parse("mysql://u:secret@h/db")
+            .err()
+            .unwrap_or_default();
         assert!(!err.contains("secret"), "{err}");
         assert!(DatabaseUrl::parse("forgekeys.db").is_err());
     }

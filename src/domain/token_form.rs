@@ -100,7 +100,10 @@ pub struct ValidationOptions {
 }
 
 /// Validate the non-secret fields. The token value is validated by [`parse_token_value`].
-pub fn parse_fields(form: &TokenFormData, opts: ValidationOptions) -> Result<TokenInput, FormErrors> {
+pub fn parse_fields(
+    form: &TokenFormData,
+    opts: ValidationOptions,
+) -> Result<TokenInput, FormErrors> {
     let mut errors = FormErrors::default();
 
     let provider = match Provider::parse(&form.provider) {
@@ -185,7 +188,10 @@ pub fn parse_fields(form: &TokenFormData, opts: ValidationOptions) -> Result<Tok
         s => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             Ok(d) => Some(d),
             Err(_) => {
-                errors.add("expires_on", "Enter the date as YYYY-MM-DD, e.g. 2027-03-31.");
+                errors.add(
+                    "expires_on",
+                    "Enter the date as YYYY-MM-DD, e.g. 2027-03-31.",
+                );
                 None
             }
         },
@@ -247,7 +253,9 @@ pub fn parse_origin(raw: &str, allow_http: bool) -> Result<String, String> {
         "http" if allow_http => {}
         "http" => return Err("Use https://: Forgekeys never sends tokens over plain http.".into()),
         _ => {
-            return Err("Enter a URL starting with https://, e.g. https://gitlab.company.com.".into());
+            return Err(
+                "Enter a URL starting with https://, e.g. https://gitlab.company.com.".into(),
+            );
         }
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
@@ -279,7 +287,9 @@ pub fn parse_origin(raw: &str, allow_http: bool) -> Result<String, String> {
 pub fn parse_workspace(raw: &str) -> Result<String, String> {
     let w = raw.trim().trim_matches('/');
     if w.is_empty() {
-        return Err("Enter the Bitbucket workspace ID, e.g. acme (from bitbucket.org/acme).".into());
+        return Err(
+            "Enter the Bitbucket workspace ID, e.g. acme (from bitbucket.org/acme).".into(),
+        );
     }
     if w.len() > WORKSPACE_MAX
         || !w
@@ -365,15 +375,28 @@ mod tests {
     #[test]
     fn bitbucket_needs_workspace_and_cloud() {
         let mut f = form("bitbucket", "cloud");
-        assert!(parse_fields(&f, REQ).err().unwrap_or_default().has("workspace"));
+        assert!(
+            parse_fields(&f, REQ)
+                .err()
+                .unwrap_or_default()
+                .has("workspace")
+        );
         f.workspace = "Acme".into();
         assert_eq!(
-            parse_fields(&f, REQ).ok().and_then(|i| i.workspace).as_deref(),
+            parse_fields(&f, REQ)
+                .ok()
+                .and_then(|i| i.workspace)
+                .as_deref(),
             Some("acme")
         );
         f.hosting = "self_hosted".into();
         f.url = "https://bb.example.com".into();
-        assert!(parse_fields(&f, REQ).err().unwrap_or_default().has("hosting"));
+        assert!(
+            parse_fields(&f, REQ)
+                .err()
+                .unwrap_or_default()
+                .has("hosting")
+        );
     }
 
     #[test]

@@ -24,7 +24,10 @@ pub struct AssetUrls {
 
 fn versioned(path: &str) -> String {
     match Static::get(path) {
-        Some(f) => format!("/static/{path}?v={}", &hex::encode(f.metadata.sha256_hash())[..12]),
+        Some(f) => format!(
+            "/static/{path}?v={}",
+            &hex::encode(f.metadata.sha256_hash())[..12]
+        ),
         None => format!("/static/{path}"),
     }
 }

@@ -51,7 +51,9 @@ pub async fn check_origin(
         let resp = AppError::Csrf.error_response();
         return Ok(req.into_response(resp).map_into_right_body());
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 fn tokens_equal(a: &str, b: &str) -> bool {
@@ -64,17 +66,25 @@ struct CsrfField {
     csrf_token: Option<String>,
 }
 
-async fn read_form<T: DeserializeOwned>(req: &HttpRequest, payload: &mut Payload) -> Result<(T, Option<String>), AppError> {
-    let body = web::Bytes::from_request(req, payload)
-        .await
-        .map_err(|_| AppError::BadRequest("The form could not be read (too large or interrupted).".into()))?;
+async fn read_form<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> Result<(T, Option<String>), AppError> {
+    let body = web::Bytes::from_request(req, payload).await.map_err(|_| {
+        AppError::BadRequest("The form could not be read (too large or interrupted).".into())
+    })?;
     if body.len() > FORM_LIMIT {
         return Err(AppError::BadRequest("The form is too large.".into()));
     }
-    let field: CsrfField = serde_urlencoded::from_bytes(&body).unwrap_or(CsrfField { csrf_token: None });
+    let field: CsrfField =
+        serde_urlencoded::from_bytes(&body).unwrap_or(CsrfField { csrf_token: None });
     let form: T = serde_urlencoded::from_bytes(&body)
         .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}.")))?;
-    let header = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let header = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     Ok((form, field.csrf_token.or(header)))
 }
 

@@ -191,7 +191,10 @@ impl ResponseError for AppError {
         };
         let body = body.unwrap_or_else(|_| format!("{} {title}", status.as_u16()));
         let mut resp = HttpResponse::build(status);
-        resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")));
+        resp.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ));
         resp.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         if is_htmx {
             resp.insert_header(("HX-Retarget", "#messages"));
@@ -202,6 +205,8 @@ impl ResponseError for AppError {
 }
 
 /// Turn a `web::block` result carrying a store error into an `AppError`.
-pub fn blocking<T>(r: Result<Result<T, StoreError>, actix_web::error::BlockingError>) -> Result<T, AppError> {
+pub fn blocking<T>(
+    r: Result<Result<T, StoreError>, actix_web::error::BlockingError>,
+) -> Result<T, AppError> {
     Ok(r??)
 }

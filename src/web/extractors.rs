@@ -76,7 +76,11 @@ pub struct OrgContext {
 
 impl OrgContext {
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
-        if p.allows(self.role) { Ok(()) } else { Err(AppError::Forbidden(p)) }
+        if p.allows(self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(p))
+        }
     }
 
     pub fn can(&self, p: Permission) -> bool {
@@ -95,7 +99,11 @@ impl FromRequest for OrgContext {
                 return Ok(ctx.clone());
             }
             let cu = CurrentUser::load(&req).await?;
-            let slug = req.match_info().get("org").ok_or(AppError::NotFound)?.to_string();
+            let slug = req
+                .match_info()
+                .get("org")
+                .ok_or(AppError::NotFound)?
+                .to_string();
             let state = state(&req)?;
             let user_id = cu.user.id.clone();
             let found = web::block(move || {
@@ -104,7 +112,12 @@ impl FromRequest for OrgContext {
             })
             .await??;
             let (org, role) = found.ok_or(AppError::NotFound)?;
-            let ctx = OrgContext { user: cu.user, session: cu.session, org, role };
+            let ctx = OrgContext {
+                user: cu.user,
+                session: cu.session,
+                org,
+                role,
+            };
             req.extensions_mut().insert(ctx.clone());
             Ok(ctx)
         })

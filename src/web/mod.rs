@@ -29,15 +29,42 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::scope("/orgs/{org}")
                 .route("", web::get().to(orgs::org_home))
                 .route("/settings/git-tokens", web::get().to(tokens::list_tokens))
-                .route("/settings/git-tokens", web::post().to(tokens::form::create_token))
-                .route("/settings/git-tokens/new", web::get().to(tokens::form::new_token_form))
-                .route("/settings/git-tokens/test", web::post().to(tokens::form::test_new))
-                .route("/settings/git-tokens/{id}", web::get().to(tokens::show_token))
-                .route("/settings/git-tokens/{id}", web::post().to(tokens::form::update_token))
-                .route("/settings/git-tokens/{id}/edit", web::get().to(tokens::form::edit_token_form))
-                .route("/settings/git-tokens/{id}/test", web::post().to(tokens::actions::retest_token))
-                .route("/settings/git-tokens/{id}/delete", web::get().to(tokens::actions::delete_confirm))
-                .route("/settings/git-tokens/{id}/delete", web::post().to(tokens::actions::delete_token)),
+                .route(
+                    "/settings/git-tokens",
+                    web::post().to(tokens::form::create_token),
+                )
+                .route(
+                    "/settings/git-tokens/new",
+                    web::get().to(tokens::form::new_token_form),
+                )
+                .route(
+                    "/settings/git-tokens/test",
+                    web::post().to(tokens::form::test_new),
+                )
+                .route(
+                    "/settings/git-tokens/{id}",
+                    web::get().to(tokens::show_token),
+                )
+                .route(
+                    "/settings/git-tokens/{id}",
+                    web::post().to(tokens::form::update_token),
+                )
+                .route(
+                    "/settings/git-tokens/{id}/edit",
+                    web::get().to(tokens::form::edit_token_form),
+                )
+                .route(
+                    "/settings/git-tokens/{id}/test",
+                    web::post().to(tokens::actions::retest_token),
+                )
+                .route(
+                    "/settings/git-tokens/{id}/delete",
+                    web::get().to(tokens::actions::delete_confirm),
+                )
+                .route(
+                    "/settings/git-tokens/{id}/delete",
+                    web::post().to(tokens::actions::delete_token),
+                ),
         )
         .default_service(web::to(not_found));
 }

@@ -42,7 +42,12 @@ impl Layout {
         }
     }
 
-    pub fn for_org(req: &HttpRequest, ctx: &OrgContext, title: impl Into<String>, active: &'static str) -> Layout {
+    pub fn for_org(
+        req: &HttpRequest,
+        ctx: &OrgContext,
+        title: impl Into<String>,
+        active: &'static str,
+    ) -> Layout {
         Layout {
             title: title.into(),
             assets: urls(),
@@ -95,9 +100,13 @@ pub fn html_status(status: actix_web::http::StatusCode, body: String) -> HttpRes
 /// 303 to `location`. For HTMX requests, `HX-Redirect` so the whole page navigates.
 pub fn see_other(req: &HttpRequest, location: &str) -> HttpResponse {
     if super::htmx::is_htmx(req) {
-        return HttpResponse::Ok().insert_header(("HX-Redirect", location.to_string())).finish();
+        return HttpResponse::Ok()
+            .insert_header(("HX-Redirect", location.to_string()))
+            .finish();
     }
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
 }
 
 /// 303 with a flash message shown once on the next page.

@@ -50,7 +50,12 @@ pub fn start(conn: &mut DbConn, user_id: &str) -> Result<String, StoreError> {
     Ok(id)
 }
 
-pub fn cookie(name: &'static str, value: String, secure: bool, max_age: Option<CookieDuration>) -> Cookie<'static> {
+pub fn cookie(
+    name: &'static str,
+    value: String,
+    secure: bool,
+    max_age: Option<CookieDuration>,
+) -> Cookie<'static> {
     let mut c = Cookie::build(name, value)
         .path("/")
         .http_only(true)

@@ -508,6 +508,15 @@ async fn bitbucket_wrong_workspace_and_bad_token() {
     );
     let (o, _f) = bitbucket("bb_bad_x", "acme").await;
     assert_eq!(o.status, TestStatus::Invalid, "{o:?}");
+
+    let fake = fakes::bitbucket::start();
+    let mut cfg = config();
+    cfg.bitbucket_api_url = fakes::bitbucket::api_url(&fake).parse().unwrap();
+    let mut t = target(Provider::Bitbucket, Hosting::Cloud, None);
+    t.workspace = Some("acme".to_owned());
+    let past = Utc::now() - ChronoDuration::hours(1);
+    let o = run_with_expiry(cfg, &t, "bb_bad_x", Some(past)).await;
+    assert_eq!(o.status, TestStatus::Expired, "{o:?}");
 }
 
 #[tokio::test]

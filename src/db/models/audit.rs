@@ -34,7 +34,11 @@ pub struct Audit {
 
 impl Audit {
     pub fn new(action: &'static str) -> Audit {
-        Audit { action, details: serde_json::json!({}), ..Default::default() }
+        Audit {
+            action,
+            details: serde_json::json!({}),
+            ..Default::default()
+        }
     }
 
     pub fn write(self, conn: &mut DbConn) -> Result<(), StoreError> {
@@ -49,14 +53,20 @@ impl Audit {
             details: self.details.to_string(),
             created_at: now(),
         };
-        diesel::insert_into(audit_events::table).values(&e).execute(conn)?;
+        diesel::insert_into(audit_events::table)
+            .values(&e)
+            .execute(conn)?;
         Ok(())
     }
 }
 
 impl AuditEvent {
     /// Newest first.
-    pub fn list_for_org(conn: &mut DbConn, org_id: &str, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
+    pub fn list_for_org(
+        conn: &mut DbConn,
+        org_id: &str,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
         Ok(audit_events::table
             .filter(audit_events::org_id.eq(org_id))
             .order((audit_events::created_at.desc(), audit_events::id.desc()))
@@ -65,7 +75,11 @@ impl AuditEvent {
             .load(conn)?)
     }
 
-    pub fn list_for_token(conn: &mut DbConn, token_id: &str, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
+    pub fn list_for_token(
+        conn: &mut DbConn,
+        token_id: &str,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
         Ok(audit_events::table
             .filter(audit_events::token_id.eq(token_id))
             .order((audit_events::created_at.desc(), audit_events::id.desc()))

@@ -17,11 +17,17 @@ pub struct Membership {
 
 impl Membership {
     pub fn role(&self) -> Result<Role, StoreError> {
-        Role::parse(&self.role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {:?}", self.role)))
+        Role::parse(&self.role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {:?}", self.role)))
     }
 
     /// Add or change a user's role in an organization.
-    pub fn upsert(conn: &mut DbConn, org_id: &str, user_id: &str, role: Role) -> Result<(), StoreError> {
+    pub fn upsert(
+        conn: &mut DbConn,
+        org_id: &str,
+        user_id: &str,
+        role: Role,
+    ) -> Result<(), StoreError> {
         let updated = diesel::update(
             memberships::table
                 .filter(memberships::org_id.eq(org_id))
@@ -37,7 +43,9 @@ impl Membership {
                 role: role.as_str().to_string(),
                 created_at: now(),
             };
-            diesel::insert_into(memberships::table).values(&m).execute(conn)?;
+            diesel::insert_into(memberships::table)
+                .values(&m)
+                .execute(conn)?;
         }
         Ok(())
     }
@@ -67,7 +75,10 @@ impl Membership {
     }
 
     /// Organizations of a user, by name.
-    pub fn orgs_of_user(conn: &mut DbConn, user_id: &str) -> Result<Vec<(Organization, Role)>, StoreError> {
+    pub fn orgs_of_user(
+        conn: &mut DbConn,
+        user_id: &str,
+    ) -> Result<Vec<(Organization, Role)>, StoreError> {
         let rows: Vec<(Organization, String)> = organizations::table
             .inner_join(memberships::table)
             .filter(memberships::user_id.eq(user_id))

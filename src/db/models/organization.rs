@@ -43,7 +43,9 @@ impl Organization {
 /// Validate an organization slug: 2–40 of a–z, 0–9 and `-`, not starting or ending with `-`.
 pub fn parse_slug(raw: &str) -> Result<String, String> {
     let s = raw.trim().to_ascii_lowercase();
-    let ok_chars = s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ok_chars = s
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if s.len() < 2 || s.len() > 40 || !ok_chars || s.starts_with('-') || s.ends_with('-') {
         return Err(
             "Use 2–40 lower-case letters, digits and hyphens (not at the start or end), e.g. acme-corp."

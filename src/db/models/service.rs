@@ -25,7 +25,9 @@ pub struct Service {
 
 impl Service {
     pub fn insert(conn: &mut DbConn, s: &Service) -> Result<(), StoreError> {
-        diesel::insert_into(services::table).values(s).execute(conn)?;
+        diesel::insert_into(services::table)
+            .values(s)
+            .execute(conn)?;
         Ok(())
     }
 
@@ -38,7 +40,10 @@ impl Service {
     }
 
     /// token id → number of services using it, for one organization.
-    pub fn usage_counts(conn: &mut DbConn, org_id: &str) -> Result<HashMap<String, i64>, StoreError> {
+    pub fn usage_counts(
+        conn: &mut DbConn,
+        org_id: &str,
+    ) -> Result<HashMap<String, i64>, StoreError> {
         let ids: Vec<Option<String>> = services::table
             .filter(services::org_id.eq(org_id))
             .filter(services::token_id.is_not_null())

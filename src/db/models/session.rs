@@ -19,12 +19,18 @@ pub struct Session {
 
 impl Session {
     pub fn insert(conn: &mut DbConn, s: &Session) -> Result<(), StoreError> {
-        diesel::insert_into(sessions::table).values(s).execute(conn)?;
+        diesel::insert_into(sessions::table)
+            .values(s)
+            .execute(conn)?;
         Ok(())
     }
 
     /// A live session by id hash (not past its absolute expiry nor its idle timeout).
-    pub fn find_live(conn: &mut DbConn, id_hash: &str, idle: chrono::Duration) -> Result<Option<Session>, StoreError> {
+    pub fn find_live(
+        conn: &mut DbConn,
+        id_hash: &str,
+        idle: chrono::Duration,
+    ) -> Result<Option<Session>, StoreError> {
         let n = now();
         let s: Option<Session> = sessions::table
             .find(id_hash)

@@ -67,18 +67,26 @@ impl GitToken {
     }
 
     pub fn insert(conn: &mut DbConn, t: &GitToken) -> Result<(), StoreError> {
-        diesel::insert_into(git_tokens::table).values(t).execute(conn)?;
+        diesel::insert_into(git_tokens::table)
+            .values(t)
+            .execute(conn)?;
         Ok(())
     }
 
     /// Save all columns of an existing row.
     pub fn save(conn: &mut DbConn, t: &GitToken) -> Result<(), StoreError> {
-        diesel::update(git_tokens::table.find(&t.id)).set(t).execute(conn)?;
+        diesel::update(git_tokens::table.find(&t.id))
+            .set(t)
+            .execute(conn)?;
         Ok(())
     }
 
     /// A token of this organization. A token of another organization is `None` (→ 404).
-    pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> Result<Option<GitToken>, StoreError> {
+    pub fn find_in_org(
+        conn: &mut DbConn,
+        org_id: &str,
+        id: &str,
+    ) -> Result<Option<GitToken>, StoreError> {
         Ok(git_tokens::table
             .filter(git_tokens::org_id.eq(org_id))
             .filter(git_tokens::id.eq(id))
@@ -88,7 +96,12 @@ impl GitToken {
     }
 
     /// Whether another token of the organization already has this name (case-insensitive).
-    pub fn name_taken(conn: &mut DbConn, org_id: &str, name: &str, except_id: Option<&str>) -> Result<bool, StoreError> {
+    pub fn name_taken(
+        conn: &mut DbConn,
+        org_id: &str,
+        name: &str,
+        except_id: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let mut q = git_tokens::table
             .filter(git_tokens::org_id.eq(org_id))
             .filter(git_tokens::name_key.eq(name_key(name)))
@@ -99,11 +112,23 @@ impl GitToken {
         Ok(q.count().get_result::<i64>(conn)? > 0)
     }
 
-    fn filtered<'a>(org_id: &'a str, f: &'a TokenFilter) -> git_tokens::BoxedQuery<'a, crate::db::MultiBackend> {
-        let mut q = git_tokens::table.filter(git_tokens::org_id.eq(org_id)).into_boxed();
+    fn filtered<'a>(
+        org_id: &'a str,
+        f: &'a TokenFilter,
+    ) -> git_tokens::BoxedQuery<'a, crate::db::MultiBackend> {
+        let mut q = git_tokens::table
+            .filter(git_tokens::org_id.eq(org_id))
+            .into_boxed();
         if let Some(text) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let escaped = name_key(text).replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            q = q.filter(git_tokens::name_key.like(format!("%{escaped}%")).escape('\\'));
+            let escaped = name_key(text)
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            q = q.filter(
+                git_tokens::name_key
+                    .like(format!("%{escaped}%"))
+                    .escape('\\'),
+            );
         }
         if let Some(p) = f.provider {
             q = q.filter(git_tokens::provider.eq(p.as_str()));
@@ -122,7 +147,9 @@ impl GitToken {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<GitToken>, i64), StoreError> {
-        let total: i64 = GitToken::filtered(org_id, filter).count().get_result(conn)?;
+        let total: i64 = GitToken::filtered(org_id, filter)
+            .count()
+            .get_result(conn)?;
         let rows = GitToken::filtered(org_id, filter)
             .order((git_tokens::name_key.asc(), git_tokens::id.asc()))
             .offset(offset)
@@ -133,7 +160,11 @@ impl GitToken {
     }
 
     /// Every token of the organization matching the filter (inventory, exports).
-    pub fn all(conn: &mut DbConn, org_id: &str, filter: &TokenFilter) -> Result<Vec<GitToken>, StoreError> {
+    pub fn all(
+        conn: &mut DbConn,
+        org_id: &str,
+        filter: &TokenFilter,
+    ) -> Result<Vec<GitToken>, StoreError> {
         Ok(GitToken::filtered(org_id, filter)
             .order((git_tokens::name_key.asc(), git_tokens::id.asc()))
             .select(GitToken::as_select())
@@ -141,7 +172,11 @@ impl GitToken {
     }
 
     /// How many tokens need attention: a failing status, expired, or expiring within 30 days.
-    pub fn needing_attention(conn: &mut DbConn, org_id: &str, now: NaiveDateTime) -> Result<i64, StoreError> {
+    pub fn needing_attention(
+        conn: &mut DbConn,
+        org_id: &str,
+        now: NaiveDateTime,
+    ) -> Result<i64, StoreError> {
         let bad = [
             TestStatus::Invalid.as_str(),
             TestStatus::Expired.as_str(),
@@ -180,7 +215,12 @@ impl GitToken {
             .optional()?)
     }
 
-    pub fn set_secret(conn: &mut DbConn, id: &str, secret: &[u8], key_id: &str) -> Result<(), StoreError> {
+    pub fn set_secret(
+        conn: &mut DbConn,
+        id: &str,
+        secret: &[u8],
+        key_id: &str,
+    ) -> Result<(), StoreError> {
         diesel::update(git_tokens::table.find(id))
             .set((git_tokens::secret.eq(secret), git_tokens::key_id.eq(key_id)))
             .execute(conn)?;

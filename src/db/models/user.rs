@@ -17,7 +17,9 @@ pub struct User {
 impl User {
     pub fn create(conn: &mut DbConn, email: &str, password_hash: &str) -> Result<User, StoreError> {
         if User::find_by_email(conn, email)?.is_some() {
-            return Err(StoreError::Conflict(format!("A user with the e-mail {email} already exists.")));
+            return Err(StoreError::Conflict(format!(
+                "A user with the e-mail {email} already exists."
+            )));
         }
         let user = User {
             id: new_id(),
@@ -27,7 +29,9 @@ impl User {
             locked_until: None,
             created_at: now(),
         };
-        diesel::insert_into(users::table).values(&user).execute(conn)?;
+        diesel::insert_into(users::table)
+            .values(&user)
+            .execute(conn)?;
         Ok(user)
     }
 
@@ -98,7 +102,13 @@ impl User {
 pub fn parse_email(raw: &str) -> Result<String, String> {
     let e = raw.trim().to_lowercase();
     let valid = e.len() <= 254
-        && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+        && e.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        })
         && !e.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid { Ok(e) } else { Err("Enter an e-mail address like admin@example.com.".into()) }
+    if valid {
+        Ok(e)
+    } else {
+        Err("Enter an e-mail address like admin@example.com.".into())
+    }
 }

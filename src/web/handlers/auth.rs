@@ -48,16 +48,29 @@ fn pre_csrf(req: &HttpRequest) -> String {
 }
 
 fn with_pre_cookie(state: &AppState, mut resp: HttpResponse, csrf: String) -> HttpResponse {
-    let _ = resp.add_cookie(&session::cookie(PRE_CSRF_COOKIE, csrf, state.config.cookie_secure, None));
+    let _ = resp.add_cookie(&session::cookie(
+        PRE_CSRF_COOKIE,
+        csrf,
+        state.config.cookie_secure,
+        None,
+    ));
     resp
 }
 
-pub async fn login_form(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn login_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     if CurrentUser::load(&req).await.is_ok() {
         return Ok(see_other(&req, "/orgs"));
     }
     let csrf = pre_csrf(&req);
-    let page = LoginPage { layout: Layout::anonymous(&req, "Sign in"), csrf: csrf.clone(), email: String::new(), error: None };
+    let page = LoginPage {
+        layout: Layout::anonymous(&req, "Sign in"),
+        csrf: csrf.clone(),
+        email: String::new(),
+        error: None,
+    };
     Ok(with_pre_cookie(&state, html(&req, page.render()?), csrf))
 }
 
@@ -67,7 +80,11 @@ enum LoginResult {
     Bad,
 }
 
-pub async fn login(req: HttpRequest, state: web::Data<AppState>, form: AnonPosted<LoginForm>) -> Result<HttpResponse, AppError> {
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: AnonPosted<LoginForm>,
+) -> Result<HttpResponse, AppError> {
     let form = form.0;
     let email = form.email.trim().to_lowercase();
     let pw = SecretString::from(form.password);
@@ -77,9 +94,16 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, form: AnonPoste
     let result = web::block(move || -> Result<LoginResult, StoreError> {
         let mut conn = st.conn()?;
         let user = User::find_by_email(&mut conn, &email2)?;
-        let locked = user.as_ref().and_then(|u| u.locked_until).is_some_and(|t| t > now());
+        let locked = user
+            .as_ref()
+            .and_then(|u| u.locked_until)
+            .is_some_and(|t| t > now());
         let ok = password::verify(&pw, user.as_ref().map(|u| u.password_hash.as_str()));
-        let mut audit = Audit::new(if ok && !locked { "login" } else { "login_failed" });
+        let mut audit = Audit::new(if ok && !locked {
+            "login"
+        } else {
+            "login_failed"
+        });
         audit.actor_email = Some(email2.chars().take(254).collect());
         audit.actor_user_id = user.as_ref().map(|u| u.id.clone());
         let result = match user {
@@ -134,7 +158,10 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, form: AnonPoste
             .await??;
             let mut resp = see_other(&req, "/orgs");
             let _ = resp.add_cookie(&session::session_cookie(sid, state.config.cookie_secure));
-            let _ = resp.add_cookie(&session::removal(PRE_CSRF_COOKIE, state.config.cookie_secure));
+            let _ = resp.add_cookie(&session::removal(
+                PRE_CSRF_COOKIE,
+                state.config.cookie_secure,
+            ));
             Ok(resp)
         }
         LoginResult::Locked | LoginResult::Bad => {
@@ -147,9 +174,22 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, form: AnonPoste
                 "The e-mail address or password is not correct.".to_string()
             };
             let csrf = pre_csrf(&req);
-            let page = LoginPage { layout: Layout::anonymous(&req, "Sign in"), csrf: csrf.clone(), email, error: Some(error) };
-            let status = if matches!(result, LoginResult::Locked) { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
-            Ok(with_pre_cookie(&state, html_status(status, page.render()?), csrf))
+            let page = LoginPage {
+                layout: Layout::anonymous(&req, "Sign in"),
+                csrf: csrf.clone(),
+                email,
+                error: Some(error),
+            };
+            let status = if matches!(result, LoginResult::Locked) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            Ok(with_pre_cookie(
+                &state,
+                html_status(status, page.render()?),
+                csrf,
+            ))
         }
     }
 }
@@ -157,7 +197,12 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, form: AnonPoste
 #[derive(serde::Deserialize)]
 pub struct Empty {}
 
-pub async fn logout(req: HttpRequest, state: web::Data<AppState>, cu: CurrentUser, _form: Posted<Empty>) -> Result<HttpResponse, AppError> {
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cu: CurrentUser,
+    _form: Posted<Empty>,
+) -> Result<HttpResponse, AppError> {
     let st = state.clone();
     let id_hash = cu.session.id_hash.clone();
     web::block(move || {
@@ -166,6 +211,9 @@ pub async fn logout(req: HttpRequest, state: web::Data<AppState>, cu: CurrentUse
     })
     .await??;
     let mut resp = see_other_with_flash(&req, "/login", "You are signed out.");
-    let _ = resp.add_cookie(&session::removal(SESSION_COOKIE, state.config.cookie_secure));
+    let _ = resp.add_cookie(&session::removal(
+        SESSION_COOKIE,
+        state.config.cookie_secure,
+    ));
     Ok(resp)
 }

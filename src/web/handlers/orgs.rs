@@ -21,7 +21,11 @@ pub struct OrgsPage {
     pub orgs: Vec<OrgRow>,
 }
 
-pub async fn list_orgs(req: HttpRequest, state: web::Data<AppState>, cu: CurrentUser) -> Result<HttpResponse, AppError> {
+pub async fn list_orgs(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cu: CurrentUser,
+) -> Result<HttpResponse, AppError> {
     let uid = cu.user.id.clone();
     let st = state.clone();
     let orgs = web::block(move || {
@@ -37,7 +41,11 @@ pub async fn list_orgs(req: HttpRequest, state: web::Data<AppState>, cu: Current
         layout,
         orgs: orgs
             .into_iter()
-            .map(|(o, r)| OrgRow { slug: o.slug, name: o.name, role: r.label() })
+            .map(|(o, r)| OrgRow {
+                slug: o.slug,
+                name: o.name,
+                role: r.label(),
+            })
             .collect(),
     };
     Ok(html(&req, page.render()?))
@@ -45,7 +53,10 @@ pub async fn list_orgs(req: HttpRequest, state: web::Data<AppState>, cu: Current
 
 /// `/orgs/{org}` → its Git Repository Access page (404 for non-members).
 pub async fn org_home(req: HttpRequest, ctx: OrgContext) -> Result<HttpResponse, AppError> {
-    Ok(see_other(&req, &format!("/orgs/{}/settings/git-tokens", ctx.org.slug)))
+    Ok(see_other(
+        &req,
+        &format!("/orgs/{}/settings/git-tokens", ctx.org.slug),
+    ))
 }
 
 pub async fn root(req: HttpRequest) -> HttpResponse {

@@ -57,7 +57,9 @@ pub struct SetupQuery {
 
 /// The setup token matches and no user exists yet.
 async fn setup_open(state: &web::Data<AppState>, token: &str) -> Result<bool, AppError> {
-    let Some(expected) = state.setup_token() else { return Ok(false) };
+    let Some(expected) = state.setup_token() else {
+        return Ok(false);
+    };
     if token.is_empty() || !bool::from(expected.as_bytes().ct_eq(token.as_bytes())) {
         return Ok(false);
     }
@@ -74,7 +76,11 @@ async fn setup_open(state: &web::Data<AppState>, token: &str) -> Result<bool, Ap
     Ok(true)
 }
 
-pub async fn setup_form(req: HttpRequest, state: web::Data<AppState>, q: web::Query<SetupQuery>) -> Result<HttpResponse, AppError> {
+pub async fn setup_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<SetupQuery>,
+) -> Result<HttpResponse, AppError> {
     if !setup_open(&state, &q.token).await? {
         return Err(AppError::NotFound);
     }
@@ -89,11 +95,22 @@ pub async fn setup_form(req: HttpRequest, state: web::Data<AppState>, q: web::Qu
         errors: FormErrors::default(),
     };
     let mut resp = html(&req, page.render()?);
-    let _ = resp.add_cookie(&session::cookie(PRE_CSRF_COOKIE, csrf, state.config.cookie_secure, None));
+    let _ = resp.add_cookie(&session::cookie(
+        PRE_CSRF_COOKIE,
+        csrf,
+        state.config.cookie_secure,
+        None,
+    ));
     Ok(resp)
 }
 
-fn create_all(conn: &mut DbConn, slug: &str, name: &str, email: &str, hash: &str) -> Result<User, StoreError> {
+fn create_all(
+    conn: &mut DbConn,
+    slug: &str,
+    name: &str,
+    email: &str,
+    hash: &str,
+) -> Result<User, StoreError> {
     conn.transaction(|conn| {
         let org = Organization::create(conn, slug, name)?;
         let user = User::create(conn, email, hash)?;
@@ -108,7 +125,11 @@ fn create_all(conn: &mut DbConn, slug: &str, name: &str, email: &str, hash: &str
     })
 }
 
-pub async fn setup(req: HttpRequest, state: web::Data<AppState>, form: AnonPosted<SetupForm>) -> Result<HttpResponse, AppError> {
+pub async fn setup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: AnonPosted<SetupForm>,
+) -> Result<HttpResponse, AppError> {
     let f = form.0;
     if !setup_open(&state, &f.token).await? {
         return Err(AppError::NotFound);
@@ -116,17 +137,27 @@ pub async fn setup(req: HttpRequest, state: web::Data<AppState>, form: AnonPoste
     let mut errors = FormErrors::default();
     let name = f.org_name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
-        errors.add("org_name", "Enter the organization's name (1–100 characters).");
+        errors.add(
+            "org_name",
+            "Enter the organization's name (1–100 characters).",
+        );
     }
-    let slug = parse_slug(&f.org_slug).map_err(|m| errors.add("org_slug", m)).ok();
-    let email = parse_email(&f.email).map_err(|m| errors.add("email", m)).ok();
+    let slug = parse_slug(&f.org_slug)
+        .map_err(|m| errors.add("org_slug", m))
+        .ok();
+    let email = parse_email(&f.email)
+        .map_err(|m| errors.add("email", m))
+        .ok();
     if let Err(m) = password::check_policy(&f.password) {
         errors.add("password", m);
     } else if f.password != f.password_confirm {
         errors.add("password_confirm", "The two passwords differ.");
     }
     let (Some(slug), Some(email), true) = (slug, email, errors.is_empty()) else {
-        let csrf = req.cookie(PRE_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+        let csrf = req
+            .cookie(PRE_CSRF_COOKIE)
+            .map(|c| c.value().to_string())
+            .unwrap_or_default();
         let page = SetupPage {
             layout: Layout::anonymous(&req, "Set up Forgekeys"),
             csrf,
@@ -136,13 +167,17 @@ pub async fn setup(req: HttpRequest, state: web::Data<AppState>, form: AnonPoste
             email: f.email,
             errors,
         };
-        return Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, page.render()?));
+        return Ok(html_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page.render()?,
+        ));
     };
     let st = state.clone();
     let pw = SecretString::from(f.password);
     let slug2 = slug.clone();
     let sid = web::block(move || -> Result<String, StoreError> {
-        let hash = password::hash(&pw).map_err(|e| StoreError::Corrupt(format!("password hashing failed: {e}")))?;
+        let hash = password::hash(&pw)
+            .map_err(|e| StoreError::Corrupt(format!("password hashing failed: {e}")))?;
         let mut conn = st.conn()?;
         let user = create_all(&mut conn, &slug2, &name, &email, &hash)?;
         session::start(&mut conn, &user.id)
@@ -156,6 +191,9 @@ pub async fn setup(req: HttpRequest, state: web::Data<AppState>, form: AnonPoste
         "Welcome! Your organization is ready. Add its first Git token.",
     );
     let _ = resp.add_cookie(&session::session_cookie(sid, state.config.cookie_secure));
-    let _ = resp.add_cookie(&session::removal(PRE_CSRF_COOKIE, state.config.cookie_secure));
+    let _ = resp.add_cookie(&session::removal(
+        PRE_CSRF_COOKIE,
+        state.config.cookie_secure,
+    ));
     Ok(resp)
 }

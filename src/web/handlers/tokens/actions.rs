@@ -27,7 +27,11 @@ pub struct ReturnTo {
 }
 
 /// Test a stored token with its stored destination and record the result.
-pub async fn retest(state: &web::Data<AppState>, token: &GitToken, actor: Option<&crate::db::models::user::User>) -> Result<(GitToken, TestOutcome), AppError> {
+pub async fn retest(
+    state: &web::Data<AppState>,
+    token: &GitToken,
+    actor: Option<&crate::db::models::user::User>,
+) -> Result<(GitToken, TestOutcome), AppError> {
     let outcome = match state.open(&token.id, &token.key_id, &token.secret) {
         Ok(secret) => {
             let target = TokenTarget {
@@ -37,9 +41,15 @@ pub async fn retest(state: &web::Data<AppState>, token: &GitToken, actor: Option
                 workspace: token.workspace.clone(),
             };
             let known_expiry = token.expires_at.map(|e| chrono::Utc.from_utc_datetime(&e));
-            state.providers.test_token(&target, &secret, known_expiry).await
+            state
+                .providers
+                .test_token(&target, &secret, known_expiry)
+                .await
         }
-        Err(e) => TestOutcome::failed(TestStatus::Error, format!("{e}. Edit the token and paste its value again.")),
+        Err(e) => TestOutcome::failed(
+            TestStatus::Error,
+            format!("{e}. Edit the token and paste its value again."),
+        ),
     };
     let st = state.clone();
     let t = token.clone();
@@ -83,10 +93,16 @@ pub async fn retest_token(
             };
             return Ok(html(&req, frag.render()?));
         }
-        let frag = super::form::ResultFragment { result: ResultView::new(&outcome) };
+        let frag = super::form::ResultFragment {
+            result: ResultView::new(&outcome),
+        };
         return Ok(html(&req, frag.render()?));
     }
-    let back = if form.0.return_to == "list" { list_url(&ctx.org.slug) } else { token_url(&ctx.org.slug, &saved.id) };
+    let back = if form.0.return_to == "list" {
+        list_url(&ctx.org.slug)
+    } else {
+        token_url(&ctx.org.slug, &saved.id)
+    };
     Ok(see_other_with_flash(
         &req,
         &back,
@@ -104,7 +120,12 @@ pub struct DeleteTokenPage {
     pub services: Vec<super::ServiceLine>,
 }
 
-async fn delete_page(req: &HttpRequest, state: &web::Data<AppState>, ctx: &OrgContext, token: &GitToken) -> Result<DeleteTokenPage, AppError> {
+async fn delete_page(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    ctx: &OrgContext,
+    token: &GitToken,
+) -> Result<DeleteTokenPage, AppError> {
     let st = state.clone();
     let tid = token.id.clone();
     let services = web::block(move || {
@@ -119,7 +140,11 @@ async fn delete_page(req: &HttpRequest, state: &web::Data<AppState>, ctx: &OrgCo
         t: TokenView::new(token, services.len() as i64, now()),
         services: services
             .into_iter()
-            .map(|s| super::ServiceLine { name: s.name, repository: s.repository, branch: s.branch })
+            .map(|s| super::ServiceLine {
+                name: s.name,
+                repository: s.repository,
+                branch: s.branch,
+            })
             .collect(),
     })
 }
@@ -133,7 +158,10 @@ pub async fn delete_confirm(
 ) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::ManageTokens)?;
     let token = load_token(&state, &ctx, &path.1).await?;
-    Ok(html(&req, delete_page(&req, &state, &ctx, &token).await?.render()?))
+    Ok(html(
+        &req,
+        delete_page(&req, &state, &ctx, &token).await?.render()?,
+    ))
 }
 
 /// `POST …/git-tokens/{id}/delete`: refused while services use the token.
@@ -155,7 +183,11 @@ pub async fn delete_token(
     })
     .await?;
     match result {
-        Ok(()) => Ok(see_other_with_flash(&req, &list_url(&ctx.org.slug), &format!("Token “{}” deleted.", token.name))),
+        Ok(()) => Ok(see_other_with_flash(
+            &req,
+            &list_url(&ctx.org.slug),
+            &format!("Token “{}” deleted.", token.name),
+        )),
         Err(TokenError::InUse(n)) => Err(AppError::Conflict(format!(
             "“{}” is used by {n} service(s). Move them to another token before deleting it.",
             token.name

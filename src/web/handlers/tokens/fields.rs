@@ -93,7 +93,9 @@ impl ProviderFields {
                 Provider::Bitbucket => "Access token",
             },
             expiry_hint: match provider {
-                Provider::Bitbucket => "Bitbucket does not report expiry dates: enter it so Forgekeys can warn you.",
+                Provider::Bitbucket => {
+                    "Bitbucket does not report expiry dates: enter it so Forgekeys can warn you."
+                }
                 _ => "Only if the provider does not report it; the test reads it where it can.",
             },
         }

@@ -12,7 +12,9 @@ use crate::db::models::service::Service;
 use crate::db::models::token::GitToken;
 use crate::domain::role::Permission;
 use crate::domain::test_result::{TestOutcome, TestStatus};
-use crate::domain::token_form::{FormErrors, TokenFormData, TokenInput, ValidationOptions, parse_fields, parse_token_value};
+use crate::domain::token_form::{
+    FormErrors, TokenFormData, TokenInput, ValidationOptions, parse_fields, parse_token_value,
+};
 use crate::providers::TokenTarget;
 use crate::state::AppState;
 use crate::tokens::{self, TokenError};
@@ -59,7 +61,10 @@ pub struct ResultFragment {
 }
 
 fn validation_options(state: &AppState, token_required: bool) -> ValidationOptions {
-    ValidationOptions { allow_http: !state.config.outbound_allow.is_empty(), token_required }
+    ValidationOptions {
+        allow_http: !state.config.outbound_allow.is_empty(),
+        token_required,
+    }
 }
 
 fn target_of(input: &TokenInput) -> TokenTarget {
@@ -113,18 +118,38 @@ pub struct NewQuery {
 
 /// `GET …/git-tokens/new[?provider=&hosting=]`: the add form, or only the provider-specific
 /// fields when HTMX asks for them (`HX-Target: provider-fields`).
-pub async fn new_token_form(req: HttpRequest, ctx: OrgContext, q: web::Query<NewQuery>) -> Result<HttpResponse, AppError> {
+pub async fn new_token_form(
+    req: HttpRequest,
+    ctx: OrgContext,
+    q: web::Query<NewQuery>,
+) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::ManageTokens)?;
     let f = FormValues {
-        provider: if q.provider.is_empty() { "github".into() } else { q.provider.clone() },
-        hosting: if q.hosting.is_empty() { "cloud".into() } else { q.hosting.clone() },
+        provider: if q.provider.is_empty() {
+            "github".into()
+        } else {
+            q.provider.clone()
+        },
+        hosting: if q.hosting.is_empty() {
+            "cloud".into()
+        } else {
+            q.hosting.clone()
+        },
         ..Default::default()
     };
     if htmx::is_htmx(&req) && htmx::target(&req) == Some("provider-fields") {
-        let frag = FieldsFragment { slug: ctx.org.slug.clone(), fields: ProviderFields::new(&f.provider, &f.hosting), f, errors: FormErrors::default() };
+        let frag = FieldsFragment {
+            slug: ctx.org.slug.clone(),
+            fields: ProviderFields::new(&f.provider, &f.hosting),
+            f,
+            errors: FormErrors::default(),
+        };
         return Ok(html(&req, frag.render()?));
     }
-    Ok(html(&req, form_page(&req, &ctx, None, f, FormErrors::default(), None, None).render()?))
+    Ok(html(
+        &req,
+        form_page(&req, &ctx, None, f, FormErrors::default(), None, None).render()?,
+    ))
 }
 
 async fn editing_of(state: &web::Data<AppState>, t: &GitToken) -> Result<Editing, AppError> {
@@ -136,7 +161,12 @@ async fn editing_of(state: &web::Data<AppState>, t: &GitToken) -> Result<Editing
     })
     .await??
     .len() as i64;
-    Ok(Editing { id: t.id.clone(), name: t.name.clone(), services, hint: t.hint.clone() })
+    Ok(Editing {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        services,
+        hint: t.hint.clone(),
+    })
 }
 
 fn values_of(t: &GitToken) -> FormValues {
@@ -163,7 +193,19 @@ pub async fn edit_token_form(
     ctx.require(Permission::ManageTokens)?;
     let t = load_token(&state, &ctx, &path.1).await?;
     let editing = editing_of(&state, &t).await?;
-    Ok(html(&req, form_page(&req, &ctx, Some(editing), values_of(&t), FormErrors::default(), None, None).render()?))
+    Ok(html(
+        &req,
+        form_page(
+            &req,
+            &ctx,
+            Some(editing),
+            values_of(&t),
+            FormErrors::default(),
+            None,
+            None,
+        )
+        .render()?,
+    ))
 }
 
 /// Form fields plus the hidden `token_id` of the edit form (so a no-JS test re-renders it).
@@ -173,6 +215,9 @@ pub struct TestFormData {
     pub form: TokenFormData,
     #[serde(default)]
     pub token_id: String,
+    /// No-JS "Show fields for this provider": re-render the form, test nothing.
+    #[serde(default)]
+    pub refresh: String,
 }
 
 /// `POST …/git-tokens/test`: test the submitted values without saving.
@@ -183,7 +228,11 @@ pub async fn test_new(
     form: Posted<TestFormData>,
 ) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::ManageTokens)?;
-    let TestFormData { form, token_id } = form.0;
+    let TestFormData {
+        form,
+        token_id,
+        refresh,
+    } = form.0;
     let editing = if token_id.is_empty() {
         None
     } else {
@@ -191,12 +240,29 @@ pub async fn test_new(
         Some(editing_of(&state, &t).await?)
     };
     let values = FormValues::from_form(&form);
+    if !refresh.is_empty() {
+        let page = form_page(
+            &req,
+            &ctx,
+            editing,
+            values,
+            FormErrors::default(),
+            None,
+            None,
+        );
+        return Ok(html(&req, page.render()?));
+    }
     let mut opts = validation_options(&state, true);
     opts.token_required = true;
     let parsed = parse_fields(&form, opts);
     let outcome = match &parsed {
         Ok(input) => match parse_token_value(&form.token) {
-            Ok(secret) => Some(state.providers.test_token(&target_of(input), &secret, None).await),
+            Ok(secret) => Some(
+                state
+                    .providers
+                    .test_token(&target_of(input), &secret, None)
+                    .await,
+            ),
             Err(_) => None,
         },
         Err(_) => None,
@@ -204,7 +270,13 @@ pub async fn test_new(
     let errors = parsed.err().unwrap_or_default();
     if htmx::is_htmx(&req) {
         return match outcome {
-            Some(o) => Ok(html(&req, ResultFragment { result: ResultView::new(&o) }.render()?)),
+            Some(o) => Ok(html(
+                &req,
+                ResultFragment {
+                    result: ResultView::new(&o),
+                }
+                .render()?,
+            )),
             None => {
                 let msg = errors
                     .0
@@ -214,7 +286,10 @@ pub async fn test_new(
                     .join(" ");
                 Ok(html_status(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    ValidationFragment { message: format!("Fix the form before testing. {msg}") }.render()?,
+                    ValidationFragment {
+                        message: format!("Fix the form before testing. {msg}"),
+                    }
+                    .render()?,
                 ))
             }
         };
@@ -254,8 +329,19 @@ fn rerender(
     outcome: Option<&TestOutcome>,
     notice: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let page = form_page(req, ctx, editing, FormValues::from_form(form), errors, outcome, notice);
-    Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, page.render()?))
+    let page = form_page(
+        req,
+        ctx,
+        editing,
+        FormValues::from_form(form),
+        errors,
+        outcome,
+        notice,
+    );
+    Ok(html_status(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        page.render()?,
+    ))
 }
 
 /// Whether a test outcome lets the token be saved.
@@ -293,11 +379,30 @@ pub async fn create_token(
     };
     // Name clash first: no need to call the provider for a form that cannot be saved.
     if name_taken(&state, &ctx.org.id, &input.name, None).await? {
-        return rerender(&req, &ctx, None, &form, duplicate_error(&input.name), None, None);
+        return rerender(
+            &req,
+            &ctx,
+            None,
+            &form,
+            duplicate_error(&input.name),
+            None,
+            None,
+        );
     }
-    let outcome = state.providers.test_token(&target_of(&input), &secret, None).await;
+    let outcome = state
+        .providers
+        .test_token(&target_of(&input), &secret, None)
+        .await;
     if !may_save(&outcome, form.save_anyway()) {
-        return rerender(&req, &ctx, None, &form, FormErrors::default(), Some(&outcome), Some(not_saved_notice(&outcome)));
+        return rerender(
+            &req,
+            &ctx,
+            None,
+            &form,
+            FormErrors::default(),
+            Some(&outcome),
+            Some(not_saved_notice(&outcome)),
+        );
     }
     let st = state.clone();
     let org_id = ctx.org.id.clone();
@@ -305,7 +410,15 @@ pub async fn create_token(
     let input2 = input.clone();
     let saved = web::block(move || -> Result<GitToken, TokenError> {
         let mut conn = st.conn().map_err(TokenError::Store)?;
-        tokens::create(&st, &mut conn, &org_id, &input2, &secret, Some(&outcome), &actor)
+        tokens::create(
+            &st,
+            &mut conn,
+            &org_id,
+            &input2,
+            &secret,
+            Some(&outcome),
+            &actor,
+        )
     })
     .await?;
     match saved {
@@ -317,18 +430,28 @@ pub async fn create_token(
                 &format!("Token “{}” saved ({}).", t.name, t.status().label()),
             ))
         }
-        Err(TokenError::DuplicateName(n)) => rerender(&req, &ctx, None, &form, duplicate_error(&n), None, None),
+        Err(TokenError::DuplicateName(n)) => {
+            rerender(&req, &ctx, None, &form, duplicate_error(&n), None, None)
+        }
         Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
     }
 }
 
 fn duplicate_error(name: &str) -> FormErrors {
     let mut errors = FormErrors::default();
-    errors.add("name", format!("A token named “{name}” already exists in this organization. Choose another name."));
+    errors.add(
+        "name",
+        format!("A token named “{name}” already exists in this organization. Choose another name."),
+    );
     errors
 }
 
-async fn name_taken(state: &web::Data<AppState>, org_id: &str, name: &str, except: Option<String>) -> Result<bool, AppError> {
+async fn name_taken(
+    state: &web::Data<AppState>,
+    org_id: &str,
+    name: &str,
+    except: Option<String>,
+) -> Result<bool, AppError> {
     let st = state.clone();
     let org_id = org_id.to_string();
     let name = name.to_string();
@@ -374,13 +497,32 @@ pub async fn update_token(
         return rerender(&req, &ctx, Some(editing), &form, errors, None, None);
     }
     if name_taken(&state, &ctx.org.id, &input.name, Some(existing.id.clone())).await? {
-        return rerender(&req, &ctx, Some(editing), &form, duplicate_error(&input.name), None, None);
+        return rerender(
+            &req,
+            &ctx,
+            Some(editing),
+            &form,
+            duplicate_error(&input.name),
+            None,
+            None,
+        );
     }
     let outcome = match &new_secret {
         Some(secret) => {
-            let o = state.providers.test_token(&target_of(&input), secret, None).await;
+            let o = state
+                .providers
+                .test_token(&target_of(&input), secret, None)
+                .await;
             if !may_save(&o, form.save_anyway()) {
-                return rerender(&req, &ctx, Some(editing), &form, FormErrors::default(), Some(&o), Some(not_saved_notice(&o)));
+                return rerender(
+                    &req,
+                    &ctx,
+                    Some(editing),
+                    &form,
+                    FormErrors::default(),
+                    Some(&o),
+                    Some(not_saved_notice(&o)),
+                );
             }
             Some(o)
         }
@@ -404,13 +546,28 @@ pub async fn update_token(
             let msg = if changed.is_empty() {
                 format!("Nothing changed on “{}”.", input.name)
             } else if services > 0 {
-                format!("Token “{}” updated; {services} service(s) use it.", input.name)
+                format!(
+                    "Token “{}” updated; {services} service(s) use it.",
+                    input.name
+                )
             } else {
                 format!("Token “{}” updated.", input.name)
             };
-            Ok(see_other_with_flash(&req, &token_url(&ctx.org.slug, &existing.id), &msg))
+            Ok(see_other_with_flash(
+                &req,
+                &token_url(&ctx.org.slug, &existing.id),
+                &msg,
+            ))
         }
-        Err(TokenError::DuplicateName(n)) => rerender(&req, &ctx, Some(editing), &form, duplicate_error(&n), None, None),
+        Err(TokenError::DuplicateName(n)) => rerender(
+            &req,
+            &ctx,
+            Some(editing),
+            &form,
+            duplicate_error(&n),
+            None,
+            None,
+        ),
         Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
     }
 }

@@ -48,7 +48,9 @@ impl ListQuery {
         let provider = match self.provider.trim() {
             "" => None,
             p => Some(Provider::parse(p).ok_or_else(|| {
-                AppError::BadRequest(format!("Unknown provider filter {p:?}: use github, gitlab or bitbucket."))
+                AppError::BadRequest(format!(
+                    "Unknown provider filter {p:?}: use github, gitlab or bitbucket."
+                ))
             })?),
         };
         let status = match self.status.trim() {
@@ -68,13 +70,22 @@ impl ListQuery {
     }
 
     pub fn page(&self) -> i64 {
-        self.page.trim().parse::<i64>().ok().filter(|p| *p >= 1 && *p < 1_000_000).unwrap_or(1)
+        self.page
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|p| *p >= 1 && *p < 1_000_000)
+            .unwrap_or(1)
     }
 
     /// Query string of the filters, for pagination links.
     pub fn filter_query(&self) -> String {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [("q", &self.q), ("provider", &self.provider), ("status", &self.status)] {
+        for (k, v) in [
+            ("q", &self.q),
+            ("provider", &self.provider),
+            ("status", &self.status),
+        ] {
             if !v.trim().is_empty() {
                 s.append_pair(k, v.trim());
             }
@@ -92,14 +103,22 @@ pub struct Choice {
 pub fn provider_choices(selected: &str) -> Vec<Choice> {
     Provider::ALL
         .into_iter()
-        .map(|p| Choice { value: p.as_str(), label: p.label(), selected: p.as_str() == selected })
+        .map(|p| Choice {
+            value: p.as_str(),
+            label: p.label(),
+            selected: p.as_str() == selected,
+        })
         .collect()
 }
 
 pub fn status_choices(selected: &str) -> Vec<Choice> {
     TestStatus::ALL
         .into_iter()
-        .map(|s| Choice { value: s.as_str(), label: s.label(), selected: s.as_str() == selected })
+        .map(|s| Choice {
+            value: s.as_str(),
+            label: s.label(),
+            selected: s.as_str() == selected,
+        })
         .collect()
 }
 
@@ -144,15 +163,22 @@ pub async fn list_tokens(
     let page = query.page();
     let org_id = ctx.org.id.clone();
     let st = state.clone();
-    let (rows, total, org_total, usage, attention) = web::block(move || -> Result<_, StoreError> {
-        let mut conn = st.conn()?;
-        let (rows, total) = GitToken::list(&mut conn, &org_id, &filter, (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
-        let (_, org_total) = GitToken::list(&mut conn, &org_id, &TokenFilter::default(), 0, 0)?;
-        let usage = Service::usage_counts(&mut conn, &org_id)?;
-        let attention = GitToken::needing_attention(&mut conn, &org_id, now())?;
-        Ok((rows, total, org_total, usage, attention))
-    })
-    .await??;
+    let (rows, total, org_total, usage, attention) =
+        web::block(move || -> Result<_, StoreError> {
+            let mut conn = st.conn()?;
+            let (rows, total) = GitToken::list(
+                &mut conn,
+                &org_id,
+                &filter,
+                (page - 1) * PAGE_SIZE,
+                PAGE_SIZE,
+            )?;
+            let (_, org_total) = GitToken::list(&mut conn, &org_id, &TokenFilter::default(), 0, 0)?;
+            let usage = Service::usage_counts(&mut conn, &org_id)?;
+            let attention = GitToken::needing_attention(&mut conn, &org_id, now())?;
+            Ok((rows, total, org_total, usage, attention))
+        })
+        .await??;
     let n = now();
     let tokens: Vec<TokenView> = rows
         .iter()
@@ -162,7 +188,11 @@ pub async fn list_tokens(
     let base = list_url(&ctx.org.slug);
     let fq = query.filter_query();
     let link = |p: i64| {
-        if fq.is_empty() { format!("{base}?page={p}") } else { format!("{base}?{fq}&page={p}") }
+        if fq.is_empty() {
+            format!("{base}?page={p}")
+        } else {
+            format!("{base}?{fq}&page={p}")
+        }
     };
     let page_view = TokenListPage {
         layout: Layout::for_org(&req, &ctx, "Git Repository Access", "tokens"),
@@ -238,7 +268,10 @@ pub fn details_text(details: &str) -> String {
         }
     }
     if let Some(s) = v.get("status").and_then(|s| s.as_str()) {
-        parts.push(format!("status: {}", TestStatus::parse(s).map(|s| s.label()).unwrap_or(s)));
+        parts.push(format!(
+            "status: {}",
+            TestStatus::parse(s).map(|s| s.label()).unwrap_or(s)
+        ));
     }
     if let Some(m) = v.get("missing").and_then(|m| m.as_array()) {
         let names: Vec<&str> = m.iter().filter_map(|f| f.as_str()).collect();
@@ -265,7 +298,11 @@ pub fn history_lines(events: Vec<AuditEvent>) -> Vec<HistoryLine> {
 }
 
 /// Load a token of the context's organization or answer 404.
-pub async fn load_token(state: &web::Data<AppState>, ctx: &OrgContext, id: &str) -> Result<GitToken, AppError> {
+pub async fn load_token(
+    state: &web::Data<AppState>,
+    ctx: &OrgContext,
+    id: &str,
+) -> Result<GitToken, AppError> {
     let st = state.clone();
     let org_id = ctx.org.id.clone();
     let id = id.to_string();
@@ -289,7 +326,10 @@ pub async fn show_token(
     let tid = token.id.clone();
     let (services, events) = web::block(move || -> Result<_, StoreError> {
         let mut conn = st.conn()?;
-        Ok((Service::using_token(&mut conn, &tid)?, AuditEvent::list_for_token(&mut conn, &tid, 50)?))
+        Ok((
+            Service::using_token(&mut conn, &tid)?,
+            AuditEvent::list_for_token(&mut conn, &tid, 50)?,
+        ))
     })
     .await??;
     let page = TokenDetailPage {
@@ -301,7 +341,11 @@ pub async fn show_token(
         result: token.last_outcome().as_ref().map(ResultView::new),
         services: services
             .into_iter()
-            .map(|s| ServiceLine { name: s.name, repository: s.repository, branch: s.branch })
+            .map(|s| ServiceLine {
+                name: s.name,
+                repository: s.repository,
+                branch: s.branch,
+            })
             .collect(),
         history: history_lines(events),
     };

@@ -32,13 +32,21 @@ pub fn expiry_view(t: &GitToken, now: NaiveDateTime) -> ExpiryView {
             } else if days < 1 {
                 ("Expires today".to_string(), "danger")
             } else if days <= 7 {
-                (format!("Expires in {days} day{}", if days == 1 { "" } else { "s" }), "danger")
+                (
+                    format!("Expires in {days} day{}", if days == 1 { "" } else { "s" }),
+                    "danger",
+                )
             } else if days <= 30 {
                 (format!("Expires in {days} days"), "warn")
             } else {
                 (format!("Expires {date}"), "ok")
             };
-            ExpiryView { text, class, date: Some(date), days_left: Some(days) }
+            ExpiryView {
+                text,
+                class,
+                date: Some(date),
+                days_left: Some(days),
+            }
         }
         (None, Some("provider")) => ExpiryView {
             text: "No expiry".into(),
@@ -118,18 +126,27 @@ impl TokenView {
             status_class: status_class(status),
             expiry: expiry_view(t, now),
             services,
-            last_test: t.last_tested_at.map(fmt_time).unwrap_or_else(|| "Never".into()),
+            last_test: t
+                .last_tested_at
+                .map(fmt_time)
+                .unwrap_or_else(|| "Never".into()),
             account: t.account.clone().unwrap_or_default(),
             hint: t.hint.clone(),
             created: format!(
                 "{}{}",
                 fmt_time(t.created_at),
-                t.created_by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default()
+                t.created_by
+                    .as_deref()
+                    .map(|b| format!(" by {b}"))
+                    .unwrap_or_default()
             ),
             updated: format!(
                 "{}{}",
                 fmt_time(t.updated_at),
-                t.updated_by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default()
+                t.updated_by
+                    .as_deref()
+                    .map(|b| format!(" by {b}"))
+                    .unwrap_or_default()
             ),
         }
     }
@@ -179,7 +196,12 @@ impl ResultView {
                 if e <= Utc::now() {
                     format!("expired {}", fmt_dt(e))
                 } else {
-                    format!("{} ({} day{} left)", fmt_dt(e), days, if days == 1 { "" } else { "s" })
+                    format!(
+                        "{} ({} day{} left)",
+                        fmt_dt(e),
+                        days,
+                        if days == 1 { "" } else { "s" }
+                    )
                 }
             }
             (None, true) => "never expires".to_string(),

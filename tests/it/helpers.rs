@@ -1,0 +1,360 @@
+//! Test harness: the real app on a random port, over a real SQLite file (default) or a fresh
+//! database on a real PostgreSQL server when `TEST_POSTGRES_URL` is set; a cookie-keeping
+//! client that does not follow redirects.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use forgekeys::config::{Config, ServeArgs};
+use forgekeys::db::DatabaseUrl;
+use forgekeys::startup::Application;
+use reqwest::StatusCode;
+use std::path::PathBuf;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Settings a test may change before the app starts.
+#[derive(Clone, Default)]
+pub struct Options {
+    pub github_api_url: Option<String>,
+    pub gitlab_url: Option<String>,
+    pub bitbucket_api_url: Option<String>,
+    pub outbound_allow: Option<String>,
+    pub outbound_deny: Option<String>,
+    pub provider_timeout_ms: Option<u64>,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    pub database: DatabaseUrl,
+    pub key_file: PathBuf,
+    pub setup_url: Option<String>,
+    pub config: Config,
+}
+
+fn postgres_database() -> Option<String> {
+    let base = std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    use diesel::Connection;
+    use diesel::RunQueryDsl;
+    let name = format!("fk_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn =
+        diesel::pg::PgConnection::establish(&base).expect("connect to TEST_POSTGRES_URL");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .expect("create test database");
+    let mut url = url::Url::parse(&base).expect("TEST_POSTGRES_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    Some(url.to_string())
+}
+
+/// Which backend this run uses ("sqlite" or "postgres").
+pub fn backend() -> &'static str {
+    if std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .is_some()
+    {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default())
+}
+
+pub fn spawn_app_with(opts: Options) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db_url = postgres_database()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("forgekeys.db").display()));
+    let key_file = dir.path().join("forgekeys.key");
+    let args = ServeArgs {
+        database_url: db_url,
+        bind: "127.0.0.1:0".into(),
+        key_file: Some(key_file.clone()),
+        github_api_url: opts
+            .github_api_url
+            .unwrap_or_else(|| "https://api.github.invalid".into()),
+        gitlab_url: opts
+            .gitlab_url
+            .unwrap_or_else(|| "https://gitlab.invalid".into()),
+        bitbucket_api_url: opts
+            .bitbucket_api_url
+            .unwrap_or_else(|| "https://api.bitbucket.invalid/2.0".into()),
+        outbound_allow: opts.outbound_allow.unwrap_or_default(),
+        outbound_deny: opts.outbound_deny.unwrap_or_default(),
+        provider_timeout_ms: opts.provider_timeout_ms.unwrap_or(2000),
+        cookie_secure: "auto".into(),
+        base_url: None,
+    };
+    let config = Config::from_args(&args).expect("config");
+    let database = config.database.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let cfg = config.clone();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match Application::build(cfg) {
+                Ok(app) => {
+                    tx.send(Ok((app.port(), app.setup_url.clone()))).ok();
+                    let _ = app.run_until_stopped().await;
+                }
+                Err(e) => {
+                    tx.send(Err(format!("{e:#}"))).ok();
+                }
+            }
+        });
+    });
+    let (port, setup_url) = rx.recv().expect("app thread").expect("app starts");
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        dir,
+        database,
+        key_file,
+        setup_url,
+        config,
+    }
+}
+
+/// A browser-like client: keeps cookies, sends `Origin`, does not follow redirects.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").and_then(|v| v.to_str().ok())
+    }
+
+    /// The value of `<input … name="NAME" … value="…">` (first match).
+    pub fn input_value(&self, name: &str) -> Option<String> {
+        let re = regex::Regex::new(&format!(
+            r#"<input[^>]*name="{}"[^>]*value="([^"]*)""#,
+            regex::escape(name)
+        ))
+        .ok()?;
+        re.captures(&self.body).map(|c| c[1].to_string())
+    }
+
+    pub fn csrf(&self) -> String {
+        self.input_value("csrf_token")
+            .unwrap_or_else(|| panic!("no csrf_token on page:\n{}", self.body))
+    }
+
+    #[track_caller]
+    pub fn assert_redirect_to(&self, path: &str) {
+        assert_eq!(
+            self.status,
+            StatusCode::SEE_OTHER,
+            "expected a redirect, got:\n{}",
+            self.body
+        );
+        assert_eq!(self.location(), Some(path));
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Page {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body:\n{}",
+            self.body
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, text: &str) -> &Page {
+        assert!(
+            self.body.contains(text),
+            "page lacks {text:?}:\n{}",
+            self.body
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_lacks(&self, text: &str) -> &Page {
+        assert!(
+            !self.body.contains(text),
+            "page contains {text:?}:\n{}",
+            self.body
+        );
+        self
+    }
+}
+
+impl Client {
+    pub fn new(app: &TestApp) -> Client {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers({
+                let mut h = reqwest::header::HeaderMap::new();
+                h.insert("origin", app.address.parse().unwrap());
+                h
+            })
+            .build()
+            .unwrap();
+        Client {
+            http,
+            base: app.address.clone(),
+        }
+    }
+
+    async fn page(resp: reqwest::Response) -> Page {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.unwrap_or_default();
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        Client::page(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn get_htmx(&self, path: &str, target: &str) -> Page {
+        let req = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("HX-Request", "true")
+            .header("HX-Target", target);
+        Client::page(req.send().await.unwrap()).await
+    }
+
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        Client::page(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .form(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// POST as HTMX does: CSRF token in the `X-CSRF-Token` header.
+    pub async fn post_htmx(
+        &self,
+        path: &str,
+        csrf: &str,
+        target: &str,
+        form: &[(&str, &str)],
+    ) -> Page {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("HX-Request", "true")
+            .header("HX-Target", target)
+            .header("X-CSRF-Token", csrf)
+            .form(form);
+        Client::page(req.send().await.unwrap()).await
+    }
+
+    /// Sign in through the login form.
+    pub async fn login(&self, email: &str, password: &str) -> Page {
+        let form = self.get("/login").await;
+        let csrf = form.csrf();
+        self.post(
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// The CSRF token of a signed-in session (read from any page that has forms).
+    pub async fn session_csrf(&self) -> String {
+        let p = self.get("/orgs").await;
+        p.csrf()
+    }
+}
+
+/// Create the first org and owner through the setup page; returns the signed-in owner client.
+pub async fn setup_owner(app: &TestApp, slug: &str) -> Client {
+    let c = Client::new(app);
+    let url = app.setup_url.clone().expect("setup url");
+    let path = url.trim_start_matches(&app.address).to_string();
+    let form = c.get(&path).await;
+    form.assert_status(200);
+    let csrf = form.csrf();
+    let token = form.input_value("token").unwrap();
+    let resp = c
+        .post(
+            "/setup",
+            &[
+                ("csrf_token", &csrf),
+                ("token", &token),
+                ("org_name", "Acme Corp"),
+                ("org_slug", slug),
+                ("email", "owner@acme.test"),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        )
+        .await;
+    resp.assert_redirect_to(&format!("/orgs/{slug}/settings/git-tokens"));
+    c
+}
+
+/// Open the app's database directly (for seeding and for checking what was stored).
+pub fn db(app: &TestApp) -> forgekeys::db::PooledConn {
+    let pool = forgekeys::db::build_pool(&app.database).unwrap();
+    pool.get().unwrap()
+}
+
+/// Add a user with a role (creating the org if needed) straight in the database, as
+/// `forgekeys user add` does; returns a signed-in client.
+pub async fn member(
+    app: &TestApp,
+    org_slug: &str,
+    email: &str,
+    role: forgekeys::domain::role::Role,
+) -> Client {
+    use forgekeys::db::models::{membership::Membership, organization::Organization, user::User};
+    let mut conn = db(app);
+    let org = match Organization::find_by_slug(&mut conn, org_slug).unwrap() {
+        Some(o) => o,
+        None => Organization::create(&mut conn, org_slug, &format!("Org {org_slug}")).unwrap(),
+    };
+    let user = match User::find_by_email(&mut conn, email).unwrap() {
+        Some(u) => u,
+        None => {
+            let hash = forgekeys::crypto::password::hash(&secrecy::SecretString::from(
+                PASSWORD.to_string(),
+            ))
+            .unwrap();
+            User::create(&mut conn, email, &hash).unwrap()
+        }
+    };
+    Membership::upsert(&mut conn, &org.id, &user.id, role).unwrap();
+    let c = Client::new(app);
+    c.login(email, PASSWORD).await.assert_redirect_to("/orgs");
+    c
+}
