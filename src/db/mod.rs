@@ -143,6 +143,7 @@ pub fn build_pool(url: &DatabaseUrl) -> Result<Pool, r2d2::PoolError> {
     let size = if url.is_memory() { 1 } else { 8 };
     r2d2::Pool::builder()
         .max_size(size)
+        .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
         .build(ConnectionManager { url: url.clone() })
 }

@@ -31,6 +31,14 @@ pub struct TestApp {
     pub key_file: PathBuf,
     pub setup_url: Option<String>,
     pub config: Config,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command at once; the server thread then ends and closes its pool.
+        drop(self.handle.stop(false));
+    }
 }
 
 fn postgres_database() -> Option<String> {
@@ -99,7 +107,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         actix_web::rt::System::new().block_on(async move {
             match Application::build(cfg) {
                 Ok(app) => {
-                    tx.send(Ok((app.port(), app.setup_url.clone()))).ok();
+                    tx.send(Ok((app.port(), app.setup_url.clone(), app.handle()))).ok();
                     let _ = app.run_until_stopped().await;
                 }
                 Err(e) => {
@@ -108,7 +116,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
             }
         });
     });
-    let (port, setup_url) = rx.recv().expect("app thread").expect("app starts");
+    let (port, setup_url, handle) = rx.recv().expect("app thread").expect("app starts");
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
@@ -117,6 +125,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         key_file,
         setup_url,
         config,
+        handle,
     }
 }
 

@@ -1,6 +1,8 @@
 //! Fake GitHub REST API (api.github.com, or GHES under `/api/v3`). See the table in `mod.rs`.
 
 use super::{FakeResponse, FakeServer, RecordedRequest};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub const GHES_VERSION: &str = "3.14.2";
@@ -12,19 +14,45 @@ const REPOS: &str = r#"[{"id":1296269,"name":"web","full_name":"acme/web","owner
 
 /// Fake api.github.com.
 pub fn start() -> FakeServer {
-    FakeServer::start(|req| answer(req, ""))
+    let once = Once::default();
+    FakeServer::start(move |req| once.answer(req, ""))
 }
 
 /// Fake GitHub Enterprise Server: the API under `/api/v3`, `X-GitHub-Enterprise-Version` on
 /// every answer.
 pub fn start_ghes() -> FakeServer {
-    FakeServer::start(|req| {
+    let once = Once::default();
+    FakeServer::start(move |req| {
         let resp = match req.path.strip_prefix("/api/v3") {
-            Some(_) => answer(req, "/api/v3"),
+            Some(_) => once.answer(req, "/api/v3"),
             None => not_found(),
         };
         resp.header("x-github-enterprise-version", GHES_VERSION)
     })
+}
+
+/// Per-server memory for the `ghp_once*` tokens: valid on their first `/user` call, then revoked
+/// (401), like a token that expired or was revoked after it was saved.
+#[derive(Default, Clone)]
+struct Once(Arc<Mutex<HashSet<String>>>);
+
+impl Once {
+    fn answer(&self, req: &RecordedRequest, prefix: &str) -> FakeResponse {
+        let token = req.token().unwrap_or("");
+        let Some(rest) = token.strip_prefix("ghp_once") else {
+            return answer(req, prefix);
+        };
+        let route = req.route().strip_prefix(prefix).unwrap_or("");
+        let mut seen = self.0.lock().unwrap();
+        if route == "/user" && !seen.insert(token.to_owned()) {
+            return bad_credentials();
+        }
+        let expiry = (!rest.starts_with("noexpiry")).then_some(EXPIRY);
+        match route {
+            "/user" => classic_user(ALL_SCOPES, expiry),
+            _ => not_found(),
+        }
+    }
 }
 
 fn rate_headers(resp: FakeResponse, remaining: &str) -> FakeResponse {

@@ -36,6 +36,8 @@
 //! | `ghp_huge` | 200 with a 2 MiB body (body cap test) |
 //! | `ghp_garbage` | 200 with a non-JSON body |
 //! | `ghp_slow` | sleeps 3 s, then answers like `ghp_allscopes` |
+//! | `ghp_onceexpiring` | first `/user` call (per token value, per server) like `ghp_allscopes`; every later one 401 (revoked after saving) |
+//! | `ghp_oncenoexpiry` | first `/user` call like `ghp_noexpiry`; every later one 401 |
 //!
 //! GitLab ([`gitlab::start`], serves `/api/v4/…`; token from `PRIVATE-TOKEN` or `Authorization: Bearer`):
 //!
