@@ -94,9 +94,13 @@ pub struct TokensCheck {
     /// Warn about tokens expiring within this many days.
     #[arg(long, default_value_t = 14)]
     pub within: i64,
-    /// Tests run at once (at most 4 per provider host).
-    #[arg(long, default_value_t = 32)]
+    /// Token tests run at once, over all provider hosts.
+    #[arg(long, default_value_t = crate::commands::CHECK_CONCURRENCY)]
     pub concurrency: usize,
+    /// Token tests run at once against one provider host (API origin). Lower it for a small
+    /// self-hosted server.
+    #[arg(long, default_value_t = crate::commands::CHECK_PER_HOST)]
+    pub per_host: usize,
     #[command(flatten)]
     pub settings: ServeArgs,
 }

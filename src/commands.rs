@@ -11,10 +11,8 @@ use crate::db::models::token::{GitToken, TokenFilter};
 use crate::db::models::user::{User, parse_email};
 use crate::domain::role::Role;
 use crate::domain::test_result::{TestOutcome, TestStatus};
-use crate::providers::TokenTarget;
 use crate::startup::{prepare, provider_client};
 use anyhow::{Context, bail};
-use chrono::TimeZone;
 use futures::StreamExt;
 use secrecy::SecretString;
 use std::collections::HashMap;
@@ -163,7 +161,11 @@ fn problem(
         s => return Some(o.reason.clone().unwrap_or_else(|| s.label().to_string())),
     }
     let exp = o.expires_at.map(|e| e.naive_utc()).or(expires)?;
-    let days = (exp - chrono::Utc::now().naive_utc()).num_days();
+    let left = exp - chrono::Utc::now().naive_utc();
+    let days = left.num_days();
+    if left <= chrono::Duration::zero() {
+        return Some(format!("expired {} day(s) ago", -days));
+    }
     (days <= within_days).then(|| format!("expires in {days} day(s)"))
 }
 
@@ -178,16 +180,62 @@ fn host_of(t: &GitToken, config: &Config) -> String {
     }
 }
 
-/// Re-test every stored token with bounded concurrency (and at most 4 at once per host), print
-/// a table, and return whether all are healthy.
+/// Default `tokens check --concurrency`: token tests in flight at once, over all hosts.
+pub const CHECK_CONCURRENCY: usize = 64;
+
+/// Default `tokens check --per-host`: token tests in flight at once against one API origin
+/// (`api.github.com`, `gitlab.com`, one self-hosted server, …).
+///
+/// Each test is one to four sequential GET requests, so this is also about the number of
+/// concurrent requests one host sees from Forgekeys. 32 stays well under GitHub's documented
+/// ceiling of 100 concurrent requests (secondary rate limits) and is modest for a self-hosted
+/// GitLab, while 1,000 tokens on one host answering in 100 ms take about
+/// 1,000 / 32 × 0.1 s ≈ 3 s. Lower it for a small self-hosted server.
+pub const CHECK_PER_HOST: usize = 32;
+
+/// Orders jobs round-robin over their hosts, so that the `concurrency` slots are not all taken
+/// by tokens of one host waiting for its per-host permits while other hosts sit idle.
+fn interleave_by_host<T>(jobs: Vec<(String, T)>) -> Vec<T> {
+    let mut queues: Vec<(String, std::collections::VecDeque<T>)> = Vec::new();
+    for (host, job) in jobs {
+        match queues.iter_mut().find(|(h, _)| *h == host) {
+            Some((_, q)) => q.push_back(job),
+            None => queues.push((host, std::collections::VecDeque::from([job]))),
+        }
+    }
+    let mut out = Vec::new();
+    loop {
+        let mut any = false;
+        for (_, q) in &mut queues {
+            if let Some(job) = q.pop_front() {
+                out.push(job);
+                any = true;
+            }
+        }
+        if !any {
+            return out;
+        }
+    }
+}
+
+/// Re-test every stored token with bounded concurrency (`concurrency` at once, at most
+/// `per_host` at once per provider host), print a table, and return whether all are healthy.
 pub async fn tokens_check(
     config: &Config,
     within_days: i64,
     concurrency: usize,
+    per_host: usize,
 ) -> anyhow::Result<bool> {
     let (pool, secrets) = prepare(config)?;
-    let client = provider_client(config)?;
-    let secrets = Arc::new(secrets);
+    // The same state the server has, so the CLI re-tests through the same code
+    // (`tokens::test_stored`) as the Test button and the scheduler.
+    let state = crate::state::AppState {
+        pool: pool.clone(),
+        config: Arc::new(config.clone()),
+        secrets: Arc::new(std::sync::RwLock::new(secrets)),
+        providers: provider_client(config)?,
+        setup_token: Arc::new(std::sync::Mutex::new(None)),
+    };
     let tokens = {
         let pool = pool.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(GitToken, String)>> {
@@ -215,36 +263,25 @@ pub async fn tokens_check(
         })
         .await??
     };
-    let mut per_host: HashMap<String, Arc<tokio::sync::Semaphore>> = HashMap::new();
+    let mut host_permits: HashMap<String, Arc<tokio::sync::Semaphore>> = HashMap::new();
     let jobs: Vec<_> = tokens
         .into_iter()
         .map(|(t, org)| {
-            let sem = per_host
-                .entry(host_of(&t, config))
-                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(4)))
+            let host = host_of(&t, config);
+            let sem = host_permits
+                .entry(host.clone())
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(per_host.max(1))))
                 .clone();
-            (t, org, sem)
+            (host, (t, org, sem))
         })
         .collect();
+    let jobs = interleave_by_host(jobs);
     let results: Vec<(GitToken, String, TestOutcome)> = futures::stream::iter(jobs)
         .map(|(t, org, sem)| {
-            let client = client.clone();
-            let secrets = secrets.clone();
+            let state = state.clone();
             async move {
                 let _permit = sem.acquire_owned().await;
-                let outcome = match secrets.open_token(&t.id, &t.key_id, &t.secret) {
-                    Ok(secret) => {
-                        let target = TokenTarget {
-                            provider: t.provider(),
-                            hosting: t.hosting(),
-                            url: t.url.clone(),
-                            workspace: t.workspace.clone(),
-                        };
-                        let known = t.expires_at.map(|e| chrono::Utc.from_utc_datetime(&e));
-                        client.test_token(&target, &secret, known).await
-                    }
-                    Err(e) => TestOutcome::failed(TestStatus::Error, e.to_string()),
-                };
+                let outcome = crate::tokens::test_stored(&state, &t).await;
                 (t, org, outcome)
             }
         })
@@ -262,7 +299,14 @@ pub async fn tokens_check(
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             for (t, o) in rows {
-                crate::tokens::record_test(&mut conn, &t, &o, None)?;
+                match crate::tokens::record_test(&mut conn, &t, &o, None) {
+                    Ok(_) => {}
+                    // Edited, rotated or deleted while it was tested: that result is stale.
+                    Err(crate::tokens::TokenError::Store(crate::db::StoreError::Conflict(m))) => {
+                        eprintln!("{}: {m}", t.name);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
             Ok(())
         })
@@ -304,4 +348,44 @@ pub async fn tokens_check(
         .count();
     println!("{} token(s) checked, {} need attention", rows.len(), bad);
     Ok(healthy)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_interleaved_by_host() {
+        let jobs = vec![
+            ("a".to_owned(), 1),
+            ("a".to_owned(), 2),
+            ("a".to_owned(), 3),
+            ("b".to_owned(), 4),
+            ("c".to_owned(), 5),
+            ("b".to_owned(), 6),
+        ];
+        assert_eq!(interleave_by_host(jobs), vec![1, 4, 5, 2, 6, 3]);
+    }
+
+    #[test]
+    fn past_and_near_expiry_are_problems() {
+        let mut o = TestOutcome::failed(TestStatus::Valid, "");
+        o.reason = None;
+        let now = chrono::Utc::now();
+        o.expires_at = Some(now - chrono::Duration::days(3) - chrono::Duration::hours(1));
+        assert_eq!(
+            problem(&o, None, 14).as_deref(),
+            Some("expired 3 day(s) ago")
+        );
+        o.expires_at = Some(now + chrono::Duration::days(10) + chrono::Duration::hours(1));
+        assert_eq!(
+            problem(&o, None, 14).as_deref(),
+            Some("expires in 10 day(s)")
+        );
+        assert_eq!(problem(&o, None, 9), None);
+        o.expires_at = None;
+        o.never_expires = true;
+        assert_eq!(problem(&o, None, 14), None);
+    }
 }

@@ -51,6 +51,12 @@ pub struct ServeArgs {
     /// Public base URL (used in the setup link and the Origin check); default http://BIND.
     #[arg(long, env = "FORGEKEYS_BASE_URL")]
     pub base_url: Option<String>,
+    /// How often the server re-tests every token (90s, 15m, 6h, 1d); 0 turns the scheduler off.
+    #[arg(long, env = "FORGEKEYS_RECHECK_INTERVAL", default_value = "6h")]
+    pub recheck_interval: String,
+    /// Days before expiry at which the webhook is notified (comma-separated).
+    #[arg(long, env = "FORGEKEYS_EXPIRY_WARN_DAYS", default_value = "30,14,7,1")]
+    pub expiry_warn_days: String,
 }
 
 /// Validated configuration.
@@ -67,6 +73,10 @@ pub struct Config {
     pub provider_timeout: Duration,
     pub cookie_secure: bool,
     pub base_url: String,
+    /// Scheduler period; `None` = off (`FORGEKEYS_RECHECK_INTERVAL=0`).
+    pub recheck_interval: Option<Duration>,
+    /// Notification thresholds in days, largest first (`FORGEKEYS_EXPIRY_WARN_DAYS`).
+    pub expiry_warn_days: Vec<i64>,
 }
 
 /// A setting that cannot be used, with the variable it came from.
@@ -90,6 +100,57 @@ fn parse_url(var: &'static str, s: &str) -> Result<url::Url, ConfigError> {
         return Err(err(var, "must be an http(s) URL"));
     }
     Ok(u)
+}
+
+/// Parse a duration like `90s`, `15m`, `6h` or `1d` (a bare number is seconds); `0` is `None`
+/// (off).
+pub fn parse_interval(var: &'static str, s: &str) -> Result<Option<Duration>, ConfigError> {
+    let t = s.trim().to_ascii_lowercase();
+    let bad = || {
+        err(
+            var,
+            format!("{s:?} is not a duration like 90s, 15m, 6h or 1d (0 turns it off)"),
+        )
+    };
+    if t.is_empty() {
+        return Err(bad());
+    }
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t.as_str(), "s"),
+    };
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit.trim() {
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        "d" => n.checked_mul(86_400),
+        _ => None,
+    }
+    .ok_or_else(bad)?;
+    if secs == 0 {
+        return Ok(None);
+    }
+    if secs > 366 * 86_400 {
+        return Err(err(var, "must be at most 366d"));
+    }
+    Ok(Some(Duration::from_secs(secs)))
+}
+
+/// Parse notification thresholds like `30,14,7,1` (days, 1–365); largest first, no repeats.
+pub fn parse_warn_days(var: &'static str, s: &str) -> Result<Vec<i64>, ConfigError> {
+    let mut days = Vec::new();
+    for p in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let d: i64 = p
+            .parse()
+            .ok()
+            .filter(|d| (1..=365).contains(d))
+            .ok_or_else(|| err(var, format!("{p:?} is not a number of days from 1 to 365")))?;
+        days.push(d);
+    }
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    days.dedup();
+    Ok(days)
 }
 
 /// Parse a comma-separated CIDR list; a bare address is taken as a single-host network.
@@ -153,6 +214,8 @@ impl Config {
             provider_timeout: Duration::from_millis(a.provider_timeout_ms),
             cookie_secure,
             base_url,
+            recheck_interval: parse_interval("FORGEKEYS_RECHECK_INTERVAL", &a.recheck_interval)?,
+            expiry_warn_days: parse_warn_days("FORGEKEYS_EXPIRY_WARN_DAYS", &a.expiry_warn_days)?,
         })
     }
 }
@@ -166,5 +229,34 @@ mod tests {
         let v = parse_cidrs("X", "127.0.0.0/8, ::1,10.1.2.3").unwrap_or_default();
         assert_eq!(v.len(), 3);
         assert!(parse_cidrs("X", "nope").is_err());
+    }
+
+    #[test]
+    fn intervals() {
+        let secs = |s: &str| parse_interval("X", s).ok().flatten().map(|d| d.as_secs());
+        assert_eq!(secs("90s"), Some(90));
+        assert_eq!(secs("15m"), Some(900));
+        assert_eq!(secs("6h"), Some(21_600));
+        assert_eq!(secs("1d"), Some(86_400));
+        assert_eq!(secs("45"), Some(45));
+        assert!(matches!(parse_interval("X", "0"), Ok(None)));
+        assert!(matches!(parse_interval("X", "0h"), Ok(None)));
+        for bad in ["", "h", "6 hours", "-1h", "1w", "999d"] {
+            assert!(parse_interval("X", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn warn_days() {
+        assert_eq!(
+            parse_warn_days("X", "1, 7,30,14,7").unwrap_or_default(),
+            vec![30, 14, 7, 1]
+        );
+        assert_eq!(
+            parse_warn_days("X", "").unwrap_or_default(),
+            Vec::<i64>::new()
+        );
+        assert!(parse_warn_days("X", "0").is_err());
+        assert!(parse_warn_days("X", "soon").is_err());
     }
 }

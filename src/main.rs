@@ -47,7 +47,12 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Some(Command::Tokens(TokensCommand::Check(a))) => {
             let cfg = config(&a.settings)?;
             let rt = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
-            let healthy = rt.block_on(commands::tokens_check(&cfg, a.within, a.concurrency))?;
+            let healthy = rt.block_on(commands::tokens_check(
+                &cfg,
+                a.within,
+                a.concurrency,
+                a.per_host,
+            ))?;
             Ok(if healthy {
                 ok
             } else {

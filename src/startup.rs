@@ -60,6 +60,8 @@ pub struct Application {
     port: u16,
     server: Server,
     pub setup_url: Option<String>,
+    /// The re-check scheduler (none when `FORGEKEYS_RECHECK_INTERVAL=0`); stopped with the server.
+    scheduler: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -88,6 +90,7 @@ impl Application {
             secrets: Arc::new(RwLock::new(secrets)),
             setup_token: Arc::new(Mutex::new(setup_token)),
         };
+        let scheduler = crate::scheduler::spawn(state.clone());
         let data = actix_web::web::Data::new(state);
         let server = HttpServer::new(move || {
             App::new()
@@ -108,6 +111,7 @@ impl Application {
             port,
             server,
             setup_url,
+            scheduler,
         })
     }
 
@@ -121,6 +125,10 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(s) = &self.scheduler {
+            s.abort();
+        }
+        result
     }
 }

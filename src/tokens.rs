@@ -3,6 +3,7 @@
 
 use crate::db::models::audit::Audit;
 use crate::db::models::service::Service;
+use crate::db::models::status_history::{StatusHistory, TestSource};
 use crate::db::models::token::{GitToken, name_key};
 use crate::db::models::user::User;
 use crate::db::{DbConn, StoreError, new_id, now};
@@ -221,10 +222,8 @@ pub fn update(
         GitToken::save(conn, &t)?;
         if !changed.is_empty() {
             let mut a = audit_for("token.update", &t, actor);
+            // Field names only, never values (DESIGN.md §6); earlier rows keep the old name.
             a.details = serde_json::json!({ "fields": changed, "status": t.status });
-            if before.name != input.name {
-                a.details["previous_name"] = serde_json::json!(before.name);
-            }
             a.write(conn)?;
         }
         Ok(())
@@ -236,17 +235,173 @@ pub fn update(
     }
 }
 
-/// Store a re-test result of a stored token.
+/// How a rotation got its new value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RotationMethod {
+    /// An admin pasted a new token created at the provider.
+    Manual,
+    /// GitLab issued it through its self-rotate API (the old one is already revoked there).
+    Provider,
+}
+
+impl RotationMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RotationMethod::Manual => "manual",
+            RotationMethod::Provider => "provider",
+        }
+    }
+}
+
+/// Swap in a rotated token value in one transaction: ciphertext, hint, test result, expiry and
+/// `rotated_at` change together, so readers see either the old token or the new one.
+///
+/// For a manual rotation the stored value must still be the one the checks ran against (an
+/// edit or rotation in between is refused as a conflict); a provider rotation is stored
+/// regardless, since the provider has already revoked the old value. `expires_on` is an
+/// admin-entered expiry, used when the provider reports none.
+#[allow(clippy::too_many_arguments)]
+pub fn rotate(
+    state: &AppState,
+    conn: &mut DbConn,
+    existing: &GitToken,
+    secret: &SecretString,
+    outcome: &TestOutcome,
+    method: RotationMethod,
+    account_changed: bool,
+    expires_on: Option<chrono::NaiveDate>,
+    actor: &User,
+) -> Result<GitToken, TokenError> {
+    conn.transaction(|conn| {
+        let Some(mut t) = GitToken::find(conn, &existing.id)? else {
+            return Err(TokenError::Store(StoreError::Conflict(
+                "This token was deleted meanwhile; nothing was rotated.".into(),
+            )));
+        };
+        if method == RotationMethod::Manual
+            && (t.secret != existing.secret || t.key_id != existing.key_id)
+        {
+            return Err(TokenError::Store(StoreError::Conflict(
+                "This token was changed by someone else while you rotated it. Nothing was \
+                 changed: open the rotation again and retry."
+                    .into(),
+            )));
+        }
+        let (blob, key_id) = state.seal(&t.id, secret)?;
+        t.secret = blob;
+        t.key_id = key_id;
+        t.hint = token_hint(secret.expose_secret());
+        t.account = None;
+        t.expires_at = expires_on.map(|d| d.and_time(NaiveTime::MIN));
+        t.expiry_source = expires_on.map(|_| "admin".to_string());
+        t.apply_outcome(outcome);
+        let n = now();
+        t.rotated_at = Some(n);
+        t.updated_at = n;
+        t.updated_by = Some(actor.email.clone());
+        GitToken::save(conn, &t)?;
+        let mut a = audit_for("token.rotate", &t, actor);
+        let mut fields = vec!["token"];
+        if expires_on.is_some() {
+            fields.push("expires_on");
+        }
+        a.details = serde_json::json!({
+            "fields": fields,
+            "status": t.status,
+            "method": method.as_str(),
+            "account_changed": account_changed,
+        });
+        a.write(conn)?;
+        Ok(t)
+    })
+}
+
+/// Store a re-test result of a stored token (a manual test when `actor` is set, else the CLI).
 pub fn record_test(
     conn: &mut DbConn,
     token: &GitToken,
     outcome: &TestOutcome,
     actor: Option<&User>,
 ) -> Result<GitToken, TokenError> {
+    let source = if actor.is_some() {
+        TestSource::Manual
+    } else {
+        TestSource::Cli
+    };
+    Ok(record_test_from(conn, token, outcome, actor, source)?.token)
+}
+
+/// What [`record_test_from`] stored.
+#[derive(Debug, Clone)]
+pub struct RecordedTest {
+    pub token: GitToken,
+    /// The status before this test.
+    pub previous_status: String,
+    /// The `token_status_history` row written.
+    pub history_id: String,
+}
+
+/// Store a test result: status on the token row, a status-history row and an audit entry, in
+/// one transaction. The row is re-read first: a result is only applied if the token still has
+/// the secret and destination it was tested with (a rotation or edit during a slow test must
+/// not be overwritten with a stale copy); otherwise `Conflict`.
+pub fn record_test_from(
+    conn: &mut DbConn,
+    token: &GitToken,
+    outcome: &TestOutcome,
+    actor: Option<&User>,
+    source: TestSource,
+) -> Result<RecordedTest, TokenError> {
     conn.transaction(|conn| {
-        let mut t = token.clone();
+        // Write first: on SQLite (WAL) a transaction that reads and then writes fails at once
+        // with SQLITE_BUSY when another connection committed in between; starting with a write
+        // takes the write lock (waiting up to busy_timeout). On PostgreSQL it locks the row.
+        {
+            use crate::db::schema::git_tokens::dsl as g;
+            use diesel::prelude::*;
+            diesel::update(g::git_tokens.find(&token.id))
+                .set(g::updated_at.eq(g::updated_at))
+                .execute(conn)?;
+        }
+        let Some(mut t) = GitToken::find(conn, &token.id)? else {
+            return Err(TokenError::Store(StoreError::Conflict(
+                "The token was deleted while it was being tested.".into(),
+            )));
+        };
+        if t.secret != token.secret
+            || t.provider != token.provider
+            || t.hosting != token.hosting
+            || t.url != token.url
+            || t.workspace != token.workspace
+        {
+            return Err(TokenError::Store(StoreError::Conflict(
+                "The token was changed while it was being tested; test it again.".into(),
+            )));
+        }
+        let previous_status = t.status.clone();
         t.apply_outcome(outcome);
         GitToken::save(conn, &t)?;
+        let reason = match outcome.status {
+            TestStatus::MissingPermissions => Some(format!(
+                "missing {}",
+                outcome
+                    .missing
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            _ => outcome.reason.clone(),
+        };
+        let history = StatusHistory::record(
+            conn,
+            &t.id,
+            &t.org_id,
+            outcome.status.as_str(),
+            now(),
+            reason.as_deref(),
+            source,
+        )?;
         let mut a = match actor {
             Some(u) => audit_for("token.test", &t, u),
             None => {
@@ -254,17 +409,97 @@ pub fn record_test(
                 a.org_id = Some(t.org_id.clone());
                 a.token_id = Some(t.id.clone());
                 a.token_name = Some(t.name.clone());
-                a.actor_email = Some("forgekeys (scheduled check)".into());
+                a.actor_email = Some(match source {
+                    TestSource::Cli => "forgekeys tokens check".into(),
+                    _ => "forgekeys (scheduled check)".into(),
+                });
                 a
             }
         };
         a.details = serde_json::json!({
             "status": outcome.status.as_str(),
             "missing": outcome.missing.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+            "source": source.as_str(),
         });
         a.write(conn)?;
-        Ok(t)
+        Ok(RecordedTest {
+            token: t,
+            previous_status,
+            history_id: history.id,
+        })
     })
+}
+
+/// Test a stored token against its stored destination (never another one) and record the
+/// result. The one re-test used by the Test button, the scheduler and `tokens check`. A token
+/// that cannot be decrypted is recorded as `error` with the reason.
+pub async fn retest_stored(
+    state: &AppState,
+    token: &GitToken,
+    actor: Option<&User>,
+    source: TestSource,
+) -> Result<(RecordedTest, TestOutcome), TokenError> {
+    let outcome = test_stored(state, token).await;
+    let st = state.clone();
+    let t = token.clone();
+    let o = outcome.clone();
+    let actor = actor.cloned();
+    let recorded = tokio::task::spawn_blocking(move || -> Result<RecordedTest, TokenError> {
+        let mut conn = st.conn().map_err(TokenError::Store)?;
+        record_test_from(&mut conn, &t, &o, actor.as_ref(), source)
+    })
+    .await
+    .map_err(|e| TokenError::Store(StoreError::Corrupt(format!("test task failed: {e}"))))??;
+    Ok((recorded, outcome))
+}
+
+/// Test a stored token without recording anything.
+pub async fn test_stored(state: &AppState, token: &GitToken) -> TestOutcome {
+    match state.open(&token.id, &token.key_id, &token.secret) {
+        Ok(secret) => {
+            let target = crate::providers::TokenTarget {
+                provider: token.provider(),
+                hosting: token.hosting(),
+                url: token.url.clone(),
+                workspace: token.workspace.clone(),
+            };
+            let known_expiry = token
+                .expires_at
+                .map(|e| chrono::TimeZone::from_utc_datetime(&chrono::Utc, &e));
+            let mut outcome = state
+                .providers
+                .test_token(&target, &secret, known_expiry)
+                .await;
+            // Repository coverage (issue 4): the token must read every repository its
+            // services use; each one it cannot is named in `missing`.
+            let (st, tid) = (state.clone(), token.id.clone());
+            let uses = tokio::task::spawn_blocking(move || {
+                let mut conn = st.conn()?;
+                Service::repositories_of(&mut conn, &tid)
+            })
+            .await;
+            match uses {
+                Ok(Ok(uses)) => {
+                    crate::providers::repos::check_coverage(
+                        &state.providers,
+                        &target,
+                        &secret,
+                        &uses,
+                        &mut outcome,
+                    )
+                    .await
+                }
+                _ => outcome
+                    .warnings
+                    .push("Could not load the services of this token to check their repositories.".into()),
+            }
+            outcome
+        }
+        Err(e) => TestOutcome::failed(
+            TestStatus::Error,
+            format!("{e}. Edit the token and paste its value again."),
+        ),
+    }
 }
 
 /// Delete a token no service uses.

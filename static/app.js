@@ -10,6 +10,29 @@
       window.print();
     }
   });
+  // A table too wide for its frame scrolls sideways: make the frame reachable by keyboard and
+  // name it, so keyboard users can scroll it too (WCAG 2.1.1).
+  function labelScrollRegions() {
+    document.querySelectorAll(".table-wrap").forEach(function (w) {
+      var scrolls = w.scrollWidth > w.clientWidth + 1;
+      if (scrolls && !w.hasAttribute("tabindex")) {
+        var caption = w.querySelector("caption");
+        w.setAttribute("tabindex", "0");
+        w.setAttribute("role", "region");
+        w.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table, scrolls sideways");
+        w.setAttribute("data-scroll-region", "");
+      } else if (!scrolls && w.hasAttribute("data-scroll-region")) {
+        ["tabindex", "role", "aria-label", "data-scroll-region"].forEach(function (a) { w.removeAttribute(a); });
+      }
+    });
+  }
+  labelScrollRegions();
+  var resizeTimer = 0;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(labelScrollRegions, 100);
+  });
+  document.addEventListener("htmx:afterSettle", labelScrollRegions);
   // After HTMX swaps a result in, move focus to it so screen readers and keyboards follow.
   document.addEventListener("htmx:afterSwap", function (ev) {
     var el = ev.detail && ev.detail.target;

@@ -54,13 +54,13 @@ impl DatabaseUrl {
             let path = rest.strip_prefix("//").unwrap_or(rest);
             if path.is_empty() {
                 return Err(
-                    "DATABASE_URL sqlite:// needs a file path, e.g. sqlite://forgekeys.db".into(),
+                    "sqlite:// needs a file path, e.g. sqlite://forgekeys.db".into(),
                 );
             }
             return Ok(DatabaseUrl::Sqlite(path.to_string()));
         }
         Err(format!(
-            "DATABASE_URL must start with sqlite:// or postgres:// (got {:?})",
+            "must start with sqlite:// or postgres:// (got {:?})",
             redact_url(url)
         ))
     }

@@ -99,6 +99,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    token_status_history (id) {
+        id -> Text,
+        token_id -> Text,
+        org_id -> Text,
+        status -> Text,
+        tested_at -> Timestamp,
+        reason -> Nullable<Text>,
+        source -> Text,
+    }
+}
+
+diesel::table! {
+    scheduler_leases (name) {
+        name -> Text,
+        holder -> Nullable<Text>,
+        expires_at -> Timestamp,
+        last_started_at -> Nullable<Timestamp>,
+        last_finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_settings (org_id) {
+        org_id -> Text,
+        webhook_url -> Text,
+        updated_by -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_deliveries (id) {
+        id -> Text,
+        org_id -> Text,
+        token_id -> Nullable<Text>,
+        kind -> Text,
+        dedup_key -> Text,
+        message -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Timestamp,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -113,4 +161,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     git_tokens,
     services,
     audit_events,
+    token_status_history,
+    scheduler_leases,
+    notification_settings,
+    notification_deliveries,
 );

@@ -68,13 +68,25 @@ impl fmt::Display for Role {
 pub enum Permission {
     ViewTokens,
     ManageTokens,
+    /// See services (applications) and which token each uses.
+    ViewServices,
+    /// Create, edit, delete and move services.
+    ManageServices,
+    /// Read the organization's audit trail.
+    ViewAudit,
+    /// Change the organization's notification webhook.
+    ManageNotifications,
 }
 
 impl Permission {
     pub fn allows(self, role: Role) -> bool {
         match self {
-            Permission::ViewTokens => role.can_view_tokens(),
-            Permission::ManageTokens => role.can_manage_tokens(),
+            Permission::ViewTokens | Permission::ViewServices => role.can_view_tokens(),
+            Permission::ManageTokens | Permission::ManageServices | Permission::ManageNotifications => {
+                role.can_manage_tokens()
+            }
+            // The audit trail names people and actions: managers only.
+            Permission::ViewAudit => role.can_manage_tokens(),
         }
     }
 
@@ -87,6 +99,10 @@ impl Permission {
         match self {
             Permission::ViewTokens => "view Git tokens",
             Permission::ManageTokens => "manage Git tokens",
+            Permission::ViewServices => "view services",
+            Permission::ManageServices => "manage services",
+            Permission::ViewAudit => "read the audit trail",
+            Permission::ManageNotifications => "change notification settings",
         }
     }
 }

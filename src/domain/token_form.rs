@@ -146,7 +146,11 @@ pub fn parse_fields(
         errors.add("name", "The name cannot contain control characters.");
     }
 
-    let url = if hosting == Some(Hosting::SelfHosted) {
+    // Bitbucket + self-hosted is already an error on `hosting`: no second one for a URL field
+    // that form does not show.
+    let url = if hosting == Some(Hosting::SelfHosted)
+        && provider.is_none_or(|p| p.supports_self_hosted())
+    {
         match parse_origin(&form.url, opts.allow_http) {
             Ok(u) => Some(u),
             Err(msg) => {

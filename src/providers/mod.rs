@@ -17,7 +17,10 @@ mod github;
 mod gitlab;
 mod http;
 mod outbound;
+pub mod repos;
+pub mod rotate;
 mod scopes;
+pub mod webhook;
 
 use crate::domain::provider::{Hosting, Provider};
 use crate::domain::test_result::{TestOutcome, TestStatus};

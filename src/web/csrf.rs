@@ -41,11 +41,46 @@ fn origin_ok(req: &HttpRequest) -> bool {
     origin == format!("{}://{}", info.scheme(), info.host())
 }
 
+/// Read the whole request body (at most `FORM_LIMIT` bytes) so it can be handed on.
+///
+/// actix shuts a keep-alive connection down after the response when the request body was not
+/// read to its end, without saying `Connection: close`: a client that reuses the connection then
+/// loses its next request. Every state-changing request is therefore read completely before
+/// anything (origin check, sign-in check, CSRF check) can answer it early.
+async fn buffer_body(req: &mut ServiceRequest) -> Result<web::Bytes, AppError> {
+    use actix_web::HttpMessage;
+    use futures::StreamExt;
+    let mut payload = req.take_payload();
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            AppError::BadRequest("The form could not be read (interrupted).".into())
+        })?;
+        if body.len() + chunk.len() > FORM_LIMIT {
+            return Err(AppError::BadRequest("The form is too large.".into()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
 pub async fn check_origin(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        match buffer_body(&mut req).await {
+            Ok(body) => req.set_payload(Payload::from(body)),
+            Err(e) => {
+                // The rest of the body is unread: tell the client this connection ends.
+                let mut resp = e.error_response();
+                resp.head_mut()
+                    .set_connection_type(actix_web::http::ConnectionType::Close);
+                return Ok(req.into_response(resp).map_into_right_body());
+            }
+        }
+    }
     if !safe && !origin_ok(req.request()) {
         tracing::warn!(path = %req.path(), "refused a state-changing request from another origin");
         let resp = AppError::Csrf.error_response();

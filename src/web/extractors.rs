@@ -5,6 +5,7 @@ use super::session::{SESSION_COOKIE, hash_id, idle_timeout};
 use crate::db::models::membership::Membership;
 use crate::db::models::organization::Organization;
 use crate::db::models::session::Session;
+use crate::db::models::token::GitToken;
 use crate::db::models::user::User;
 use crate::domain::role::{Permission, Role};
 use crate::state::AppState;
@@ -72,6 +73,9 @@ pub struct OrgContext {
     pub session: Session,
     pub org: Organization,
     pub role: Role,
+    /// Tokens needing attention (failing, expired or expiring within 30 days), for the banner
+    /// on every organization page; 0 for roles that may not see tokens.
+    pub attention: i64,
 }
 
 impl OrgContext {
@@ -108,15 +112,26 @@ impl FromRequest for OrgContext {
             let user_id = cu.user.id.clone();
             let found = web::block(move || {
                 let mut conn = state.conn()?;
-                Membership::find_for_user(&mut conn, &slug, &user_id)
+                let Some((org, role)) = Membership::find_for_user(&mut conn, &slug, &user_id)?
+                else {
+                    return Ok(None);
+                };
+                // One count query for the attention banner of the layout.
+                let attention = if Permission::ViewTokens.allows(role) {
+                    GitToken::needing_attention(&mut conn, &org.id, crate::db::now())?
+                } else {
+                    0
+                };
+                Ok::<_, crate::db::StoreError>(Some((org, role, attention)))
             })
             .await??;
-            let (org, role) = found.ok_or(AppError::NotFound)?;
+            let (org, role, attention) = found.ok_or(AppError::NotFound)?;
             let ctx = OrgContext {
                 user: cu.user,
                 session: cu.session,
                 org,
                 role,
+                attention,
             };
             req.extensions_mut().insert(ctx.clone());
             Ok(ctx)

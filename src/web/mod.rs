@@ -11,7 +11,7 @@ pub mod render;
 pub mod session;
 
 use actix_web::{HttpResponse, web};
-use handlers::{auth, health, orgs, setup, tokens};
+use handlers::{audit, auth, health, inventory, orgs, rotate, setup, tokens};
 
 /// The whole route table.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -40,6 +40,78 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/settings/git-tokens/test",
                     web::post().to(tokens::form::test_new),
+                )
+                // Before `{id}`, which would otherwise capture "inventory".
+                .route(
+                    "/settings/git-tokens/inventory",
+                    web::get().to(inventory::show_inventory),
+                )
+                .route("/audit", web::get().to(audit::audit_trail))
+                // Issue 4: the GitHub App migration (before `{id}`), token moves, services.
+                .route(
+                    "/settings/git-tokens/migrate-github-app",
+                    web::get().to(handlers::migrate::migrate_page),
+                )
+                .route(
+                    "/settings/git-tokens/migrate-github-app",
+                    web::post().to(handlers::migrate::migrate_services),
+                )
+                .route(
+                    "/settings/git-tokens/{id}/move",
+                    web::post().to(handlers::services::moves::move_services),
+                )
+                .route("/services", web::get().to(handlers::services::list_services))
+                .route(
+                    "/services",
+                    web::post().to(handlers::services::form::create_service),
+                )
+                .route(
+                    "/services/new",
+                    web::get().to(handlers::services::form::new_service),
+                )
+                .route(
+                    "/services/new/repositories",
+                    web::get().to(handlers::services::form::repositories),
+                )
+                .route(
+                    "/services/new/branches",
+                    web::get().to(handlers::services::form::branches),
+                )
+                .route(
+                    "/services/{id}",
+                    web::get().to(handlers::services::show_service),
+                )
+                .route(
+                    "/services/{id}/edit",
+                    web::get().to(handlers::services::form::edit_service_form),
+                )
+                .route(
+                    "/services/{id}/edit",
+                    web::post().to(handlers::services::form::update_service),
+                )
+                .route(
+                    "/services/{id}/delete",
+                    web::post().to(handlers::services::delete_service),
+                )
+                .route(
+                    "/settings/notifications",
+                    web::get().to(handlers::notifications::show_notifications),
+                )
+                .route(
+                    "/settings/notifications",
+                    web::post().to(handlers::notifications::update_notifications),
+                )
+                .route(
+                    "/settings/git-tokens/{id}/rotate",
+                    web::get().to(rotate::rotate_form),
+                )
+                .route(
+                    "/settings/git-tokens/{id}/rotate",
+                    web::post().to(rotate::rotate_token),
+                )
+                .route(
+                    "/settings/git-tokens/{id}/rotate-at-provider",
+                    web::post().to(rotate::rotate_at_provider),
                 )
                 .route(
                     "/settings/git-tokens/{id}",

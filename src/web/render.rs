@@ -14,6 +14,9 @@ pub struct OrgNav {
     pub name: String,
     pub role: &'static str,
     pub can_view_tokens: bool,
+    pub can_manage: bool,
+    /// Tokens needing attention (banner on every organization page).
+    pub attention: i64,
 }
 
 /// Data every page's layout needs.
@@ -58,6 +61,8 @@ impl Layout {
                 name: ctx.org.name.clone(),
                 role: ctx.role.label(),
                 can_view_tokens: ctx.can(Permission::ViewTokens),
+                can_manage: ctx.can(Permission::ManageTokens),
+                attention: ctx.attention,
             }),
             flash: read_flash(req),
             active,

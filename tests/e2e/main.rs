@@ -1,3 +1,15 @@
-//! Browser tests (headless Chromium through chromedriver).
+//! Browser tests (headless Chromium through chromedriver); see `browser.rs` for the harness.
+//! Run with `FORGEKEYS_E2E_REQUIRED=1` to fail (instead of skipping) when Chromium,
+//! chromedriver, java or the npm tools (`npm ci`: axe-core, vnu-jar) are missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../it/fakes/mod.rs"]
+mod fakes;
+#[path = "../it/helpers.rs"]
+mod helpers;
+
+mod browser;
+mod flows;
+mod inventory;
+mod quality;

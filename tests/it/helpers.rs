@@ -21,6 +21,9 @@ pub struct Options {
     pub outbound_allow: Option<String>,
     pub outbound_deny: Option<String>,
     pub provider_timeout_ms: Option<u64>,
+    /// `FORGEKEYS_RECHECK_INTERVAL`; tests default to "0" (scheduler off; run it explicitly).
+    pub recheck_interval: Option<String>,
+    pub expiry_warn_days: Option<String>,
 }
 
 pub struct TestApp {
@@ -98,6 +101,10 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         provider_timeout_ms: opts.provider_timeout_ms.unwrap_or(2000),
         cookie_secure: "auto".into(),
         base_url: None,
+        recheck_interval: opts.recheck_interval.unwrap_or_else(|| "0".into()),
+        expiry_warn_days: opts
+            .expiry_warn_days
+            .unwrap_or_else(|| "30,14,7,1".into()),
     };
     let config = Config::from_args(&args).expect("config");
     let database = config.database.clone();

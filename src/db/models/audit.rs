@@ -43,7 +43,7 @@ impl Audit {
 
     pub fn write(self, conn: &mut DbConn) -> Result<(), StoreError> {
         let e = AuditEvent {
-            id: new_id(),
+            id: ordered_id(),
             org_id: self.org_id,
             actor_user_id: self.actor_user_id,
             actor_email: self.actor_email,
@@ -58,6 +58,13 @@ impl Audit {
             .execute(conn)?;
         Ok(())
     }
+}
+
+/// A unique id that sorts by creation time (microseconds, then random): `created_at` has whole
+/// seconds only, so the id breaks ties and keeps the trail in the order things happened.
+fn ordered_id() -> String {
+    let micros = chrono::Utc::now().timestamp_micros().max(0);
+    format!("{micros:016x}-{}", new_id())
 }
 
 impl AuditEvent {
@@ -86,5 +93,95 @@ impl AuditEvent {
             .limit(limit)
             .select(AuditEvent::as_select())
             .load(conn)?)
+    }
+}
+
+/// Filters of the organization audit page (`?actor=&action=&token_id=`).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Exact actor e-mail.
+    pub actor: Option<String>,
+    /// Exact action, e.g. `token.rotate`.
+    pub action: Option<String>,
+    pub token_id: Option<String>,
+}
+
+impl AuditEvent {
+    fn filtered<'a>(
+        org_id: &'a str,
+        f: &'a AuditFilter,
+    ) -> audit_events::BoxedQuery<'a, crate::db::MultiBackend> {
+        let mut q = audit_events::table
+            .filter(audit_events::org_id.eq(org_id))
+            .into_boxed();
+        if let Some(a) = f.actor.as_deref() {
+            q = q.filter(audit_events::actor_email.eq(a));
+        }
+        if let Some(a) = f.action.as_deref() {
+            q = q.filter(audit_events::action.eq(a));
+        }
+        if let Some(t) = f.token_id.as_deref() {
+            q = q.filter(audit_events::token_id.eq(t));
+        }
+        q
+    }
+
+    /// One page of an organization's events, newest first, and the total matching.
+    pub fn search(
+        conn: &mut DbConn,
+        org_id: &str,
+        filter: &AuditFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<AuditEvent>, i64), StoreError> {
+        let total: i64 = AuditEvent::filtered(org_id, filter)
+            .count()
+            .get_result(conn)?;
+        let rows = AuditEvent::filtered(org_id, filter)
+            .order((audit_events::created_at.desc(), audit_events::id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .select(AuditEvent::as_select())
+            .load(conn)?;
+        Ok((rows, total))
+    }
+
+    /// Distinct actor e-mails of an organization's events, sorted (filter choices).
+    pub fn actors(conn: &mut DbConn, org_id: &str) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<Option<String>> = audit_events::table
+            .filter(audit_events::org_id.eq(org_id))
+            .filter(audit_events::actor_email.is_not_null())
+            .select(audit_events::actor_email)
+            .distinct()
+            .order(audit_events::actor_email.asc())
+            .load(conn)?;
+        Ok(rows.into_iter().flatten().collect())
+    }
+
+    /// Distinct actions of an organization's events (filter choices).
+    pub fn actions(conn: &mut DbConn, org_id: &str) -> Result<Vec<String>, StoreError> {
+        Ok(audit_events::table
+            .filter(audit_events::org_id.eq(org_id))
+            .select(audit_events::action)
+            .distinct()
+            .order(audit_events::action.asc())
+            .load(conn)?)
+    }
+
+    /// Tokens named in an organization's events, deleted ones included: (id, a recorded name).
+    pub fn tokens(conn: &mut DbConn, org_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(Option<String>, Option<String>)> = audit_events::table
+            .filter(audit_events::org_id.eq(org_id))
+            .filter(audit_events::token_id.is_not_null())
+            .group_by(audit_events::token_id)
+            .select((
+                audit_events::token_id,
+                diesel::dsl::max(audit_events::token_name),
+            ))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, name)| id.map(|id| (id, name.unwrap_or_default())))
+            .collect())
     }
 }

@@ -1,9 +1,12 @@
 //! Row types and their queries, one file per table.
 
 pub mod audit;
+pub mod lease;
 pub mod membership;
+pub mod notification;
 pub mod organization;
 pub mod service;
 pub mod session;
+pub mod status_history;
 pub mod token;
 pub mod user;

@@ -55,28 +55,59 @@ impl User {
         Ok(users::table.count().get_result(conn)?)
     }
 
-    /// Record a failed login; lock the account for `lock_for` once `threshold` is reached.
+    /// Claim one of the `threshold` password attempts an account has before it locks. One
+    /// atomic UPDATE (no read-then-write), so concurrent sign-ins cannot try more passwords than
+    /// allowed, and SQLite never has to upgrade a read lock. `false`: the account is locked, or
+    /// every attempt is already taken by requests in flight.
+    pub fn claim_attempt(conn: &mut DbConn, id: &str, threshold: i64) -> Result<bool, StoreError> {
+        let claimed = diesel::update(
+            users::table
+                .find(id)
+                .filter(users::failed_logins.lt(threshold))
+                .filter(
+                    users::locked_until
+                        .is_null()
+                        .or(users::locked_until.le(now())),
+                ),
+        )
+        .set(users::failed_logins.eq(users::failed_logins + 1))
+        .execute(conn)?;
+        Ok(claimed == 1)
+    }
+
+    /// Lock the account for `lock_for` once `threshold` attempts have been used (and restart the
+    /// count for after the lock). Returns whether this call locked it.
+    pub fn lock_if_exhausted(
+        conn: &mut DbConn,
+        id: &str,
+        threshold: i64,
+        lock_for: chrono::Duration,
+    ) -> Result<bool, StoreError> {
+        let locked = diesel::update(
+            users::table
+                .find(id)
+                .filter(users::failed_logins.ge(threshold)),
+        )
+        .set((
+            users::failed_logins.eq(0),
+            users::locked_until.eq(Some(now() + lock_for)),
+        ))
+        .execute(conn)?;
+        Ok(locked == 1)
+    }
+
+    /// Record a failed login that did not claim an attempt first; lock the account for
+    /// `lock_for` once `threshold` is reached.
     pub fn record_failure(
         conn: &mut DbConn,
         id: &str,
         threshold: i64,
         lock_for: chrono::Duration,
     ) -> Result<(), StoreError> {
-        conn.transaction(|conn| {
-            let failed: i64 = users::table
-                .find(id)
-                .select(users::failed_logins)
-                .first(conn)?;
-            let failed = failed + 1;
-            let locked_until = (failed >= threshold).then(|| now() + lock_for);
-            diesel::update(users::table.find(id))
-                .set((
-                    users::failed_logins.eq(if locked_until.is_some() { 0 } else { failed }),
-                    users::locked_until.eq(locked_until),
-                ))
-                .execute(conn)?;
-            Ok::<_, diesel::result::Error>(())
-        })?;
+        diesel::update(users::table.find(id))
+            .set(users::failed_logins.eq(users::failed_logins + 1))
+            .execute(conn)?;
+        User::lock_if_exhausted(conn, id, threshold, lock_for)?;
         Ok(())
     }
 

@@ -1,11 +1,11 @@
 //! Sign-in and sign-out.
 
 use crate::crypto::password;
+use crate::db::StoreError;
 use crate::db::models::audit::Audit;
 use crate::db::models::membership::Membership;
 use crate::db::models::session::Session;
 use crate::db::models::user::User;
-use crate::db::{StoreError, now};
 use crate::state::AppState;
 use crate::web::csrf::{AnonPosted, Posted};
 use crate::web::error::AppError;
@@ -94,30 +94,33 @@ pub async fn login(
     let result = web::block(move || -> Result<LoginResult, StoreError> {
         let mut conn = st.conn()?;
         let user = User::find_by_email(&mut conn, &email2)?;
-        let locked = user
-            .as_ref()
-            .and_then(|u| u.locked_until)
-            .is_some_and(|t| t > now());
-        let ok = password::verify(&pw, user.as_ref().map(|u| u.password_hash.as_str()));
-        let mut audit = Audit::new(if ok && !locked {
-            "login"
-        } else {
-            "login_failed"
-        });
+        // Claim one of the account's attempts before checking the password (one atomic
+        // UPDATE): parallel guesses share the same LOCK_THRESHOLD attempts instead of each
+        // reading "not locked yet".
+        let claimed = match &user {
+            Some(u) => User::claim_attempt(&mut conn, &u.id, LOCK_THRESHOLD)?,
+            None => true,
+        };
+        // Unknown e-mail: verified against a dummy hash, so timing does not tell it apart.
+        let ok = claimed && password::verify(&pw, user.as_ref().map(|u| u.password_hash.as_str()));
+        let mut audit = Audit::new("login_failed");
         audit.actor_email = Some(email2.chars().take(254).collect());
         audit.actor_user_id = user.as_ref().map(|u| u.id.clone());
         let result = match user {
-            Some(u) if locked => {
+            Some(u) if !claimed => {
+                // Locked, or every attempt taken: make sure the lock is in place (also heals
+                // attempts left claimed by an interrupted request).
+                User::lock_if_exhausted(&mut conn, &u.id, LOCK_THRESHOLD, lock_duration())?;
                 audit.details = serde_json::json!({"reason": "locked"});
-                let _ = u;
                 LoginResult::Locked
             }
             Some(u) if ok => {
                 User::record_success(&mut conn, &u.id)?;
+                audit.action = "login";
                 LoginResult::Ok(u)
             }
             Some(u) => {
-                User::record_failure(&mut conn, &u.id, LOCK_THRESHOLD, lock_duration())?;
+                User::lock_if_exhausted(&mut conn, &u.id, LOCK_THRESHOLD, lock_duration())?;
                 audit.details = serde_json::json!({"reason": "bad_password"});
                 LoginResult::Bad
             }

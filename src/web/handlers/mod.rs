@@ -1,7 +1,13 @@
 //! Handlers, one module per area.
 
+pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod inventory;
+pub mod migrate;
+pub mod notifications;
 pub mod orgs;
+pub mod rotate;
+pub mod services;
 pub mod setup;
 pub mod tokens;

@@ -36,6 +36,10 @@ fn answer(req: &RecordedRequest) -> FakeResponse {
     let t = req.token().unwrap_or("");
     let is = |p: &str| t.starts_with(p);
     let route = req.route();
+    // Repository and branch listings (issue 4), paged: see `listing.rs`.
+    if let Some(resp) = super::listing::bitbucket(req) {
+        return resp;
+    }
     if route == "/2.0/user" {
         return error(403, "Access denied. You must have write or admin access.")
             .header("x-credential-type", "repo_access_token");

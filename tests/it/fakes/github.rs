@@ -104,6 +104,10 @@ fn answer(req: &RecordedRequest, prefix: &str) -> FakeResponse {
     let t = token.as_str();
 
     // Error tokens answer the same on every path.
+    // Repository and branch listings (issue 4), paged: see `listing.rs`.
+    if let Some(resp) = super::listing::github(req, &route) {
+        return resp;
+    }
     if t.starts_with("ghp_bad") || t.is_empty() {
         return bad_credentials();
     }

@@ -84,8 +84,13 @@ fn answer(req: &RecordedRequest) -> FakeResponse {
     if !known.iter().any(|k| is(k)) {
         return unauthorized();
     }
+    // Project and branch listings (issue 4), paged: see `listing.rs`.
+    if let Some(resp) = super::listing::gitlab(req, route) {
+        return resp;
+    }
 
     match route {
+        "/personal_access_tokens/self/rotate" if req.method == "POST" => rotate(t),
         "/personal_access_tokens/self" => {
             if is("glpat-maintainer") {
                 token_self(BOTH, true, r#""2026-01-31""#)
@@ -143,4 +148,42 @@ fn answer(req: &RecordedRequest) -> FakeResponse {
         "/groups" => FakeResponse::json(200, "[]"),
         _ => not_found(),
     }
+}
+
+/// `POST /api/v4/personal_access_tokens/self/rotate` (GitLab 16.10+, provider-apis.md §2.6).
+/// Needs `api` or `self_rotate`: `glpat-noapi` gets 403 `insufficient_scope`; `glpat-old`
+/// (an old GitLab) 404; `glpat-inactive` 401; `glpat-expired` / `glpat-revoked` and unknown
+/// tokens already got their 401 above. Otherwise 200 with a new token that behaves like the old
+/// one (same prefix, then `-rotated<n>`) and `expires_at` one week from today (GitLab's
+/// default). The fake does not revoke the old value.
+fn rotate(t: &str) -> FakeResponse {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    if t.starts_with("glpat-noapi") {
+        return insufficient_scope();
+    }
+    if t.starts_with("glpat-old") {
+        return not_found();
+    }
+    if t.starts_with("glpat-inactive") {
+        return unauthorized();
+    }
+    let prefix = [
+        "glpat-maintainer",
+        "glpat-owner",
+        "glpat-developer",
+        "glpat-noassoc",
+    ]
+    .into_iter()
+    .find(|p| t.starts_with(p))
+    .unwrap_or("glpat-owner");
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let expires = (chrono::Utc::now().date_naive() + chrono::Duration::days(7)).format("%Y-%m-%d");
+    FakeResponse::json(
+        200,
+        format!(
+            r#"{{"id":{},"name":"forgekeys","revoked":false,"created_at":"2025-01-20T22:11:48.151Z","description":"deploy platform","scopes":["api","read_repository"],"user_id":141,"last_used_at":null,"active":true,"expires_at":"{expires}","token":"{prefix}-rotated{n}"}}"#,
+            42 + n
+        ),
+    )
 }

@@ -79,6 +79,7 @@
 pub mod bitbucket;
 pub mod github;
 pub mod gitlab;
+pub mod listing;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -2,22 +2,23 @@
 
 use super::views::{ResultView, TokenView};
 use super::{TokenRowFragment, list_url, load_token, token_url};
+use crate::db::StoreError;
 use crate::db::models::service::Service;
+use crate::db::models::status_history::TestSource;
 use crate::db::models::token::GitToken;
 use crate::db::now;
 use crate::domain::role::Permission;
-use crate::domain::test_result::{TestOutcome, TestStatus};
-use crate::providers::TokenTarget;
+use crate::domain::test_result::TestOutcome;
 use crate::state::AppState;
 use crate::tokens::{self, TokenError};
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
 use crate::web::htmx;
-use crate::web::render::{Layout, html, see_other_with_flash};
+use crate::web::render::{Layout, html, html_status, see_other_with_flash};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::TimeZone;
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct ReturnTo {
@@ -26,42 +27,23 @@ pub struct ReturnTo {
     return_to: String,
 }
 
-/// Test a stored token with its stored destination and record the result.
+/// Test a stored token with its stored destination and record the result (the shared
+/// [`tokens::retest_stored`], as the scheduler and `tokens check` use).
 pub async fn retest(
     state: &web::Data<AppState>,
     token: &GitToken,
     actor: Option<&crate::db::models::user::User>,
 ) -> Result<(GitToken, TestOutcome), AppError> {
-    let outcome = match state.open(&token.id, &token.key_id, &token.secret) {
-        Ok(secret) => {
-            let target = TokenTarget {
-                provider: token.provider(),
-                hosting: token.hosting(),
-                url: token.url.clone(),
-                workspace: token.workspace.clone(),
-            };
-            let known_expiry = token.expires_at.map(|e| chrono::Utc.from_utc_datetime(&e));
-            state
-                .providers
-                .test_token(&target, &secret, known_expiry)
-                .await
-        }
-        Err(e) => TestOutcome::failed(
-            TestStatus::Error,
-            format!("{e}. Edit the token and paste its value again."),
-        ),
+    let source = if actor.is_some() {
+        TestSource::Manual
+    } else {
+        TestSource::Scheduler
     };
-    let st = state.clone();
-    let t = token.clone();
-    let o = outcome.clone();
-    let actor = actor.cloned();
-    let saved = web::block(move || -> Result<GitToken, TokenError> {
-        let mut conn = st.conn().map_err(TokenError::Store)?;
-        tokens::record_test(&mut conn, &t, &o, actor.as_ref())
-    })
-    .await?
-    .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
-    Ok((saved, outcome))
+    match tokens::retest_stored(state, token, actor, source).await {
+        Ok((recorded, outcome)) => Ok((recorded.token, outcome)),
+        Err(TokenError::Store(StoreError::Conflict(m))) => Err(AppError::Conflict(m)),
+        Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
+    }
 }
 
 /// `POST …/git-tokens/{id}/test`.
@@ -89,7 +71,13 @@ pub async fn retest_token(
                 slug: ctx.org.slug.clone(),
                 can_manage: true,
                 csrf: ctx.session.csrf_token.clone(),
-                t: TokenView::new(&saved, uses, now()),
+                t: {
+                    let mut t = TokenView::new(&saved, uses, now());
+                    t.duplicate = crate::web::handlers::services::duplicate_tokens(&state, &ctx)
+                        .await?
+                        .contains(&saved.id);
+                    t
+                },
             };
             return Ok(html(&req, frag.render()?));
         }
@@ -118,6 +106,8 @@ pub struct DeleteTokenPage {
     pub csrf: String,
     pub t: TokenView,
     pub services: Vec<super::ServiceLine>,
+    /// The offer to move the services to another token (issue 4).
+    pub moves: crate::web::handlers::services::moves::MovePanel,
 }
 
 async fn delete_page(
@@ -133,7 +123,10 @@ async fn delete_page(
         Service::using_token(&mut conn, &tid)
     })
     .await??;
+    let moves =
+        crate::web::handlers::services::moves::MovePanel::load(state, ctx, token, "", None).await?;
     Ok(DeleteTokenPage {
+        moves,
         layout: Layout::for_org(req, ctx, format!("Delete {}", token.name), "tokens"),
         slug: ctx.org.slug.clone(),
         csrf: ctx.session.csrf_token.clone(),
@@ -188,10 +181,15 @@ pub async fn delete_token(
             &list_url(&ctx.org.slug),
             &format!("Token “{}” deleted.", token.name),
         )),
-        Err(TokenError::InUse(n)) => Err(AppError::Conflict(format!(
+        Err(TokenError::InUse(n)) if htmx::is_htmx(&req) => Err(AppError::Conflict(format!(
             "“{}” is used by {n} service(s). Move them to another token before deleting it.",
             token.name
         ))),
+        // No JS: the confirmation page again, naming the services, with 409.
+        Err(TokenError::InUse(_)) => Ok(html_status(
+            StatusCode::CONFLICT,
+            delete_page(&req, &state, &ctx, &token).await?.render()?,
+        )),
         Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
     }
 }

@@ -7,6 +7,7 @@ pub mod views;
 
 use crate::db::models::audit::AuditEvent;
 use crate::db::models::service::Service;
+use crate::db::models::status_history::{StatusHistory, TestSource};
 use crate::db::models::token::{GitToken, TokenFilter};
 use crate::db::{StoreError, now};
 use crate::domain::provider::Provider;
@@ -180,10 +181,12 @@ pub async fn list_tokens(
         })
         .await??;
     let n = now();
-    let tokens: Vec<TokenView> = rows
+    let mut tokens: Vec<TokenView> = rows
         .iter()
         .map(|t| TokenView::new(t, usage.get(&t.id).copied().unwrap_or(0), n))
         .collect();
+    let dups = super::services::duplicate_tokens(&state, &ctx).await?;
+    tokens.iter_mut().for_each(|t| t.duplicate = dups.contains(&t.id));
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let base = list_url(&ctx.org.slug);
     let fq = query.filter_query();
@@ -238,6 +241,34 @@ pub struct TokenDetailPage {
     pub result: Option<ResultView>,
     pub services: Vec<ServiceLine>,
     pub history: Vec<HistoryLine>,
+    /// Test results over time (scheduler, manual, CLI), newest first.
+    pub status_history: Vec<StatusLine>,
+}
+
+/// One row of a token's status history.
+pub struct StatusLine {
+    pub when: String,
+    pub status: String,
+    pub label: &'static str,
+    pub class: &'static str,
+    pub source: &'static str,
+    pub reason: String,
+}
+
+pub fn status_lines(rows: Vec<StatusHistory>) -> Vec<StatusLine> {
+    rows.into_iter()
+        .map(|h| {
+            let st = TestStatus::parse(&h.status).unwrap_or(TestStatus::Error);
+            StatusLine {
+                when: fmt_time(h.tested_at),
+                status: st.as_str().to_string(),
+                label: st.label(),
+                class: views::status_class(st),
+                source: TestSource::label(&h.source),
+                reason: h.reason.unwrap_or_default(),
+            }
+        })
+        .collect()
 }
 
 /// Short words for an audit action.
@@ -248,6 +279,14 @@ pub fn action_label(action: &str) -> &str {
         "token.test" => "Tested",
         "token.delete" => "Deleted",
         "token.rotate" => "Rotated",
+        "service.create" => "Service added",
+        "service.update" => "Service edited",
+        "service.delete" => "Service deleted",
+        "service.move" => "Services moved",
+        "service.migrate" => "Services moved off the GitHub App",
+        "org.create" => "Organization created",
+        "member.add" => "Member added",
+        "keys.rotate" => "Master key rotated",
         "login" => "Signed in",
         "login_failed" => "Failed sign-in",
         "setup" => "Set up",
@@ -281,6 +320,30 @@ pub fn details_text(details: &str) -> String {
     }
     if let Some(r) = v.get("reason").and_then(|s| s.as_str()) {
         parts.push(r.replace('_', " "));
+    }
+    match v.get("method").and_then(|m| m.as_str()) {
+        Some("manual") => parts.push("new value entered by hand".into()),
+        Some("provider") => parts.push("rotated at the provider".into()),
+        _ => {}
+    }
+    if v.get("account_changed").and_then(|a| a.as_bool()) == Some(true) {
+        parts.push("account changed (confirmed)".into());
+    }
+    if let Some(services) = v.get("services").and_then(|s| s.as_array()) {
+        let n = services.len();
+        let what = format!("{n} service{}", if n == 1 { "" } else { "s" });
+        let other = |k: &str| v.get(k).and_then(|t| t.as_str()).map(str::to_string);
+        match v.get("direction").and_then(|d| d.as_str()) {
+            Some("out") => parts.push(match other("to_token") {
+                Some(t) => format!("moved {what} to “{t}”"),
+                None => format!("moved {what} away"),
+            }),
+            Some("in") => parts.push(match other("from_token") {
+                Some(t) => format!("received {what} from “{t}”"),
+                None => format!("received {what}"),
+            }),
+            _ => parts.push(what),
+        }
     }
     parts.join("; ")
 }
@@ -324,11 +387,12 @@ pub async fn show_token(
     let token = load_token(&state, &ctx, &path.1).await?;
     let st = state.clone();
     let tid = token.id.clone();
-    let (services, events) = web::block(move || -> Result<_, StoreError> {
+    let (services, events, statuses) = web::block(move || -> Result<_, StoreError> {
         let mut conn = st.conn()?;
         Ok((
             Service::using_token(&mut conn, &tid)?,
             AuditEvent::list_for_token(&mut conn, &tid, 50)?,
+            StatusHistory::list_for_token(&mut conn, &tid, 50)?,
         ))
     })
     .await??;
@@ -337,7 +401,13 @@ pub async fn show_token(
         slug: ctx.org.slug.clone(),
         can_manage: ctx.can(Permission::ManageTokens),
         csrf: ctx.session.csrf_token.clone(),
-        t: TokenView::new(&token, services.len() as i64, now()),
+        t: {
+            let mut t = TokenView::new(&token, services.len() as i64, now());
+            t.duplicate = super::services::duplicate_tokens(&state, &ctx)
+                .await?
+                .contains(&token.id);
+            t
+        },
         result: token.last_outcome().as_ref().map(ResultView::new),
         services: services
             .into_iter()
@@ -348,6 +418,7 @@ pub async fn show_token(
             })
             .collect(),
         history: history_lines(events),
+        status_history: status_lines(statuses),
     };
     Ok(html(&req, page.render()?))
 }

@@ -13,52 +13,80 @@ pub fn fmt_date(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%d").to_string()
 }
 
-/// Expiry in words with a badge class (`expired`, `danger`, `warn`, `ok`, `muted`).
+/// Expiry in words with a badge class (`expired`, `danger`, `warn`, `ok`, `muted`), a
+/// machine-readable `kind` (`data-expiry`: `expired`, `within_7`, `within_30`, `later`,
+/// `none`, `unknown`) and the best-practice lifetime warning. The words carry the meaning;
+/// colour only repeats it.
 #[derive(Debug, Clone)]
 pub struct ExpiryView {
     pub text: String,
     pub class: &'static str,
+    pub kind: &'static str,
     pub date: Option<String>,
     pub days_left: Option<i64>,
+    /// Best-practice warning: the token lives more than a year (expiry more than 365 days after
+    /// it was created or last rotated). Shown as a second badge.
+    pub lifetime_warning: Option<&'static str>,
+    /// One sentence on the detail page explaining the warning, empty when none.
+    pub advice: &'static str,
 }
+
+/// Longest recommended token lifetime.
+pub const MAX_LIFETIME_DAYS: i64 = 365;
 
 pub fn expiry_view(t: &GitToken, now: NaiveDateTime) -> ExpiryView {
     match (t.expires_at, t.expiry_source.as_deref()) {
         (Some(exp), _) => {
             let days = (exp - now).num_days();
             let date = fmt_date(exp);
-            let (text, class) = if exp <= now {
-                (format!("Expired {date}"), "expired")
+            let (text, class, kind) = if exp <= now {
+                (format!("Expired {date}"), "expired", "expired")
             } else if days < 1 {
-                ("Expires today".to_string(), "danger")
+                ("Expires today".to_string(), "danger", "within_7")
             } else if days <= 7 {
                 (
                     format!("Expires in {days} day{}", if days == 1 { "" } else { "s" }),
                     "danger",
+                    "within_7",
                 )
             } else if days <= 30 {
-                (format!("Expires in {days} days"), "warn")
+                (format!("Expires in {days} days"), "warn", "within_30")
             } else {
-                (format!("Expires {date}"), "ok")
+                (format!("Expires {date}"), "ok", "later")
             };
+            let born = t.rotated_at.unwrap_or(t.created_at);
+            let long = exp - born > chrono::Duration::days(MAX_LIFETIME_DAYS);
             ExpiryView {
                 text,
                 class,
+                kind,
                 date: Some(date),
                 days_left: Some(days),
+                lifetime_warning: long.then_some("Lifetime over 1 year"),
+                advice: if long {
+                    "Best practice: tokens should expire within a year of being created or rotated. Rotate it with a shorter expiry."
+                } else {
+                    ""
+                },
             }
         }
         (None, Some("provider")) => ExpiryView {
-            text: "No expiry".into(),
+            text: "No expiry set".into(),
             class: "warn",
+            kind: "none",
             date: None,
             days_left: None,
+            lifetime_warning: None,
+            advice: "Best practice: tokens should expire within a year. This one never expires; replace it with a token that has an expiry date.",
         },
         _ => ExpiryView {
-            text: "Unknown".into(),
+            text: "Expiry unknown".into(),
             class: "muted",
+            kind: "unknown",
             date: None,
             days_left: None,
+            lifetime_warning: None,
+            advice: "The provider does not report an expiry for this token. Edit it to enter the expiry date so Forgekeys can warn you in time.",
         },
     }
 }
@@ -93,6 +121,11 @@ pub struct TokenView {
     pub status_class: &'static str,
     pub expiry: ExpiryView,
     pub services: i64,
+    /// Hygiene: no service uses it.
+    pub unused: bool,
+    /// Hygiene: another token of the organization has the same provider, server/workspace and
+    /// account (set by the pages that know all tokens; see [`duplicate_ids`]).
+    pub duplicate: bool,
     pub last_test: String,
     pub account: String,
     pub hint: String,
@@ -126,6 +159,8 @@ impl TokenView {
             status_class: status_class(status),
             expiry: expiry_view(t, now),
             services,
+            unused: services == 0,
+            duplicate: false,
             last_test: t
                 .last_tested_at
                 .map(fmt_time)
@@ -224,4 +259,34 @@ impl ResultView {
             tested_at: fmt_dt(o.tested_at),
         }
     }
+}
+
+/// Ids of tokens saved twice: same provider, hosting, server URL, workspace and account
+/// (case-insensitive; tokens whose account is not known yet are never duplicates).
+pub fn duplicate_ids(tokens: &[GitToken]) -> std::collections::HashSet<String> {
+    use std::collections::HashMap;
+    let key = |t: &GitToken| {
+        let account = t.account.as_deref().map(str::trim).unwrap_or("");
+        (!account.is_empty()).then(|| {
+            (
+                t.provider.clone(),
+                t.hosting.clone(),
+                t.url.as_deref().unwrap_or("").trim_end_matches('/').to_lowercase(),
+                t.workspace.as_deref().unwrap_or("").to_lowercase(),
+                account.to_lowercase(),
+            )
+        })
+    };
+    let mut groups: HashMap<_, Vec<&str>> = HashMap::new();
+    for t in tokens {
+        if let Some(k) = key(t) {
+            groups.entry(k).or_default().push(t.id.as_str());
+        }
+    }
+    groups
+        .into_values()
+        .filter(|ids| ids.len() > 1)
+        .flatten()
+        .map(str::to_string)
+        .collect()
 }

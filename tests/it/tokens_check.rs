@@ -1,0 +1,219 @@
+//! `forgekeys tokens check`: the built binary against the database and key file of a running app,
+//! with GitHub pointed at the fake.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::fakes::{self, FakeServer};
+use crate::helpers::*;
+use chrono::{TimeZone, Utc};
+use forgekeys::db::DatabaseUrl;
+use forgekeys::db::models::organization::Organization;
+use forgekeys::db::models::token::{GitToken, TokenFilter};
+
+const BASE: &str = "/orgs/acme/settings/git-tokens";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// The table line of the token named `name`.
+    #[track_caller]
+    fn line(&self, name: &str) -> &str {
+        self.stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no line for {name}:\n{}", self.stdout))
+    }
+}
+
+fn database_url(app: &TestApp) -> String {
+    match &app.database {
+        DatabaseUrl::Sqlite(p) => format!("sqlite://{p}"),
+        DatabaseUrl::Postgres(u) => u.clone(),
+    }
+}
+
+/// Runs `forgekeys tokens check ARGS` with the app's settings and the fake as GitHub.
+async fn check(app: &TestApp, github: &FakeServer, args: &[&str]) -> Run {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_forgekeys"));
+    cmd.env_clear()
+        .current_dir(app.dir.path())
+        .env("DATABASE_URL", database_url(app))
+        .env("FORGEKEYS_KEY_FILE", &app.key_file)
+        .env("FORGEKEYS_GITHUB_API_URL", &github.url)
+        .env("FORGEKEYS_PROVIDER_TIMEOUT_MS", "5000")
+        .env("RUST_LOG", "warn")
+        .args(["tokens", "check"])
+        .args(args);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run forgekeys"))
+        .await
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+async fn create(app: &TestApp, owner: &Client, csrf: &str, name: &str, token: &str) -> GitToken {
+    owner
+        .post(
+            BASE,
+            &[
+                ("csrf_token", csrf),
+                ("provider", "github"),
+                ("hosting", "cloud"),
+                ("name", name),
+                ("token", token),
+            ],
+        )
+        .await
+        .assert_redirect_to(BASE);
+    find(app, name).expect("saved")
+}
+
+fn find(app: &TestApp, name: &str) -> Option<GitToken> {
+    let mut conn = db(app);
+    let org = Organization::find_by_slug(&mut conn, "acme")
+        .unwrap()
+        .unwrap();
+    GitToken::all(&mut conn, &org.id, &TokenFilter::default())
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == name)
+}
+
+async fn delete(owner: &Client, csrf: &str, t: &GitToken) {
+    owner
+        .post(&format!("{BASE}/{}/delete", t.id), &[("csrf_token", csrf)])
+        .await
+        .assert_redirect_to(BASE);
+}
+
+async fn start() -> (FakeServer, TestApp, Client, String) {
+    let gh = fakes::github::start();
+    let app = spawn_app_with(Options {
+        github_api_url: Some(gh.url.clone()),
+        ..Default::default()
+    });
+    let owner = setup_owner(&app, "acme").await;
+    let csrf = owner.session_csrf().await;
+    (gh, app, owner, csrf)
+}
+
+#[tokio::test]
+async fn exits_1_on_an_unhealthy_token_and_0_when_all_are_healthy() {
+    let (gh, app, owner, csrf) = start().await;
+    // Both pass when saved; "Broken" is revoked at the provider afterwards.
+    let good = create(&app, &owner, &csrf, "Good", "ghp_noexpiry_cli").await;
+    let broken = create(&app, &owner, &csrf, "Broken", "ghp_oncenoexpiry_cli").await;
+    assert_eq!(broken.status, "valid");
+    let tested_before = good.last_tested_at.unwrap();
+
+    let run = check(&app, &gh, &[]).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let header = run.stdout.lines().next().unwrap();
+    for col in ["ORG", "TOKEN", "PROVIDER", "STATUS", "EXPIRES", "PROBLEM"] {
+        assert!(header.contains(col), "{header}");
+    }
+    let line = run.line("Good");
+    assert!(line.starts_with("acme "), "{line}");
+    assert!(line.contains(" github "), "{line}");
+    assert!(line.contains(" valid "), "{line}");
+    assert!(line.contains(" never"), "{line}");
+    let line = run.line("Broken");
+    assert!(line.contains(" invalid "), "{line}");
+    assert!(line.contains("rejected the token"), "{line}");
+    assert!(
+        run.stdout.contains("2 token(s) checked, 1 need attention"),
+        "{}",
+        run.stdout
+    );
+    for secret in ["ghp_noexpiry_cli", "ghp_oncenoexpiry_cli"] {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    }
+    // The results are stored.
+    assert_eq!(find(&app, "Broken").unwrap().status, "invalid");
+    let good_after = find(&app, "Good").unwrap();
+    assert_eq!(good_after.status, "valid");
+    assert!(good_after.last_tested_at.unwrap() >= tested_before);
+
+    // Only healthy tokens left (the valid one never expires): exit 0, also with one test at a
+    // time.
+    delete(&owner, &csrf, &broken).await;
+    let run = check(&app, &gh, &["--concurrency", "1", "--per-host", "1"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.line("Good").contains(" valid "));
+    assert!(
+        run.stdout.contains("1 token(s) checked, 0 need attention"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn expired_and_soon_expiring_tokens_fail_the_check() {
+    let (gh, app, owner, csrf) = start().await;
+    // The fixture's expiry, 2026-10-03 11:43:41 UTC, is in the past (GitHub would have revoked
+    // the token, but the fake still answers 200): reported as expired.
+    let past = create(&app, &owner, &csrf, "Past", "ghp_allscopes_cli").await;
+    let run = check(&app, &gh, &["--within", "0"]).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let line = run.line("Past");
+    assert!(line.contains("2026-10-03"), "{line}");
+    assert!(
+        line.contains("expired ") && line.contains(" day(s) ago"),
+        "{line}"
+    );
+    delete(&owner, &csrf, &past).await;
+
+    // `2026-12-02 07:00:00 +0800` = 2026-12-01 23:00 UTC: flagged when it falls within --within.
+    create(&app, &owner, &csrf, "Soon", "ghp_offsetexpiry_cli").await;
+    let expiry = Utc.with_ymd_and_hms(2026, 12, 1, 23, 0, 0).unwrap();
+    let left = expiry - Utc::now();
+    if left > chrono::Duration::zero() {
+        let days = left.num_days();
+        let run = check(&app, &gh, &["--within", &days.to_string()]).await;
+        assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.line("Soon")
+                .contains(&format!("expires in {days} day(s)")),
+            "{}",
+            run.stdout
+        );
+        let run = check(&app, &gh, &["--within", &(days - 1).to_string()]).await;
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        assert!(run.line("Soon").contains(" valid "));
+    } else {
+        // Run after that date: it is past, whatever --within says.
+        let run = check(&app, &gh, &["--within", "0"]).await;
+        assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+        assert!(run.line("Soon").contains(" day(s) ago"), "{}", run.stdout);
+    }
+}
+
+#[tokio::test]
+async fn help_documents_the_limits() {
+    let out = tokio::task::spawn_blocking(|| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_forgekeys"))
+            .args(["tokens", "check", "--help"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    for needle in [
+        "--within",
+        "--concurrency",
+        "--per-host",
+        &format!("[default: {}]", forgekeys::commands::CHECK_PER_HOST),
+        &format!("[default: {}]", forgekeys::commands::CHECK_CONCURRENCY),
+    ] {
+        assert!(help.contains(needle), "{needle} missing from:\n{help}");
+    }
+}
