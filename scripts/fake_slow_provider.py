@@ -23,6 +23,9 @@ stats = {"requests": 0, "active": 0, "peak": 0}
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, a keep-alive client's delayed ACK
+    # would hold the body back ~40 ms and measure the fake instead of Forgekeys.
+    disable_nagle_algorithm = True
     delay = 0.1
 
     def do_GET(self):  # noqa: N802 (http.server naming)

@@ -367,7 +367,7 @@ impl AppliedFilters {
     }
 }
 
-/// The whole inventory.
+/// The whole inventory. `tokens` must stay the last field (see [`json_envelope`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct Inventory {
     pub organization: OrgRef,
@@ -376,6 +376,20 @@ pub struct Inventory {
     pub filters: AppliedFilters,
     pub summary: Summary,
     pub tokens: Vec<InventoryToken>,
+}
+
+impl Inventory {
+    /// A copy of everything but the tokens.
+    pub fn clone_without_tokens(&self) -> Inventory {
+        Inventory {
+            organization: self.organization.clone(),
+            generated_at: self.generated_at,
+            generated_by: self.generated_by.clone(),
+            filters: self.filters.clone(),
+            summary: self.summary.clone(),
+            tokens: Vec::new(),
+        }
+    }
 }
 
 /// token id → names of the services using it (sorted), for one organization.
@@ -525,13 +539,17 @@ fn rfc3339(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_default()
 }
 
-/// The inventory as CSV: one header row, one row per token (CRLF line ends, UTF-8, no BOM).
-/// Scopes are separated by spaces, services and missing permissions by `; `.
-pub fn to_csv(inv: &Inventory) -> String {
-    let mut out = String::with_capacity(256 + inv.tokens.len() * 320);
+/// The CSV header row (CRLF line ends, UTF-8, no BOM).
+pub fn csv_header() -> String {
+    let mut out = String::new();
     push_row(&mut out, CSV_HEADER);
-    let generated = rfc3339(Some(inv.generated_at));
-    for t in &inv.tokens {
+    out
+}
+
+/// Append one CSV row per token. Scopes are separated by spaces, services and missing
+/// permissions by `; `; times are RFC 3339 UTC.
+pub fn push_csv_rows(out: &mut String, tokens: &[InventoryToken], org_slug: &str, generated: &str) {
+    for t in tokens {
         let days = t.days_left.map(|d| d.to_string()).unwrap_or_default();
         let count = t.services_count.to_string();
         let cells: [&str; 24] = [
@@ -557,12 +575,57 @@ pub fn to_csv(inv: &Inventory) -> String {
             &rfc3339(Some(t.updated_at)),
             &rfc3339(t.rotated_at),
             &t.id,
-            &inv.organization.slug,
-            &generated,
+            org_slug,
+            generated,
         ];
-        push_row(&mut out, cells);
+        push_row(out, cells);
     }
+}
+
+/// The generation time as written in every CSV row.
+pub fn csv_generated(inv: &Inventory) -> String {
+    rfc3339(Some(inv.generated_at))
+}
+
+/// The whole inventory as CSV in one string (the handler streams the same rows in chunks).
+pub fn to_csv(inv: &Inventory) -> String {
+    let mut out = csv_header();
+    push_csv_rows(
+        &mut out,
+        &inv.tokens,
+        &inv.organization.slug,
+        &csv_generated(inv),
+    );
     out
+}
+
+/// The JSON document split around its token array, so the tokens can be streamed:
+/// `head` ends with `"tokens":[`, `tail` is `]}`. `inv.tokens` is ignored (serialized empty).
+pub fn json_envelope(inv: &Inventory) -> Result<(String, &'static str), serde_json::Error> {
+    let empty = inv.clone_without_tokens();
+    let mut head = serde_json::to_string(&empty)?;
+    // `tokens` is the last field, serialized as `"tokens":[]}`.
+    if head.ends_with("[]}") {
+        head.truncate(head.len() - 2);
+        Ok((head, "]}"))
+    } else {
+        Err(serde::ser::Error::custom("unexpected inventory JSON shape"))
+    }
+}
+
+/// Append tokens as JSON array elements; `first` says whether no element precedes them.
+pub fn push_json_tokens(
+    out: &mut Vec<u8>,
+    tokens: &[InventoryToken],
+    first: bool,
+) -> Result<(), serde_json::Error> {
+    for (i, t) in tokens.iter().enumerate() {
+        if i > 0 || !first {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, t)?;
+    }
+    Ok(())
 }
 
 /// A download file name: `forgekeys-inventory-<org>-<YYYY-MM-DD>.<ext>` (slug reduced to
@@ -605,6 +668,67 @@ mod tests {
             s,
             "\"a,b\",\"say \"\"hi\"\"\",\"'=x,y\",\"line\nbreak\"\r\n"
         );
+    }
+
+    fn sample(name: &str) -> InventoryToken {
+        let t = chrono::DateTime::<Utc>::UNIX_EPOCH;
+        InventoryToken {
+            id: format!("id-{name}"),
+            name: name.into(),
+            description: None,
+            provider: "github",
+            provider_label: "GitHub",
+            hosting: "cloud",
+            hosting_label: "github.com",
+            url: None,
+            workspace: None,
+            account: Some("bot".into()),
+            scopes: vec!["repo".into()],
+            missing_permissions: Vec::new(),
+            status: "valid",
+            status_label: "Valid",
+            status_class: "ok",
+            last_tested_at: Some(t),
+            expires_at: None,
+            expiry_source: None,
+            days_left: None,
+            expiry_text: "Unknown".into(),
+            expiry_class: "muted",
+            services_count: 0,
+            services: Vec::new(),
+            created_by: None,
+            created_at: t,
+            updated_by: None,
+            updated_at: t,
+            rotated_at: None,
+        }
+    }
+
+    #[test]
+    fn streamed_json_equals_whole_json() {
+        for n in [0usize, 1, 3] {
+            let tokens: Vec<InventoryToken> = (0..n).map(|i| sample(&format!("t{i}"))).collect();
+            let inv = Inventory {
+                organization: OrgRef {
+                    slug: "acme".into(),
+                    name: "Acme".into(),
+                },
+                generated_at: chrono::DateTime::<Utc>::UNIX_EPOCH,
+                generated_by: "a@b.c".into(),
+                filters: AppliedFilters::new(&TokenFilter::default(), Sort::default()),
+                summary: Summary::of(&tokens, chrono::DateTime::<Utc>::UNIX_EPOCH.naive_utc()),
+                tokens,
+            };
+            let (head, tail) = json_envelope(&inv).unwrap_or_default();
+            let mut out = head.into_bytes();
+            // Two chunks, as the handler streams them.
+            let (a, b) = inv.tokens.split_at(n.min(1));
+            assert!(push_json_tokens(&mut out, a, true).is_ok());
+            assert!(push_json_tokens(&mut out, b, a.is_empty()).is_ok());
+            out.extend_from_slice(tail.as_bytes());
+            let whole = serde_json::to_string(&inv).unwrap_or_default();
+            assert_eq!(String::from_utf8_lossy(&out), whole);
+        }
     }
 
     #[test]

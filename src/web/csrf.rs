@@ -135,6 +135,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             let cu = CurrentUser::load(&req).await?;
+            // Under an organization, membership is decided first so that a non-member always
+            // gets 404, whatever the CSRF token (the order must not depend on timing).
+            if req.match_info().get("org").is_some() {
+                super::extractors::OrgContext::from_request(&req, &mut Payload::None).await?;
+            }
             let (form, token) = read_form::<T>(&req, &mut payload).await?;
             match token {
                 Some(t) if tokens_equal(&t, &cu.session.csrf_token) => Ok(Posted(form)),

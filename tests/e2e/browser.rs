@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// How long `wait_for` / `wait_until` wait (generous: CI machines run several browsers at once).
+pub const WAIT: Duration = Duration::from_secs(20);
+
 /// Desktop window size used unless a test resizes.
 pub const DESKTOP: (u32, u32) = (1280, 900);
 /// The narrow width every page must fit without horizontal scrolling.
@@ -31,7 +34,12 @@ pub fn unavailable<T>(reason: &str) -> Option<T> {
     if required() {
         panic!("FORGEKEYS_E2E_REQUIRED=1 but {reason}");
     }
-    eprintln!("SKIPPED browser test: {reason} (set FORGEKEYS_E2E_REQUIRED=1 to make this an error)");
+    // Straight to stderr: the test harness captures `eprintln!` of passing tests.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED browser test: {reason} (set FORGEKEYS_E2E_REQUIRED=1 to make this an error)"
+    );
     None
 }
 
@@ -82,7 +90,10 @@ impl WebDriverCompatibleCommand for BrowserLog {
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (reqwest::Method, Option<String>) {
@@ -115,10 +126,11 @@ impl Browser {
             return unavailable("Chromium is not installed (apt-get install chromium)");
         };
         let port = free_port();
-        let log = std::fs::File::create(std::env::temp_dir().join(format!("chromedriver-{port}.log")))
-            .ok()
-            .map(Stdio::from)
-            .unwrap_or_else(Stdio::null);
+        let log =
+            std::fs::File::create(std::env::temp_dir().join(format!("chromedriver-{port}.log")))
+                .ok()
+                .map(Stdio::from)
+                .unwrap_or_else(Stdio::null);
         let mut driver = Command::new(&driver_bin)
             .arg(format!("--port={port}"))
             .stdout(log)
@@ -134,7 +146,10 @@ impl Browser {
             if let Ok(Some(status)) = driver.try_wait() {
                 panic!("chromedriver exited early: {status}");
             }
-            assert!(Instant::now() < deadline, "chromedriver did not listen on {port}");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on {port}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let profile = tempfile::tempdir().expect("profile dir");
@@ -170,7 +185,10 @@ impl Browser {
             Err(e) => {
                 let _ = driver.kill();
                 let _ = driver.wait();
-                panic!("chromedriver could not start Chromium ({}): {e}", chrome_bin.display());
+                panic!(
+                    "chromedriver could not start Chromium ({}): {e}",
+                    chrome_bin.display()
+                );
             }
         };
         Some(Browser {
@@ -227,21 +245,19 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
-    /// Wait (up to 10 s) until `css` matches an element.
+    /// Wait (up to [`WAIT`]) until `css` matches an element.
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
         self.client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(WAIT)
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| {
-                panic!("no element {css:?} appeared on {}: {e}", self.url(""))
-            })
+            .unwrap_or_else(|e| panic!("no element {css:?} appeared on {}: {e}", self.url("")))
     }
 
-    /// Wait (up to 10 s) until the script returns `true`.
+    /// Wait (up to [`WAIT`]) until the script returns `true`.
     pub async fn wait_until(&self, what: &str, script: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + WAIT;
         loop {
             if self.js(script, vec![]).await == Value::Bool(true) {
                 return;
@@ -270,7 +286,9 @@ impl Browser {
     pub async fn fill(&self, css: &str, text: &str) {
         let el = self.find(css).await;
         el.clear().await.expect("clear");
-        el.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
     /// Pick an option by value in a `<select>` (fires `input` and `change` like a user would).
@@ -418,7 +436,8 @@ impl Browser {
         self.goto("/login").await;
         self.fill("#email", email).await;
         self.fill("#password", password).await;
-        self.click_and_load("form[action='/login'] button[type='submit']").await;
+        self.click_and_load("form[action='/login'] button[type='submit']")
+            .await;
         self.wait_until(
             "the organizations page after signing in",
             "return location.pathname === '/orgs' && document.readyState === 'complete';",
@@ -444,6 +463,10 @@ impl Browser {
 
     pub async fn assert_no_page_load(&self, what: &str) {
         let v = self.js("return window.__fk === 1;", vec![]).await;
-        assert_eq!(v, Value::Bool(true), "{what} loaded a new page instead of swapping in place");
+        assert_eq!(
+            v,
+            Value::Bool(true),
+            "{what} loaded a new page instead of swapping in place"
+        );
     }
 }

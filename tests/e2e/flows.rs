@@ -100,19 +100,36 @@ async fn test_buttons_show_results_in_place() {
         b.mark_window().await;
 
         // "Test without saving": the result panel appears in place; nothing is saved.
-        b.click("#token-form .buttons button[formaction$='/git-tokens/test']").await;
-        let result = b.wait_for("#test-result .result[data-status='valid']").await;
+        b.click("#token-form .buttons button[formaction$='/git-tokens/test']")
+            .await;
+        let result = b
+            .wait_for("#test-result .result[data-status='valid']")
+            .await;
         b.assert_no_page_load("Test without saving").await;
         assert_eq!(b.path().await, format!("{TOKENS}/new"));
         let text = result.text().await.unwrap();
-        assert!(text.contains("octocat"), "the result names the account: {text}");
+        assert!(
+            text.contains("octocat"),
+            "the result names the account: {text}"
+        );
         assert!(github.saw_token("ghp_allscopes-e2e"));
         // The form keeps what was typed (name) for the real save.
-        assert_eq!(b.find("#name").await.prop("value").await.unwrap().as_deref(), Some("Deploy bot"));
+        assert_eq!(
+            b.find("#name")
+                .await
+                .prop("value")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("Deploy bot")
+        );
         {
             use diesel::{QueryDsl, RunQueryDsl};
             use forgekeys::db::schema::git_tokens;
-            let n: i64 = git_tokens::table.count().get_result(&mut *db(&app)).unwrap();
+            let n: i64 = git_tokens::table
+                .count()
+                .get_result(&mut *db(&app))
+                .unwrap();
             assert_eq!(n, 0, "testing must not save");
         }
 
@@ -120,21 +137,45 @@ async fn test_buttons_show_results_in_place() {
         // date, so the failed re-test reads "invalid" rather than "expired").
         b.fill("#name", "Release bot").await;
         b.fill("#token", "ghp_oncenoexpiry-e2e").await;
-        b.click_and_load("#token-form button.primary[type='submit']").await;
+        b.click_and_load("#token-form button.primary[type='submit']")
+            .await;
         assert_eq!(b.path().await, TOKENS, "saved, back on the list");
         let row = b.wait_for("tr[data-token-id][data-status='valid']").await;
         let id = row.attr("data-token-id").await.unwrap().unwrap();
-        assert!(b.find("#messages").await.text().await.unwrap().contains("Release bot"));
+        assert!(
+            b.find("#messages")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains("Release bot")
+        );
 
         // Re-test the row: the row is swapped in place and shows the new status.
-        let before = b.find(&format!("#row-{id} td[data-label='Status'] .badge")).await.text().await.unwrap();
+        let before = b
+            .find(&format!("#row-{id} td[data-label='Status'] .badge"))
+            .await
+            .text()
+            .await
+            .unwrap();
         b.mark_window().await;
-        b.click(&format!("#row-{id} form[action$='/test'] button")).await;
-        b.wait_for(&format!("#row-{id}[data-status='invalid']")).await;
+        b.click(&format!("#row-{id} form[action$='/test'] button"))
+            .await;
+        b.wait_for(&format!("#row-{id}[data-status='invalid']"))
+            .await;
         b.assert_no_page_load("re-testing a row").await;
         assert_eq!(b.path().await, TOKENS);
-        assert_eq!(b.count("tr[data-token-id]").await, 1, "the row was replaced, not added");
-        let after = b.find(&format!("#row-{id} td[data-label='Status'] .badge")).await.text().await.unwrap();
+        assert_eq!(
+            b.count("tr[data-token-id]").await,
+            1,
+            "the row was replaced, not added"
+        );
+        let after = b
+            .find(&format!("#row-{id} td[data-label='Status'] .badge"))
+            .await
+            .text()
+            .await
+            .unwrap();
         assert_ne!(before, after, "the status badge changed with data-status");
         let problems = b.console_problems().await;
         assert!(problems.is_empty(), "console: {problems:?}");

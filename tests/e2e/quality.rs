@@ -205,12 +205,18 @@ impl<'a> Checker<'a> {
                     .execute_async(FETCH_CURRENT, vec![])
                     .await
                     .expect("fetch the page's HTML");
-                (r[0].as_u64().unwrap_or(0) as u16, r[1].as_str().unwrap_or("").to_string())
+                (
+                    r[0].as_u64().unwrap_or(0) as u16,
+                    r[1].as_str().unwrap_or("").to_string(),
+                )
             }
         };
         self.b.console().await; // the re-fetch of a 4xx page logs it again
         assert_eq!(got, status, "[{page}] unexpected status; body:\n{html}");
-        assert!(html.starts_with("<!DOCTYPE html>"), "[{page}] not a whole page:\n{html}");
+        assert!(
+            html.starts_with("<!DOCTYPE html>"),
+            "[{page}] not a whole page:\n{html}"
+        );
         let path = self.pages_dir.join(format!("{page}.html"));
         std::fs::write(&path, html).unwrap();
         self.saved.push(path);
@@ -264,7 +270,7 @@ impl<'a> Checker<'a> {
         self.check(page, status, Some(raw)).await;
     }
 
-    /// Run the Nu Html Checker over every saved page.
+    /// Run the Nu Html Checker over every saved page and the stylesheets.
     fn validate_html(&mut self) {
         let jar = repo_root().join("node_modules/vnu-jar/build/dist/vnu.jar");
         let java = crate::browser::find_program("JAVA", &["java"]);
@@ -277,8 +283,16 @@ impl<'a> Checker<'a> {
         let out = Command::new(java)
             .arg("-jar")
             .arg(&jar)
-            .args(["--errors-only", "--format", "json", "--stdout"])
+            .args([
+                "--errors-only",
+                "--also-check-css",
+                "--format",
+                "json",
+                "--stdout",
+            ])
             .args(&self.saved)
+            .arg(repo_root().join("static/app.css"))
+            .arg(repo_root().join("static/print.css"))
             .output()
             .expect("run vnu.jar");
         let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -323,13 +337,15 @@ impl<'a> Checker<'a> {
 /// Fill and save a token through the add form (with JavaScript, as a user would).
 async fn add_token(b: &Browser, provider: &str, name: &str, token: &str, extra: &[(&str, &str)]) {
     b.goto(&format!("{TOKENS}/new?provider={provider}")).await;
-    b.wait_for(&format!(".how-to[data-provider='{provider}']")).await;
+    b.wait_for(&format!(".how-to[data-provider='{provider}']"))
+        .await;
     b.fill("#name", name).await;
     b.fill("#token", token).await;
     for (field, value) in extra {
         b.fill(&format!("#{field}"), value).await;
     }
-    b.click_and_load("#token-form .buttons button.primary").await;
+    b.click_and_load("#token-form .buttons button.primary")
+        .await;
     assert_eq!(b.path().await, TOKENS, "{name} was saved");
 }
 
@@ -361,14 +377,16 @@ async fn main_pages_meet_the_quality_bar() {
 
         // Before anyone exists: the setup page, and its answer to an empty form.
         q.visit("setup", &setup_path, 200).await;
-        q.submit("setup-errors", "form[action='/setup']", None, 422).await;
+        q.submit("setup-errors", "form[action='/setup']", None, 422)
+            .await;
         setup_owner(app, "acme").await;
 
         q.visit("login", "/login", 200).await;
         b.fill("#email", OWNER).await;
         b.fill("#password", "not the password").await;
         b.console().await;
-        q.submit("login-failed", "form[action='/login']", None, 401).await;
+        q.submit("login-failed", "form[action='/login']", None, 401)
+            .await;
         assert_eq!(b.count("#login-error").await, 1, "a failed login says so");
 
         b.login(OWNER, PASSWORD).await;
@@ -377,63 +395,130 @@ async fn main_pages_meet_the_quality_bar() {
         q.visit("new-github", &format!("{TOKENS}/new"), 200).await;
         b.screenshot_full("add-form-desktop", DESKTOP.0).await;
         b.screenshot_full("add-form-375", NARROW.0).await;
-        q.visit("new-github-enterprise", &format!("{TOKENS}/new?provider=github&hosting=self_hosted"), 200).await;
-        q.visit("new-gitlab", &format!("{TOKENS}/new?provider=gitlab"), 200).await;
-        q.visit("new-gitlab-self-managed", &format!("{TOKENS}/new?provider=gitlab&hosting=self_hosted"), 200).await;
-        q.visit("new-bitbucket", &format!("{TOKENS}/new?provider=bitbucket"), 200).await;
+        q.visit(
+            "new-github-enterprise",
+            &format!("{TOKENS}/new?provider=github&hosting=self_hosted"),
+            200,
+        )
+        .await;
+        q.visit("new-gitlab", &format!("{TOKENS}/new?provider=gitlab"), 200)
+            .await;
+        q.visit(
+            "new-gitlab-self-managed",
+            &format!("{TOKENS}/new?provider=gitlab&hosting=self_hosted"),
+            200,
+        )
+        .await;
+        q.visit(
+            "new-bitbucket",
+            &format!("{TOKENS}/new?provider=bitbucket"),
+            200,
+        )
+        .await;
 
         // The form with every error shown, and the no-JS "Test without saving" answer.
         q.submit("new-errors", "#token-form", None, 422).await;
-        b.screenshot_full("add-form-errors-desktop", DESKTOP.0).await;
+        b.screenshot_full("add-form-errors-desktop", DESKTOP.0)
+            .await;
         b.goto(&format!("{TOKENS}/new")).await;
         b.fill("#name", "Repo only").await;
         b.fill("#token", "ghp_repoonly-e2e").await;
-        q.submit("new-tested-missing-permissions", "#token-form", Some("#token-form .buttons button[formaction]"), 200).await;
+        q.submit(
+            "new-tested-missing-permissions",
+            "#token-form",
+            Some("#token-form .buttons button[formaction]"),
+            200,
+        )
+        .await;
         // The same test through HTMX: the result panel appears in place.
         b.goto(&format!("{TOKENS}/new")).await;
         b.fill("#name", "Repo only").await;
         b.fill("#token", "ghp_repoonly-e2e").await;
         b.click("#token-form .buttons button[formaction]").await;
-        b.wait_for("#test-result .result[data-status='missing_permissions']").await;
+        b.wait_for("#test-result .result[data-status='missing_permissions']")
+            .await;
         q.check("new-tested-htmx", 200, None).await;
-        b.screenshot_full("add-form-result-desktop", DESKTOP.0).await;
+        b.screenshot_full("add-form-result-desktop", DESKTOP.0)
+            .await;
         b.screenshot_full("add-form-result-375", NARROW.0).await;
 
         // Fill the list: one token per provider, and one saved despite missing permissions.
-        add_token(b, "github", "Deploy bot – production", "ghp_allscopes-e2e", &[]).await;
+        add_token(
+            b,
+            "github",
+            "Deploy bot – production",
+            "ghp_allscopes-e2e",
+            &[],
+        )
+        .await;
         add_token(b, "gitlab", "GitLab group runner", "glpat-owner-e2e", &[]).await;
-        add_token(b, "bitbucket", "Bitbucket pipelines", "bb_valid-e2e", &[("workspace", "acme")]).await;
+        add_token(
+            b,
+            "bitbucket",
+            "Bitbucket pipelines",
+            "bb_valid-e2e",
+            &[("workspace", "acme")],
+        )
+        .await;
         b.goto(&format!("{TOKENS}/new")).await;
         b.fill("#name", "Legacy CI (repo only)").await;
         b.fill("#token", "ghp_repoonly-e2e").await;
-        b.fill("#description", "Old Jenkins job; replace before the migration").await;
-        q.submit("new-save-anyway-offered", "#token-form", None, 422).await;
+        b.fill(
+            "#description",
+            "Old Jenkins job; replace before the migration",
+        )
+        .await;
+        q.submit("new-save-anyway-offered", "#token-form", None, 422)
+            .await;
         assert_eq!(b.count("#save_anyway").await, 1, "saving anyway is offered");
         b.fill("#token", "ghp_repoonly-e2e").await;
         b.click("#save_anyway").await;
-        b.click_and_load("#token-form .buttons button.primary").await;
+        b.click_and_load("#token-form .buttons button.primary")
+            .await;
         assert_eq!(b.count("tr[data-token-id]").await, 4, "four tokens saved");
 
         q.check("tokens-filled", 200, None).await;
         b.screenshot_full("token-list-desktop", DESKTOP.0).await;
         b.screenshot_full("token-list-375", NARROW.0).await;
         b.set_width(NARROW).await;
-        b.js("document.querySelector('table').scrollIntoView(); return 1;", vec![]).await;
+        b.js(
+            "document.querySelector('table').scrollIntoView(); return 1;",
+            vec![],
+        )
+        .await;
         b.screenshot("token-list-375-viewport").await;
         b.set_width(DESKTOP).await;
-        q.visit("tokens-filtered-none", &format!("{TOKENS}?q=nothing-matches&provider=gitlab&status=invalid"), 200).await;
+        q.visit(
+            "tokens-filtered-none",
+            &format!("{TOKENS}?q=nothing-matches&provider=gitlab&status=invalid"),
+            200,
+        )
+        .await;
 
         b.goto(TOKENS).await;
-        let id = b.find("tr[data-status='missing_permissions']").await.attr("data-token-id").await.unwrap().unwrap();
+        let id = b
+            .find("tr[data-status='missing_permissions']")
+            .await
+            .attr("data-token-id")
+            .await
+            .unwrap()
+            .unwrap();
         q.visit("detail", &format!("{TOKENS}/{id}"), 200).await;
         b.screenshot_full("detail-desktop", DESKTOP.0).await;
         q.visit("edit", &format!("{TOKENS}/{id}/edit"), 200).await;
         b.fill("#name", " ").await;
         q.submit("edit-errors", "#token-form", None, 422).await;
-        q.visit("delete", &format!("{TOKENS}/{id}/delete"), 200).await;
+        q.visit("delete", &format!("{TOKENS}/{id}/delete"), 200)
+            .await;
         q.visit("not-found", "/no-such-page", 404).await;
-        q.visit("not-found-token", &format!("{TOKENS}/00000000-0000-0000-0000-000000000000"), 404).await;
-        q.visit("not-found-org", "/orgs/nope/settings/git-tokens", 404).await;
+        q.visit(
+            "not-found-token",
+            &format!("{TOKENS}/00000000-0000-0000-0000-000000000000"),
+            404,
+        )
+        .await;
+        q.visit("not-found-org", "/orgs/nope/settings/git-tokens", 404)
+            .await;
 
         // Other roles: the read-only list, and the 403 page that names the allowed roles.
         member(app, "acme", "viewer@acme.test", Role::Viewer).await;
@@ -447,7 +532,10 @@ async fn main_pages_meet_the_quality_bar() {
 
         let pages = q.saved.len();
         q.validate_html();
-        eprintln!("checked {pages} pages; HTML, vnu.json and screenshots in {}", out_dir().display());
+        eprintln!(
+            "checked {pages} pages; HTML, vnu.json and screenshots in {}",
+            out_dir().display()
+        );
         assert!(pages >= 25, "only {pages} pages were checked");
         assert!(
             q.problems.is_empty(),

@@ -382,6 +382,10 @@ fn assert_refused(env: &Env, page: &Page, form: &Form, field: &str, message: &st
                 if form
                     .iter()
                     .any(|(k, v)| *k == "provider" && v == "bitbucket") => {}
+            // A URL with credentials is not echoed back: the password may be a secret.
+            "url" if v.contains('@') => {
+                page.assert_lacks(v);
+            }
             "name" | "url" | "workspace" | "expires_on" if !v.is_empty() => {
                 let kept = page.input_value(k);
                 assert_eq!(

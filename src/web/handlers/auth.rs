@@ -40,7 +40,8 @@ pub struct LoginForm {
     password: String,
 }
 
-fn pre_csrf(req: &HttpRequest) -> String {
+/// The pre-session CSRF value: the one already in the browser (several tabs keep working), or a new one.
+pub fn pre_csrf(req: &HttpRequest) -> String {
     req.cookie(PRE_CSRF_COOKIE)
         .map(|c| c.value().to_string())
         .filter(|v| v.len() >= 32)

@@ -8,7 +8,8 @@
 use crate::db::{StoreError, now};
 use crate::domain::role::Permission;
 use crate::inventory::{
-    AppliedFilters, Inventory, OrgRef, Sort, SortKey, Summary, file_name, load_tokens, to_csv,
+    AppliedFilters, Inventory, InventoryToken, OrgRef, Sort, SortKey, Summary, csv_generated,
+    csv_header, file_name, json_envelope, load_tokens, push_csv_rows, push_json_tokens,
 };
 use crate::state::AppState;
 use crate::web::error::AppError;
@@ -16,8 +17,17 @@ use crate::web::extractors::OrgContext;
 use crate::web::handlers::tokens::{Choice, ListQuery, provider_choices, status_choices};
 use crate::web::render::{Layout, html};
 use actix_web::http::header;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use futures::stream::{self, Stream, StreamExt};
+use std::sync::Arc;
+
+/// Rows rendered per streamed chunk: the response is written as it is rendered, so memory
+/// stays flat however many tokens an organization has.
+const CHUNK_ROWS: usize = 250;
+/// Where the page template leaves room for the streamed rows.
+const ROWS_MARKER: &str = "<!--inventory-rows-->";
 
 pub fn inventory_url(slug: &str) -> String {
     format!("/orgs/{slug}/settings/git-tokens/inventory")
@@ -108,6 +118,14 @@ impl InventoryQuery {
     }
 }
 
+/// A chunk of table rows.
+#[derive(Template)]
+#[template(path = "pages/inventory/rows.html")]
+pub struct InventoryRows<'a> {
+    pub slug: &'a str,
+    pub tokens: &'a [InventoryToken],
+}
+
 pub struct SortChoice {
     pub value: &'static str,
     pub label: &'static str,
@@ -178,21 +196,40 @@ pub async fn show_inventory(
         generated_by: ctx.user.email.clone(),
         summary: Summary::of(&tokens, n),
         filters: applied,
-        tokens,
+        tokens: Vec::new(),
     };
+    let tokens = Arc::new(tokens);
+    let slug = ctx.org.slug.clone();
     match format {
-        Format::Csv => Ok(download(
-            "text/csv; charset=utf-8",
-            &file_name(&ctx.org.slug, generated_at, "csv"),
-            to_csv(&inv),
-        )),
+        Format::Csv => {
+            let generated = Arc::new(csv_generated(&inv));
+            let rows = chunks(tokens, move |_, part| {
+                let mut out = String::with_capacity(part.len() * 400);
+                push_csv_rows(&mut out, part, &slug, &generated);
+                Ok::<_, std::convert::Infallible>(Bytes::from(out))
+            });
+            Ok(download(
+                "text/csv; charset=utf-8",
+                &file_name(&ctx.org.slug, generated_at, "csv"),
+                stream::once(async move { Ok(Bytes::from(csv_header())) }).chain(rows),
+            ))
+        }
         Format::Json => {
-            let body = serde_json::to_string_pretty(&inv)
+            let (head, tail) = json_envelope(&inv)
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("inventory JSON: {e}")))?;
+            let rows = chunks(tokens, |i, part| {
+                let mut out = Vec::with_capacity(part.len() * 700);
+                push_json_tokens(&mut out, part, i == 0)?;
+                Ok::<_, serde_json::Error>(Bytes::from(out))
+            });
             Ok(download(
                 "application/json",
                 &file_name(&ctx.org.slug, generated_at, "json"),
-                body,
+                stream::once(async move { Ok(Bytes::from(head)) })
+                    .chain(rows)
+                    .chain(stream::once(async move {
+                        Ok(Bytes::from_static(tail.as_bytes()))
+                    })),
             ))
         }
         Format::Html => {
@@ -234,13 +271,53 @@ pub async fn show_inventory(
                 base_url: base,
                 inv,
             };
-            Ok(html(&req, page.render()?))
+            let whole = page.render()?;
+            let (head, tail) = match whole.split_once(ROWS_MARKER) {
+                Some((h, t)) => (h.to_string(), t.to_string()),
+                None => (whole, String::new()),
+            };
+            let rows = chunks(tokens, move |_, part| {
+                let html = InventoryRows {
+                    slug: &slug,
+                    tokens: part,
+                }
+                .render()?;
+                Ok::<_, askama::Error>(Bytes::from(html))
+            });
+            let body = stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(head)) })
+                .chain(rows)
+                .chain(stream::once(async move { Ok(Bytes::from(tail)) }));
+            Ok(html(&req, String::new())
+                .set_body(actix_web::body::BodyStream::new(body))
+                .map_into_boxed_body())
         }
     }
 }
 
-/// An attachment download; never cached (it lists an organization's credentials inventory).
-fn download(content_type: &'static str, name: &str, body: String) -> HttpResponse {
+/// The tokens in chunks of [`CHUNK_ROWS`], each turned into bytes (by `render(index, rows)`)
+/// only when the client is ready for it.
+fn chunks<F, E>(
+    tokens: Arc<Vec<InventoryToken>>,
+    render: F,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + 'static
+where
+    F: Fn(usize, &[InventoryToken]) -> Result<Bytes, E> + 'static,
+    E: std::fmt::Display,
+{
+    let n = tokens.len().div_ceil(CHUNK_ROWS);
+    stream::iter(0..n).map(move |i| {
+        let start = i * CHUNK_ROWS;
+        let end = (start + CHUNK_ROWS).min(tokens.len());
+        render(i, tokens.get(start..end).unwrap_or_default())
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    })
+}
+
+/// An attachment download, streamed; never cached (it lists an organization's credentials).
+fn download<S>(content_type: &'static str, name: &str, body: S) -> HttpResponse
+where
+    S: Stream<Item = Result<Bytes, std::io::Error>> + 'static,
+{
     HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -248,5 +325,5 @@ fn download(content_type: &'static str, name: &str, body: String) -> HttpRespons
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{name}\""),
         ))
-        .body(body)
+        .streaming(body)
 }

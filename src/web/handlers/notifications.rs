@@ -59,7 +59,9 @@ pub struct NotificationsForm {
 
 fn interval_words(state: &AppState) -> String {
     match state.config.recheck_interval {
-        None => "off (FORGEKEYS_RECHECK_INTERVAL=0): tokens are only tested by hand".into(),
+        None => "The scheduler is off (FORGEKEYS_RECHECK_INTERVAL=0): tokens are only tested by \
+                 hand or with forgekeys tokens check, and no notification is sent."
+            .into(),
         Some(d) => {
             let s = d.as_secs();
             let words = if s % 86_400 == 0 {
@@ -71,7 +73,7 @@ fn interval_words(state: &AppState) -> String {
             } else {
                 format!("{s} second(s)")
             };
-            format!("every {words}")
+            format!("Every token is re-tested every {words}.")
         }
     }
 }

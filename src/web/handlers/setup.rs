@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::web::csrf::AnonPosted;
 use crate::web::error::AppError;
 use crate::web::render::{Layout, html, html_status, see_other_with_flash};
-use crate::web::session::{self, PRE_CSRF_COOKIE, random_token};
+use crate::web::session::{self, PRE_CSRF_COOKIE};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -84,7 +84,7 @@ pub async fn setup_form(
     if !setup_open(&state, &q.token).await? {
         return Err(AppError::NotFound);
     }
-    let csrf = random_token();
+    let csrf = crate::web::handlers::auth::pre_csrf(&req);
     let page = SetupPage {
         layout: Layout::anonymous(&req, "Set up Forgekeys"),
         csrf: csrf.clone(),

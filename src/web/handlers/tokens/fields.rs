@@ -22,11 +22,19 @@ impl FormValues {
             provider: f.provider.trim().to_string(),
             hosting: f.hosting.trim().to_string(),
             name: f.name.clone(),
-            url: f.url.clone(),
+            url: without_credentials(&f.url),
             workspace: f.workspace.clone(),
             description: f.description.clone(),
             expires_on: f.expires_on.clone(),
         }
+    }
+}
+
+/// A URL typed with `user:password@` is not echoed back into the page (it may hold a secret).
+fn without_credentials(raw: &str) -> String {
+    match url::Url::parse(raw.trim()) {
+        Ok(u) if !u.username().is_empty() || u.password().is_some() => String::new(),
+        _ => raw.to_string(),
     }
 }
 

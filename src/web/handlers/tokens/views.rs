@@ -206,6 +206,21 @@ pub struct ResultView {
     pub tested_at: String,
 }
 
+/// Provider texts mark names with backticks (`repo`); show them with typographic quotes.
+pub fn unquote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut open = true;
+    for c in text.chars() {
+        if c == '`' {
+            out.push(if open { '“' } else { '”' });
+            open = !open;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn fmt_dt(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
@@ -250,12 +265,16 @@ impl ResultView {
             account: o.account.clone().unwrap_or_default(),
             token_kind: o.token_kind.clone().unwrap_or_default(),
             scopes: o.scopes.clone(),
-            missing: o.missing.clone(),
-            warnings: o.warnings.clone(),
-            details: o.details.clone(),
+            missing: o
+                .missing
+                .iter()
+                .map(|m| MissingPermission { name: m.name.clone(), fix: unquote(&m.fix) })
+                .collect(),
+            warnings: o.warnings.iter().map(|w| unquote(w)).collect(),
+            details: o.details.iter().map(|d| unquote(d)).collect(),
             expiry,
             server_version: o.server_version.clone().unwrap_or_default(),
-            reason: o.reason.clone().unwrap_or_default(),
+            reason: o.reason.as_deref().map(unquote).unwrap_or_default(),
             tested_at: fmt_dt(o.tested_at),
         }
     }
