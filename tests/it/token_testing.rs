@@ -295,9 +295,9 @@ async fn github_results_through_the_form_endpoints() {
                     "octocat",
                     "lacks 2 required permissions",
                     CLASSIC_FIX,
-                    "tick `admin:repo_hook`",
-                    "`repo` already covers repository webhooks",
-                    "tick `read:org`",
+                    "tick “admin:repo_hook”",
+                    "“repo” already covers repository webhooks",
+                    "tick “read:org”",
                     "belongs to an organization",
                 ],
                 &["admin:repo_hook", "read:org"],
@@ -307,7 +307,7 @@ async fn github_results_through_the_form_endpoints() {
             "ghp_inorgs_form",
             expect(
                 "missing_permissions",
-                &["tick `read:org`", "`admin:org` also satisfy this"],
+                &["tick “read:org”", "“admin:org” also satisfy this"],
                 &["read:org"],
             ),
         ),
@@ -315,7 +315,7 @@ async fn github_results_through_the_form_endpoints() {
             "ghp_noorgs_form",
             expect(
                 "valid",
-                &["`read:org` is recommended", "belongs to no organization"],
+                &["“read:org” is recommended", "belongs to no organization"],
                 &[],
             ),
         ),
@@ -485,7 +485,7 @@ async fn gitlab_results_through_the_form_endpoints() {
             Form::gitlab("glpat-noapi_form"),
             expect(
                 "missing_permissions",
-                &["GitLab cannot add scopes", "Missing: `api`"],
+                &["GitLab cannot add scopes", "Missing: “api”"],
                 &["api"],
             ),
         ),
@@ -539,7 +539,7 @@ async fn bitbucket_results_through_the_form_endpoints() {
             expect(
                 "valid",
                 &[
-                    "workspace `acme`",
+                    "workspace “acme”",
                     "acme/web",
                     "not reported by the provider",
                 ],
@@ -550,7 +550,7 @@ async fn bitbucket_results_through_the_form_endpoints() {
             Form::bitbucket("bb_nowebhook_form", "acme"),
             expect(
                 "missing_permissions",
-                &["Webhooks: Read and write", "Missing scope: `webhook`"],
+                &["Webhooks: Read and write", "Missing scope: “webhook”"],
                 &["webhook"],
             ),
         ),
@@ -559,8 +559,8 @@ async fn bitbucket_results_through_the_form_endpoints() {
             expect(
                 "missing_permissions",
                 &[
-                    "Missing scope: `pullrequest:write`",
-                    "Missing scope: `webhook`",
+                    "Missing scope: “pullrequest:write”",
+                    "Missing scope: “webhook”",
                 ],
                 &["pullrequest:write", "webhook"],
             ),
@@ -569,7 +569,7 @@ async fn bitbucket_results_through_the_form_endpoints() {
             Form::bitbucket("bb_valid_form", "other-team"),
             expect(
                 "invalid",
-                &["does not belong to workspace `other-team`"],
+                &["does not belong to workspace “other-team”"],
                 &[],
             ),
         ),

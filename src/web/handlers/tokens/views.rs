@@ -165,7 +165,7 @@ impl TokenView {
                 .last_tested_at
                 .map(fmt_time)
                 .unwrap_or_else(|| "Never".into()),
-            account: t.account.clone().unwrap_or_default(),
+            account: t.account.as_deref().map(unquote).unwrap_or_default(),
             hint: t.hint.clone(),
             created: format!(
                 "{}{}",
@@ -262,7 +262,7 @@ impl ResultView {
             status_label: o.status.label(),
             status_class: status_class(o.status),
             headline,
-            account: o.account.clone().unwrap_or_default(),
+            account: o.account.as_deref().map(unquote).unwrap_or_default(),
             token_kind: o.token_kind.clone().unwrap_or_default(),
             scopes: o.scopes.clone(),
             missing: o
