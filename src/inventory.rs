@@ -4,10 +4,10 @@
 //! Built from stored rows into [`InventoryToken`], a struct that has no field for the secret, its
 //! hint or its ciphertext: whatever renders or serializes an inventory cannot leak them.
 
-use crate::db::models::token::{GitToken, TokenFilter};
+use crate::db::models::token::{GitToken, InventoryRow, TokenFilter};
 use crate::db::schema::services;
 use crate::db::{DbConn, StoreError};
-use crate::domain::provider::Provider;
+use crate::domain::provider::{Hosting, Provider};
 use crate::domain::test_result::TestStatus;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -158,25 +158,46 @@ fn fmt_opt(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_default()
 }
 
+/// The part of a stored [`crate::domain::test_result::TestOutcome`] the inventory shows; the
+/// rest of the JSON (details, warnings, fixes) is skipped, not allocated.
+#[derive(Debug, Default, serde::Deserialize)]
+struct LastTestScopes {
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    missing: Vec<MissingName>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct MissingName {
+    name: String,
+}
+
 impl InventoryToken {
-    /// Build from a stored row. The row's `secret` and `hint` are not read.
-    pub fn from_row(t: GitToken, services: Vec<String>, now: NaiveDateTime) -> InventoryToken {
-        let provider: Provider = t.provider();
-        let hosting = t.hosting();
-        let status = t.status();
-        let expiry = crate::web::handlers::tokens::views::expiry_view(&t, now);
-        let (scopes, missing) = match t.last_outcome() {
-            Some(o) => (o.scopes, o.missing.into_iter().map(|m| m.name).collect()),
-            None => (Vec::new(), Vec::new()),
-        };
+    /// Build from the inventory's columns of a stored row (which has no secret nor hint).
+    pub fn from_row(t: InventoryRow, services: Vec<String>, now: NaiveDateTime) -> InventoryToken {
+        let provider = Provider::parse(&t.provider).unwrap_or(Provider::Github);
+        let hosting = Hosting::parse(&t.hosting).unwrap_or(Hosting::Cloud);
+        let status = TestStatus::parse(&t.status).unwrap_or(TestStatus::NotTested);
+        let expiry = crate::web::handlers::tokens::views::expiry_view_of(
+            t.expires_at,
+            t.expiry_source.as_deref(),
+            t.rotated_at.unwrap_or(t.created_at),
+            now,
+        );
+        let last = t
+            .last_test
+            .as_deref()
+            .and_then(|j| serde_json::from_str::<LastTestScopes>(j).ok())
+            .unwrap_or_default();
         InventoryToken {
             provider: provider.as_str(),
             provider_label: provider.label(),
             hosting: hosting.as_str(),
             hosting_label: provider.hosting_label(hosting),
             account: t.account.filter(|a| !a.is_empty()),
-            scopes,
-            missing_permissions: missing,
+            scopes: last.scopes,
+            missing_permissions: last.missing.into_iter().map(|m| m.name).collect(),
             status: status.as_str(),
             status_label: status.label(),
             status_class: crate::web::handlers::tokens::views::status_class(status),
@@ -412,6 +433,10 @@ pub fn service_names(
     Ok(map)
 }
 
+/// Rows read from the database per query when loading an inventory: only one chunk of raw rows
+/// (with their last-test JSON) is held at a time, next to the slimmer [`InventoryToken`]s.
+pub const LOAD_CHUNK_ROWS: i64 = 500;
+
 /// Load the tokens matching `filter`, sorted, with their services.
 pub fn load_tokens(
     conn: &mut DbConn,
@@ -420,15 +445,29 @@ pub fn load_tokens(
     sort: Sort,
     now: NaiveDateTime,
 ) -> Result<Vec<InventoryToken>, StoreError> {
-    let rows = GitToken::all(conn, org_id, filter)?;
     let mut names = service_names(conn, org_id)?;
-    let mut tokens: Vec<InventoryToken> = rows
-        .into_iter()
-        .map(|t| {
-            let services = names.remove(&t.id).unwrap_or_default();
-            InventoryToken::from_row(t, services, now)
-        })
-        .collect();
+    let mut tokens: Vec<InventoryToken> = Vec::new();
+    let mut after: Option<(String, String)> = None;
+    loop {
+        let rows = GitToken::inventory_chunk(
+            conn,
+            org_id,
+            filter,
+            after.as_ref().map(|(k, i)| (k.as_str(), i.as_str())),
+            LOAD_CHUNK_ROWS,
+        )?;
+        let full = rows.len() as i64 == LOAD_CHUNK_ROWS;
+        after = rows.last().map(|r| (r.name_key.clone(), r.id.clone()));
+        tokens.reserve(rows.len());
+        for row in rows {
+            let services = names.remove(&row.id).unwrap_or_default();
+            tokens.push(InventoryToken::from_row(row, services, now));
+        }
+        if !full {
+            break;
+        }
+    }
+    tokens.shrink_to_fit();
     sort_tokens(&mut tokens, sort);
     Ok(tokens)
 }

@@ -489,9 +489,9 @@ pub async fn test_stored(state: &AppState, token: &GitToken) -> TestOutcome {
                     )
                     .await
                 }
-                _ => outcome
-                    .warnings
-                    .push("Could not load the services of this token to check their repositories.".into()),
+                _ => outcome.warnings.push(
+                    "Could not load the services of this token to check their repositories.".into(),
+                ),
             }
             outcome
         }

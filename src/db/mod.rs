@@ -53,9 +53,7 @@ impl DatabaseUrl {
         if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.strip_prefix("//").unwrap_or(rest);
             if path.is_empty() {
-                return Err(
-                    "sqlite:// needs a file path, e.g. sqlite://forgekeys.db".into(),
-                );
+                return Err("sqlite:// needs a file path, e.g. sqlite://forgekeys.db".into());
             }
             return Ok(DatabaseUrl::Sqlite(path.to_string()));
         }

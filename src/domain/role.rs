@@ -82,9 +82,9 @@ impl Permission {
     pub fn allows(self, role: Role) -> bool {
         match self {
             Permission::ViewTokens | Permission::ViewServices => role.can_view_tokens(),
-            Permission::ManageTokens | Permission::ManageServices | Permission::ManageNotifications => {
-                role.can_manage_tokens()
-            }
+            Permission::ManageTokens
+            | Permission::ManageServices
+            | Permission::ManageNotifications => role.can_manage_tokens(),
             // The audit trail names people and actions: managers only.
             Permission::ViewAudit => role.can_manage_tokens(),
         }

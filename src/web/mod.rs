@@ -7,6 +7,7 @@ pub mod extractors;
 pub mod handlers;
 pub mod headers;
 pub mod htmx;
+pub mod paging;
 pub mod render;
 pub mod session;
 
@@ -60,7 +61,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/settings/git-tokens/{id}/move",
                     web::post().to(handlers::services::moves::move_services),
                 )
-                .route("/services", web::get().to(handlers::services::list_services))
+                .route(
+                    "/services",
+                    web::get().to(handlers::services::list_services),
+                )
                 .route(
                     "/services",
                     web::post().to(handlers::services::form::create_service),

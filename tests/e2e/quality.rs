@@ -392,6 +392,8 @@ async fn main_pages_meet_the_quality_bar() {
         b.login(OWNER, PASSWORD).await;
         q.check("orgs", 200, None).await;
         q.visit("tokens-empty", TOKENS, 200).await;
+        q.visit("inventory-empty", &format!("{TOKENS}/inventory"), 200)
+            .await;
         q.visit("new-github", &format!("{TOKENS}/new"), 200).await;
         b.screenshot_full("add-form-desktop", DESKTOP.0).await;
         b.screenshot_full("add-form-375", NARROW.0).await;
@@ -488,6 +490,16 @@ async fn main_pages_meet_the_quality_bar() {
         .await;
         b.screenshot("token-list-375-viewport").await;
         b.set_width(DESKTOP).await;
+        q.visit("inventory", &format!("{TOKENS}/inventory"), 200)
+            .await;
+        b.screenshot_full("inventory-desktop", DESKTOP.0).await;
+        b.screenshot_full("inventory-375", NARROW.0).await;
+        q.visit(
+            "inventory-filtered-none",
+            &format!("{TOKENS}/inventory?q=nothing-matches&status=invalid"),
+            200,
+        )
+        .await;
         q.visit(
             "tokens-filtered-none",
             &format!("{TOKENS}?q=nothing-matches&provider=gitlab&status=invalid"),
@@ -536,7 +548,7 @@ async fn main_pages_meet_the_quality_bar() {
             "checked {pages} pages; HTML, vnu.json and screenshots in {}",
             out_dir().display()
         );
-        assert!(pages >= 25, "only {pages} pages were checked");
+        assert!(pages >= 29, "only {pages} pages were checked");
         assert!(
             q.problems.is_empty(),
             "{} page-quality problems:\n{}",

@@ -102,9 +102,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         cookie_secure: "auto".into(),
         base_url: None,
         recheck_interval: opts.recheck_interval.unwrap_or_else(|| "0".into()),
-        expiry_warn_days: opts
-            .expiry_warn_days
-            .unwrap_or_else(|| "30,14,7,1".into()),
+        expiry_warn_days: opts.expiry_warn_days.unwrap_or_else(|| "30,14,7,1".into()),
     };
     let config = Config::from_args(&args).expect("config");
     let database = config.database.clone();
@@ -114,7 +112,8 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         actix_web::rt::System::new().block_on(async move {
             match Application::build(cfg) {
                 Ok(app) => {
-                    tx.send(Ok((app.port(), app.setup_url.clone(), app.handle()))).ok();
+                    tx.send(Ok((app.port(), app.setup_url.clone(), app.handle())))
+                        .ok();
                     let _ = app.run_until_stopped().await;
                 }
                 Err(e) => {

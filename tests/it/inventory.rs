@@ -253,12 +253,16 @@ async fn inventory_page_shows_every_field_and_no_secret() {
         .assert_contains(&format!("{} ", today()))
         .assert_contains(" UTC</time>");
     // Print button, export links, print stylesheet.
-    p.assert_contains("data-print")
-        .assert_contains(">Print</button>")
-        .assert_contains(&format!("{PATH}?format=csv"))
-        .assert_contains(&format!("{PATH}?format=json"))
-        .assert_contains("print.css")
-        .assert_contains(r#"aria-current="page""#);
+    // The Print button needs JavaScript, so it is hidden without (`js-only`); the <noscript>
+    // hint names the browser's own command instead.
+    p.assert_contains(
+        r#"<button type="button" class="button primary js-only" data-print>Print</button>"#,
+    )
+    .assert_contains("<noscript><p class=\"hint\">To print, use your browser's Print command")
+    .assert_contains(&format!("{PATH}?format=csv"))
+    .assert_contains(&format!("{PATH}?format=json"))
+    .assert_contains("print.css")
+    .assert_contains(r#"aria-current="page""#);
     // Summary.
     p.assert_contains(r#"<tr data-provider="github"><th scope="row">GitHub</th><td class="num">1</td>"#)
         .assert_contains(r#"<tr data-status="valid"><th scope="row">Valid</th><td class="num">1</td>"#)
@@ -650,4 +654,143 @@ async fn detail_routes_still_work_next_to_inventory() {
         .await
         .assert_status(200)
         .assert_contains("Token inventory");
+}
+
+/// The `inventory.export` rows of the organization, oldest first.
+fn export_audits(app: &TestApp, org: &str) -> Vec<forgekeys::db::models::audit::AuditEvent> {
+    use diesel::prelude::*;
+    use forgekeys::db::models::audit::AuditEvent;
+    use forgekeys::db::schema::audit_events;
+    audit_events::table
+        .filter(audit_events::org_id.eq(org))
+        .filter(audit_events::action.eq("inventory.export"))
+        .order(audit_events::id.asc())
+        .select(AuditEvent::as_select())
+        .load(&mut db(app))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn exports_are_audited_with_format_filters_and_count_but_the_page_is_not() {
+    let app = spawn_app();
+    let owner = setup_owner(&app, "acme").await;
+    let s = seed_three(&app);
+    let org = org_id(&app, "acme");
+    let viewer = member(&app, "acme", "viewer@acme.test", Role::Viewer).await;
+
+    // Viewing (and printing) the page is not an export.
+    owner.get(PATH).await.assert_status(200);
+    owner
+        .get(&format!("{PATH}?provider=github"))
+        .await
+        .assert_status(200);
+    assert!(
+        export_audits(&app, &org).is_empty(),
+        "the page is not an export"
+    );
+
+    owner
+        .get(&format!("{PATH}?provider=github&q=deploy&format=csv"))
+        .await
+        .assert_status(200);
+    viewer
+        .get(&format!("{PATH}?sort=expiry&format=json"))
+        .await
+        .assert_status(200);
+    // A rejected request exports nothing and records nothing.
+    owner
+        .get(&format!("{PATH}?status=great&format=csv"))
+        .await
+        .assert_status(400);
+
+    let rows = export_audits(&app, &org);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let csv = &rows[0];
+    assert_eq!(csv.actor_email.as_deref(), Some("owner@acme.test"));
+    assert!(csv.actor_user_id.is_some());
+    assert_eq!(csv.token_id, None);
+    let d: serde_json::Value = serde_json::from_str(&csv.details).unwrap();
+    assert_eq!(d["format"], "csv");
+    assert_eq!(d["count"], 1);
+    assert_eq!(d["filters"]["provider"], "github");
+    assert_eq!(d["filters"]["q"], "deploy");
+    assert_eq!(d["filters"]["status"], serde_json::Value::Null);
+    let json = &rows[1];
+    assert_eq!(json.actor_email.as_deref(), Some("viewer@acme.test"));
+    let d: serde_json::Value = serde_json::from_str(&json.details).unwrap();
+    assert_eq!(d["format"], "json");
+    assert_eq!(d["count"], 3);
+    assert_eq!(d["filters"]["sort"], "expiry");
+    assert_eq!(d["filters"]["provider"], serde_json::Value::Null);
+    // Names and counts only: no secret, hint or last four characters.
+    for r in &rows {
+        assert_no_secret(
+            "inventory.export audit row",
+            &format!("{r:?}"),
+            &[&s.gh, &s.gl, &s.bb],
+        );
+    }
+
+    // The audit trail shows it in words.
+    let trail = owner.get("/orgs/acme/audit").await;
+    trail
+        .assert_status(200)
+        .assert_contains("Inventory exported")
+        .assert_contains("CSV with 1 token; name contains deploy; provider github")
+        .assert_contains("JSON with 3 tokens");
+}
+
+#[tokio::test]
+async fn a_large_inventory_is_read_in_chunks_without_losing_or_repeating_a_token() {
+    use diesel::Connection;
+    use forgekeys::inventory::LOAD_CHUNK_ROWS;
+    let app = spawn_app();
+    let owner = setup_owner(&app, "acme").await;
+    let org = org_id(&app, "acme");
+    // Two full chunks and a few more; every fifth row tested with scopes.
+    let count = 2 * LOAD_CHUNK_ROWS as usize + 7;
+    let template = token_row(&app, &org, "template", "github", "cloud", SECRET_GH);
+    let mut conn = db(&app);
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        for i in 0..count {
+            let mut t = template.clone();
+            t.id = new_id();
+            t.name = format!("Bulk token {i:04}");
+            t.name_key = name_key(&t.name);
+            if i % 5 == 0 {
+                t.apply_outcome(&outcome(
+                    TestStatus::Valid,
+                    "bulk-bot",
+                    &["repo", "workflow"],
+                ));
+            }
+            GitToken::insert(conn, &t).map_err(|_| diesel::result::Error::RollbackTransaction)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    drop(conn);
+
+    let csv = owner.get(&format!("{PATH}?format=csv")).await;
+    csv.assert_status(200);
+    let recs = csv_records(&csv.body);
+    assert_eq!(recs.len(), count);
+    let names: Vec<&str> = recs.iter().map(|r| r["name"].as_str()).collect();
+    let expected: Vec<String> = (0..count).map(|i| format!("Bulk token {i:04}")).collect();
+    assert_eq!(names, expected, "every token once, by name");
+    let scoped = recs
+        .iter()
+        .filter(|r| r["scopes"] == "repo workflow")
+        .count();
+    assert_eq!(scoped, count.div_ceil(5), "scopes come from the last test");
+    assert!(!csv.body.contains(&template.hint), "a hint in the CSV");
+
+    let page = owner.get(&format!("{PATH}?sort=name&order=desc")).await;
+    page.assert_status(200);
+    assert_eq!(page.body.matches("data-token-id=").count(), count);
+    let last = format!("Bulk token {:04}", count - 1);
+    assert!(
+        page.body.find(&last).unwrap() < page.body.find("Bulk token 0000").unwrap(),
+        "descending by name"
+    );
 }

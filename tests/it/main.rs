@@ -2,18 +2,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
+mod auth;
 mod fakes;
 mod helpers;
-mod providers;
-mod setup_flow;
-mod auth;
-mod roles;
-mod token_testing;
-mod tokens_crud;
-mod secrets;
 mod inventory;
-mod tokens_check;
-mod rotation;
-mod audit;
 mod lifecycle;
+mod providers;
+mod roles;
+mod rotation;
+mod secrets;
 mod services;
+mod setup_flow;
+mod token_testing;
+mod tokens_check;
+mod tokens_crud;

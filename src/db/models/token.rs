@@ -37,6 +37,34 @@ pub struct GitToken {
     pub rotated_at: Option<NaiveDateTime>,
 }
 
+/// The columns of a token the inventory reads (`GitToken::inventory_chunk`): no `secret`,
+/// `hint`, `key_id` or `org_id`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = git_tokens)]
+pub struct InventoryRow {
+    pub id: String,
+    pub name: String,
+    pub name_key: String,
+    pub provider: String,
+    pub hosting: String,
+    pub url: Option<String>,
+    pub workspace: Option<String>,
+    pub description: Option<String>,
+    pub status: String,
+    pub last_tested_at: Option<NaiveDateTime>,
+    pub account: Option<String>,
+    pub expires_at: Option<NaiveDateTime>,
+    pub expiry_source: Option<String>,
+    /// JSON of the last [`TestOutcome`]; the inventory reads only its scopes and missing
+    /// permissions.
+    pub last_test: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_by: Option<String>,
+    pub updated_at: NaiveDateTime,
+    pub rotated_at: Option<NaiveDateTime>,
+}
+
 /// List filters (DESIGN.md §2: `q`, `provider`, `status`).
 #[derive(Debug, Clone, Default)]
 pub struct TokenFilter {
@@ -168,6 +196,32 @@ impl GitToken {
         Ok(GitToken::filtered(org_id, filter)
             .order((git_tokens::name_key.asc(), git_tokens::id.asc()))
             .select(GitToken::as_select())
+            .load(conn)?)
+    }
+
+    /// One chunk of the inventory: up to `limit` tokens matching the filter, by name, after the
+    /// `(name_key, id)` of the previous chunk's last row (keyset paging, so a large organization
+    /// is read a chunk at a time). Only the columns the inventory shows: never `secret` or `hint`.
+    pub fn inventory_chunk(
+        conn: &mut DbConn,
+        org_id: &str,
+        filter: &TokenFilter,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> Result<Vec<InventoryRow>, StoreError> {
+        let mut q = GitToken::filtered(org_id, filter);
+        if let Some((key, id)) = after {
+            q = q.filter(
+                git_tokens::name_key
+                    .gt(key.to_string())
+                    .or(git_tokens::name_key
+                        .eq(key.to_string())
+                        .and(git_tokens::id.gt(id.to_string()))),
+            );
+        }
+        Ok(q.order((git_tokens::name_key.asc(), git_tokens::id.asc()))
+            .limit(limit)
+            .select(InventoryRow::as_select())
             .load(conn)?)
     }
 

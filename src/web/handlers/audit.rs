@@ -43,26 +43,15 @@ pub struct AuditQuery {
 
 impl AuditQuery {
     fn page(&self) -> i64 {
-        self.page
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|p| *p >= 1 && *p < 1_000_000)
-            .unwrap_or(1)
+        crate::web::paging::page_number(&self.page)
     }
 
     fn filter_query(&self) -> String {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
+        crate::web::paging::query_string(&[
             ("actor", &self.actor),
             ("action", &self.action),
             ("token_id", &self.token_id),
-        ] {
-            if !v.trim().is_empty() {
-                s.append_pair(k, v.trim());
-            }
-        }
-        s.finish()
+        ])
     }
 }
 
@@ -94,10 +83,7 @@ pub struct AuditPage {
     pub actions: Vec<Opt>,
     pub tokens: Vec<Opt>,
     pub filtered: bool,
-    pub page: i64,
-    pub pages: i64,
-    pub prev_url: Option<String>,
-    pub next_url: Option<String>,
+    pub pager: crate::web::paging::Pager,
 }
 
 fn valid_id(s: &str) -> bool {
@@ -247,16 +233,14 @@ pub async fn audit_trail(
         })
         .collect();
 
-    let pages = ((total + AUDIT_PAGE_SIZE - 1) / AUDIT_PAGE_SIZE).max(1);
-    let base = format!("/orgs/{slug}/audit");
     let fq = query.filter_query();
-    let link = |p: i64| {
-        if fq.is_empty() {
-            format!("{base}?page={p}")
-        } else {
-            format!("{base}?{fq}&page={p}")
-        }
-    };
+    let pager = crate::web::paging::Pager::new(
+        &format!("/orgs/{slug}/audit"),
+        &fq,
+        page,
+        total,
+        AUDIT_PAGE_SIZE,
+    );
     let view = AuditPage {
         layout: Layout::for_org(&req, &ctx, "Audit trail", "audit"),
         slug: slug.clone(),
@@ -267,10 +251,7 @@ pub async fn audit_trail(
         actions,
         tokens,
         filtered: !fq.is_empty(),
-        page,
-        pages,
-        prev_url: (page > 1).then(|| link(page - 1)),
-        next_url: (page < pages).then(|| link(page + 1)),
+        pager,
     };
     Ok(html(&req, view.render()?))
 }

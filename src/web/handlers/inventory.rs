@@ -5,6 +5,7 @@
 //! for paper (`static/print.css`); `format=csv` / `format=json` download the same data.
 //! Never a secret, nor its hint: [`InventoryToken`] has no field for them.
 
+use crate::db::models::audit::Audit;
 use crate::db::{StoreError, now};
 use crate::domain::role::Permission;
 use crate::inventory::{
@@ -168,9 +169,31 @@ pub async fn show_inventory(
     let st = state.clone();
     let n = now();
     let want_org_total = applied.any() && format == Format::Html;
+    // Exports are files that leave Forgekeys: the audit trail says who took the credential
+    // list, in which format, with which filters and how many tokens (never a value).
+    let export_audit = match format {
+        Format::Html => None,
+        Format::Csv | Format::Json => {
+            let mut a = Audit::new("inventory.export");
+            a.org_id = Some(ctx.org.id.clone());
+            a.actor_user_id = Some(ctx.user.id.clone());
+            a.actor_email = Some(ctx.user.email.clone());
+            a.details = serde_json::json!({
+                "format": if format == Format::Csv { "csv" } else { "json" },
+                "filters": &applied,
+            });
+            Some(a)
+        }
+    };
     let (tokens, org_has_tokens) = web::block(move || -> Result<_, StoreError> {
         let mut conn = st.conn()?;
         let tokens = load_tokens(&mut conn, &org_id, &filter, sort, n)?;
+        if let Some(mut a) = export_audit {
+            if let Some(d) = a.details.as_object_mut() {
+                d.insert("count".into(), tokens.len().into());
+            }
+            a.write(&mut conn)?;
+        }
         let org_has_tokens = if want_org_total {
             let (_, total) = crate::db::models::token::GitToken::list(
                 &mut conn,

@@ -16,6 +16,7 @@ use crate::domain::test_result::TestStatus;
 use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
+use crate::web::paging::Pager;
 use crate::web::render::{Layout, html};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -71,27 +72,16 @@ impl ListQuery {
     }
 
     pub fn page(&self) -> i64 {
-        self.page
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|p| *p >= 1 && *p < 1_000_000)
-            .unwrap_or(1)
+        crate::web::paging::page_number(&self.page)
     }
 
     /// Query string of the filters, for pagination links.
     pub fn filter_query(&self) -> String {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
+        crate::web::paging::query_string(&[
             ("q", &self.q),
             ("provider", &self.provider),
             ("status", &self.status),
-        ] {
-            if !v.trim().is_empty() {
-                s.append_pair(k, v.trim());
-            }
-        }
-        s.finish()
+        ])
     }
 }
 
@@ -136,10 +126,7 @@ pub struct TokenListPage {
     pub q: String,
     pub providers: Vec<Choice>,
     pub statuses: Vec<Choice>,
-    pub page: i64,
-    pub pages: i64,
-    pub prev_url: Option<String>,
-    pub next_url: Option<String>,
+    pub pager: Pager,
     pub attention: i64,
 }
 
@@ -186,17 +173,16 @@ pub async fn list_tokens(
         .map(|t| TokenView::new(t, usage.get(&t.id).copied().unwrap_or(0), n))
         .collect();
     let dups = super::services::duplicate_tokens(&state, &ctx).await?;
-    tokens.iter_mut().for_each(|t| t.duplicate = dups.contains(&t.id));
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let base = list_url(&ctx.org.slug);
-    let fq = query.filter_query();
-    let link = |p: i64| {
-        if fq.is_empty() {
-            format!("{base}?page={p}")
-        } else {
-            format!("{base}?{fq}&page={p}")
-        }
-    };
+    tokens
+        .iter_mut()
+        .for_each(|t| t.duplicate = dups.contains(&t.id));
+    let pager = Pager::new(
+        &list_url(&ctx.org.slug),
+        &query.filter_query(),
+        page,
+        total,
+        PAGE_SIZE,
+    );
     let page_view = TokenListPage {
         layout: Layout::for_org(&req, &ctx, "Git Repository Access", "tokens"),
         slug: ctx.org.slug.clone(),
@@ -208,10 +194,7 @@ pub async fn list_tokens(
         q: query.q.trim().to_string(),
         providers: provider_choices(query.provider.trim()),
         statuses: status_choices(query.status.trim()),
-        page,
-        pages,
-        prev_url: (page > 1).then(|| link(page - 1)),
-        next_url: (page < pages).then(|| link(page + 1)),
+        pager,
         attention,
     };
     Ok(html(&req, page_view.render()?))
@@ -290,6 +273,7 @@ pub fn action_label(action: &str) -> &str {
         "notifications.update" => "Notification webhook set",
         "notifications.remove" => "Notification webhook removed",
         "notifications.test" => "Test notification sent",
+        "inventory.export" => "Inventory exported",
         "login" => "Signed in",
         "login_failed" => "Failed sign-in",
         "setup" => "Set up",
@@ -346,6 +330,27 @@ pub fn details_text(details: &str) -> String {
                 None => format!("received {what}"),
             }),
             _ => parts.push(what),
+        }
+    }
+    // inventory.export: `{"format": "csv", "count": 12, "filters": {...}}`.
+    if let (Some(f), Some(n)) = (
+        v.get("format").and_then(|f| f.as_str()),
+        v.get("count").and_then(|c| c.as_u64()),
+    ) {
+        parts.push(format!(
+            "{} with {n} token{}",
+            f.to_uppercase(),
+            if n == 1 { "" } else { "s" }
+        ));
+        let filters = v.get("filters");
+        for (key, label) in [
+            ("q", "name contains"),
+            ("provider", "provider"),
+            ("status", "status"),
+        ] {
+            if let Some(x) = filters.and_then(|fs| fs.get(key)).and_then(|x| x.as_str()) {
+                parts.push(format!("{label} {x}"));
+            }
         }
     }
     parts.join("; ")

@@ -35,7 +35,23 @@ pub struct ExpiryView {
 pub const MAX_LIFETIME_DAYS: i64 = 365;
 
 pub fn expiry_view(t: &GitToken, now: NaiveDateTime) -> ExpiryView {
-    match (t.expires_at, t.expiry_source.as_deref()) {
+    expiry_view_of(
+        t.expires_at,
+        t.expiry_source.as_deref(),
+        t.rotated_at.unwrap_or(t.created_at),
+        now,
+    )
+}
+
+/// [`expiry_view`] from the columns it reads; `born` is when the token was rotated, or else
+/// created.
+pub fn expiry_view_of(
+    expires_at: Option<NaiveDateTime>,
+    expiry_source: Option<&str>,
+    born: NaiveDateTime,
+    now: NaiveDateTime,
+) -> ExpiryView {
+    match (expires_at, expiry_source) {
         (Some(exp), _) => {
             let days = (exp - now).num_days();
             let date = fmt_date(exp);
@@ -54,7 +70,6 @@ pub fn expiry_view(t: &GitToken, now: NaiveDateTime) -> ExpiryView {
             } else {
                 (format!("Expires {date}"), "ok", "later")
             };
-            let born = t.rotated_at.unwrap_or(t.created_at);
             let long = exp - born > chrono::Duration::days(MAX_LIFETIME_DAYS);
             ExpiryView {
                 text,
@@ -268,7 +283,10 @@ impl ResultView {
             missing: o
                 .missing
                 .iter()
-                .map(|m| MissingPermission { name: m.name.clone(), fix: unquote(&m.fix) })
+                .map(|m| MissingPermission {
+                    name: m.name.clone(),
+                    fix: unquote(&m.fix),
+                })
                 .collect(),
             warnings: o.warnings.iter().map(|w| unquote(w)).collect(),
             details: o.details.iter().map(|d| unquote(d)).collect(),
@@ -290,7 +308,11 @@ pub fn duplicate_ids(tokens: &[GitToken]) -> std::collections::HashSet<String> {
             (
                 t.provider.clone(),
                 t.hosting.clone(),
-                t.url.as_deref().unwrap_or("").trim_end_matches('/').to_lowercase(),
+                t.url
+                    .as_deref()
+                    .unwrap_or("")
+                    .trim_end_matches('/')
+                    .to_lowercase(),
                 t.workspace.as_deref().unwrap_or("").to_lowercase(),
                 account.to_lowercase(),
             )
