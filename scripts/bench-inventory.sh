@@ -88,8 +88,8 @@ echo
 echo "== results: ${COUNT} tokens, ${RUNS} runs each (server time from the request log, %D)"
 printf '%-14s %10s %10s %10s %12s %10s\n' "request" "server min" "server med" "server max" "client med" "size"
 for fmt in html csv json; do
-  if [[ "${fmt}" == html ]]; then pat="inventory HTTP"; else pat="inventory?format=${fmt} HTTP"; fi
-  # Log lines look like: `... GET /orgs/bench/settings/git-tokens/inventory?format=csv HTTP/1.1 200 123.456789ms`;
+  if [[ "${fmt}" == html ]]; then pat="inventory 200 "; else pat="inventory?format=${fmt} 200 "; fi
+  # Log lines look like: `... GET /orgs/bench/settings/git-tokens/inventory?format=csv 200 123.456789ms`;
   # skip the warm-up (first) line of each.
   grep -F "${pat}" "${WORK}/server.log" | tail -n "${RUNS}" | sed -E 's/.* ([0-9.]+)ms.*/\1/' | sort -n >"${WORK}/s.txt"
   awk -v f="?format=${fmt}" -F'\t' '$1 == f { print $3 * 1000 }' "${WORK}/client.tsv" | sort -n >"${WORK}/c.txt"

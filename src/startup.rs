@@ -56,6 +56,24 @@ pub fn provider_client(config: &Config) -> anyhow::Result<ProviderClient> {
     .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))
 }
 
+/// The request as logged: method, path and query, with the value of any `token` parameter (the
+/// one-time setup link) replaced, so no credential reaches the log.
+fn log_target(req: &actix_web::dev::ServiceRequest) -> String {
+    let query: Vec<String> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .map(|(k, v)| {
+            let v = if k == "token" { "[redacted]".into() } else { v };
+            let mut pair = url::form_urlencoded::Serializer::new(String::new());
+            pair.append_pair(&k, &v);
+            pair.finish()
+        })
+        .collect();
+    if query.is_empty() {
+        format!("{} {}", req.method(), req.path())
+    } else {
+        format!("{} {}?{}", req.method(), req.path(), query.join("&"))
+    }
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -101,7 +119,9 @@ impl Application {
                 .wrap(web::headers::security_headers())
                 .wrap(Compress::default())
                 .wrap(
-                    actix_web::middleware::Logger::new("%r %s %Dms").log_target("forgekeys::http"),
+                    actix_web::middleware::Logger::new("%{target}xi %s %Dms")
+                        .custom_request_replace("target", log_target)
+                        .log_target("forgekeys::http"),
                 )
                 .configure(web::routes)
         })
