@@ -65,4 +65,4 @@ passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$LOG" | awk '{s+=$4}
 failed=$(grep -Eo '[0-9]+ failed' "$LOG" | awk '{s+=$1} END {print s+0}')
 rm -f "$LOG"
 echo
-echo "all suites: $passed passed, $failed failed"
+echo "summary: $passed passed, $failed failed"
