@@ -177,8 +177,5 @@ pub(crate) async fn test(ctx: &Ctx<'_>, workspace: &str) -> TestOutcome {
 }
 
 fn account(workspace: &str, kind: Option<&str>) -> String {
-    format!(
-        "workspace `{workspace}` ({})",
-        kind.unwrap_or("access token")
-    )
+    format!("workspace {workspace} ({})", kind.unwrap_or("access token"))
 }

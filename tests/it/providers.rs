@@ -454,7 +454,7 @@ async fn bitbucket_valid() {
     assert_eq!(o.status, TestStatus::Valid, "{o:?}");
     assert_eq!(
         o.account.as_deref(),
-        Some("workspace `acme` (repository access token)")
+        Some("workspace acme (repository access token)")
     );
     assert_eq!(o.token_kind.as_deref(), Some("repository access token"));
     assert!(!o.never_expires);

@@ -539,7 +539,7 @@ async fn bitbucket_results_through_the_form_endpoints() {
             expect(
                 "valid",
                 &[
-                    "workspace “acme”",
+                    "workspace acme (repository access token)",
                     "acme/web",
                     "not reported by the provider",
                 ],
