@@ -115,6 +115,7 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(actix_web::web::FormConfig::default().limit(64 * 1024))
                 .wrap(from_fn(web::csrf::check_origin))
+                .wrap(from_fn(web::guard::reject_nul))
                 .wrap(from_fn(web::htmx::htmx_flag))
                 .wrap(web::headers::security_headers())
                 .wrap(Compress::default())

@@ -71,6 +71,10 @@ pub async fn check_origin(
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe {
         match buffer_body(&mut req).await {
+            Ok(body) if super::guard::contains_nul(&body) => {
+                let resp = super::guard::nul_error().error_response();
+                return Ok(req.into_response(resp).map_into_right_body());
+            }
             Ok(body) => req.set_payload(Payload::from(body)),
             Err(e) => {
                 // The rest of the body is unread: tell the client this connection ends.

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod csrf;
 pub mod error;
 pub mod extractors;
+pub mod guard;
 pub mod handlers;
 pub mod headers;
 pub mod htmx;

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod fakes;
 mod helpers;
+mod input_guard;
 mod inventory;
 mod lifecycle;
 mod providers;
