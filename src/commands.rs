@@ -90,6 +90,9 @@ pub fn user_add(config: &Config, email: &str, org: &str, role: &str) -> anyhow::
 
 /// Add a new key, re-encrypt every token under it one row at a time (each row update is atomic,
 /// and the key file keeps every key still in use), then drop keys nothing uses.
+///
+/// A row that cannot be decrypted is skipped (named on stderr, counted in the audit event's
+/// `skipped`) and keeps its key; the command still exits 0, since every other row was moved.
 pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
     let (pool, _) = prepare(config)?;
     let mut with_new = keyfile::load(&config.key_file)?;
@@ -101,6 +104,7 @@ pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
     let sb = SecretBox::new(keyfile::load(&config.key_file)?).context("key file empty")?;
     let mut conn = pool.get()?;
     let mut moved = 0usize;
+    let mut skipped = 0usize;
     for (id, key_id) in GitToken::all_ids(&mut conn)? {
         if key_id == new_id {
             continue;
@@ -108,14 +112,19 @@ pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
         let Some(t) = GitToken::find(&mut conn, &id)? else {
             continue;
         };
-        let secret = sb
-            .open_token(&t.id, &t.key_id, &t.secret)
-            .with_context(|| {
-                format!(
-                    "token {} cannot be decrypted with the loaded keys; left as is",
-                    t.id
-                )
-            })?;
+        // One undecryptable row (damaged, or sealed under a key missing from the file) must not
+        // stop the others from moving: it is reported, counted and keeps its key.
+        let secret = match sb.open_token(&t.id, &t.key_id, &t.secret) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!(
+                    "warning: token {} ({:?}) cannot be decrypted with the loaded keys ({e}); left as is",
+                    t.id, t.name
+                );
+                skipped += 1;
+                continue;
+            }
+        };
         let (blob, kid) = sb.seal_token(&t.id, &secret)?;
         GitToken::set_secret(&mut conn, &t.id, &blob, &kid)?;
         moved += 1;
@@ -131,12 +140,17 @@ pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
     keyfile::save(&config.key_file, &kept)?;
     let mut a = Audit::new("keys.rotate");
     a.actor_email = Some("forgekeys CLI".into());
-    a.details = serde_json::json!({"reencrypted": moved, "key_id": new_id});
+    a.details = serde_json::json!({"reencrypted": moved, "skipped": skipped, "key_id": new_id});
     a.write(&mut conn)?;
     println!(
         "new master key {new_id}; re-encrypted {moved} token(s); {} key(s) kept",
         kept.len()
     );
+    if skipped > 0 {
+        eprintln!(
+            "warning: {skipped} token(s) could not be decrypted and were left as is under their old key"
+        );
+    }
     Ok(())
 }
 

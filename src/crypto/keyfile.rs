@@ -86,6 +86,13 @@ pub fn save(path: &Path, keys: &[MasterKey]) -> Result<(), KeyFileError> {
             opts.mode(0o600);
         }
         let mut f = opts.open(&tmp).map_err(werr)?;
+        // `mode` only applies when the file is created: a stale temp file keeps its old mode.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(werr)?;
+        }
         f.write_all(body.as_bytes()).map_err(werr)?;
         f.sync_all().map_err(werr)?;
     }
@@ -120,5 +127,23 @@ mod tests {
             load(&path),
             Err(KeyFileError::Malformed { line: 1, .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_stale_temp_file_does_not_keep_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap_or_else(|_| unreachable!());
+        let path = dir.path().join("forgekeys.key");
+        let tmp = path.with_extension("key.tmp");
+        std::fs::write(&tmp, "left over\n").unwrap_or_else(|_| unreachable!());
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644))
+            .unwrap_or_else(|_| unreachable!());
+        save(&path, &[MasterKey::generate()]).unwrap_or_else(|_| unreachable!());
+        let mode = std::fs::metadata(&path)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
+        assert_eq!(mode, 0o600);
+        assert_eq!(load(&path).map(|k| k.len()).unwrap_or(0), 1);
     }
 }

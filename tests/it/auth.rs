@@ -771,3 +771,108 @@ async fn refused_posts_keep_the_connection_usable() {
         );
     }
 }
+
+#[tokio::test]
+async fn lockout_ends_when_locked_until_has_passed() {
+    use forgekeys::db::schema::users;
+    let app = spawn_app();
+    setup_owner(&app, "acme").await;
+    let c = Client::new(&app);
+    for i in 1..=5 {
+        c.login(OWNER, &format!("wrong password {i}"))
+            .await
+            .assert_status(401);
+    }
+    c.login(OWNER, PASSWORD).await.assert_status(429);
+    // Fifteen minutes later (moved back in the database instead of waiting).
+    {
+        let mut conn = db(&app);
+        let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
+        let n = diesel::update(users::table.filter(users::email.eq(OWNER)))
+            .set(users::locked_until.eq(Some(past)))
+            .execute(&mut *conn)
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+    c.login(OWNER, PASSWORD).await.assert_redirect_to("/orgs");
+    c.get(TOKENS).await.assert_status(200);
+    assert_eq!(audit_rows(&app, "login", OWNER).len(), 1);
+}
+
+#[tokio::test]
+async fn setup_post_without_the_pre_session_cookie_is_refused() {
+    let app = spawn_app();
+    let url = app.setup_url.clone().expect("setup still open");
+    let path = url.trim_start_matches(&app.address).to_string();
+    let c = Client::new(&app);
+    let form = c.get(&path).await;
+    form.assert_status(200);
+    let csrf = form.csrf();
+    let token = form.input_value("token").unwrap();
+    // Same token and CSRF value, but from a client that never got the `fk_pre` cookie.
+    let p = Client::new(&app)
+        .post(
+            "/setup",
+            &[
+                ("csrf_token", &csrf),
+                ("token", &token),
+                ("org_name", "Acme Corp"),
+                ("org_slug", "acme"),
+                ("email", OWNER),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        )
+        .await;
+    p.assert_status(403);
+    assert!(set_cookie(&p, "fk_session").is_none());
+    let mut conn = db(&app);
+    let users: i64 = forgekeys::db::schema::users::table
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(users, 0, "setup went through without the cookie");
+    // The setup is still open for the right browser.
+    setup_owner(&app, "acme").await;
+}
+
+#[tokio::test]
+async fn a_password_typed_as_the_email_is_not_audited() {
+    let app = spawn_app();
+    setup_owner(&app, "acme").await;
+    let c = Client::new(&app);
+    let typed = "Hunter2 Secret-Passphrase";
+    c.login(typed, "whatever it is").await.assert_status(401);
+    c.login("Nobody@Acme.test", "whatever it is")
+        .await
+        .assert_status(401);
+
+    let mut conn = db(&app);
+    let emails: Vec<Option<String>> = audit_events::table
+        .filter(audit_events::action.eq("login_failed"))
+        .select(audit_events::actor_email)
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(emails.len(), 2, "{emails:?}");
+    assert!(
+        emails.iter().all(|e| !e
+            .as_deref()
+            .unwrap_or("")
+            .to_lowercase()
+            .contains("hunter2")),
+        "{emails:?}"
+    );
+    assert!(
+        emails
+            .iter()
+            .any(|e| e.as_deref() == Some("(not an e-mail address)")),
+        "{emails:?}"
+    );
+    // A real address is still recorded, normalized.
+    assert!(
+        emails
+            .iter()
+            .any(|e| e.as_deref() == Some("nobody@acme.test")),
+        "{emails:?}"
+    );
+}

@@ -938,3 +938,56 @@ async fn the_server_runs_the_scheduler_on_its_interval() {
     assert_eq!(h[0].source, "scheduler");
     assert_eq!(h[0].status, "valid");
 }
+
+#[tokio::test]
+async fn one_day_threshold_is_notified_exactly_once() {
+    let fake = fakes::bitbucket::start();
+    let hook = Receiver::start(&[]);
+    let app = spawn_app_with(Options {
+        bitbucket_api_url: Some(fakes::bitbucket::api_url(&fake)),
+        outbound_allow: Some("127.0.0.0/8".into()),
+        ..Options::default()
+    });
+    let owner = setup_owner(&app, "acme").await;
+    save_webhook(&owner, &hook.url)
+        .await
+        .assert_redirect_to("/orgs/acme/settings/notifications");
+    let state = state_for(&app);
+    let org = org_id(&app, "acme");
+    let id = Seed::bitbucket("day-bot", "bb_valid_day")
+        .expires(now() + Duration::hours(20), "admin")
+        .insert(&state, &org);
+
+    let r = scheduler::run_once(&state).await.unwrap();
+    assert!(r.ran);
+    assert_eq!(r.notifications.sent, 1, "{r:?}");
+    let bodies = hook.bodies();
+    assert_eq!(bodies.len(), 1, "exactly one message: {bodies:?}");
+    let msg: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
+    let text = msg["text"].as_str().unwrap();
+    assert!(
+        text.contains("day-bot") && text.contains("expires in less than a day"),
+        "{text}"
+    );
+    assert!(!text.contains("bb_valid_day"), "{text}");
+    let deliveries = Delivery::list_for_org(&mut db(&app), &org).unwrap();
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    assert_eq!(deliveries[0].kind, "expiry");
+    assert_eq!(deliveries[0].token_id.as_deref(), Some(id.as_str()));
+    assert!(
+        deliveries[0].dedup_key.ends_with(":1"),
+        "the 1-day threshold, not a wider one: {}",
+        deliveries[0].dedup_key
+    );
+    assert_eq!(deliveries[0].state, "sent");
+
+    // A second run sends nothing more.
+    let r = scheduler::run_once(&state).await.unwrap();
+    assert!(r.ran);
+    assert_eq!(r.notifications.sent, 0, "{r:?}");
+    assert_eq!(hook.bodies().len(), 1, "no repeat");
+    assert_eq!(
+        Delivery::list_for_org(&mut db(&app), &org).unwrap().len(),
+        1
+    );
+}

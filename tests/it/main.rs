@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod cli;
 mod fakes;
 mod helpers;
 mod input_guard;

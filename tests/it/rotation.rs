@@ -581,3 +581,69 @@ async fn role_rules_on_the_rotation_routes() {
             .all(|r| r.route() != "/api/v4/personal_access_tokens/self/rotate")
     );
 }
+
+#[tokio::test]
+async fn another_orgs_token_via_own_slug_is_404_on_rotation_routes() {
+    let gl = fakes::gitlab::start();
+    let e = env(gitlab_opts(&gl)).await;
+    let t = e.create("gitlab", "gl", "glpat-owner-elsewhere").await;
+    let spare = e.create("gitlab", "gl2", "glpat-owner-spare").await;
+    e.add_service(&t, "api", "test/app");
+    let requests_before = gl.requests().len();
+    let acme_audit = |e: &Env| {
+        e.audit()
+            .into_iter()
+            .filter(|a| a.org_id.as_deref() == Some(t.org_id.as_str()))
+            .count()
+    };
+    let audit_before = acme_audit(&e);
+
+    let outsider = member(&e.app, "elsewhere", "boss@elsewhere.test", Role::Owner).await;
+    let csrf = outsider.session_csrf().await;
+    let mine = format!("/orgs/elsewhere/settings/git-tokens/{}", t.id);
+    outsider
+        .get(&format!("{mine}/rotate"))
+        .await
+        .assert_status(404)
+        .assert_lacks("glpat-");
+    outsider
+        .post(
+            &format!("{mine}/rotate"),
+            &[("csrf_token", &csrf), ("token", "glpat-owner-new")],
+        )
+        .await
+        .assert_status(404);
+    outsider
+        .post(
+            &format!("{mine}/rotate-at-provider"),
+            &[("csrf_token", &csrf)],
+        )
+        .await
+        .assert_status(404);
+    let services_before: Vec<Option<String>> = Service::using_token(&mut db(&e.app), &t.id)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.token_id)
+        .collect();
+    outsider
+        .post(
+            &format!("{mine}/move"),
+            &[("csrf_token", &csrf), ("target_token_id", &spare.id)],
+        )
+        .await
+        .assert_status(404);
+
+    unchanged(&t, &e.reload(&t.id));
+    assert_eq!(services_before.len(), 1);
+    assert_eq!(
+        Service::using_token(&mut db(&e.app), &t.id).unwrap().len(),
+        1,
+        "nothing moved"
+    );
+    assert_eq!(
+        gl.requests().len(),
+        requests_before,
+        "the provider was not contacted"
+    );
+    assert_eq!(acme_audit(&e), audit_before, "nothing audited in acme");
+}

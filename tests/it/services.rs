@@ -1076,3 +1076,140 @@ async fn roles_hold_on_every_new_route() {
         .await
         .assert_status(200);
 }
+
+#[actix_web::test]
+async fn another_orgs_service_and_token_via_own_slug_are_404() {
+    let env = env().await;
+    let id = env.token("github", "ghp_noexpiry-x404", "Deploy").await;
+    let target = env.token("github", "ghp_noexpiry-y404", "Spare").await;
+    let sid = env.seed_service("api", "github", "token", Some(&id), "acme/app-03");
+    let services_before = format!("{:?}", services_of(&env.app));
+    let audit_before = audit_of(&env.app).len();
+    let requests_before = env.github.requests().len();
+
+    let outsider = member(&env.app, "elsewhere", "boss@elsewhere.test", Role::Owner).await;
+    let csrf = outsider.session_csrf().await;
+    let mine = "/orgs/elsewhere/services";
+    outsider
+        .get(&format!("{mine}/{sid}"))
+        .await
+        .assert_status(404)
+        .assert_lacks("acme/app-03");
+    outsider
+        .get(&format!("{mine}/{sid}/edit"))
+        .await
+        .assert_status(404)
+        .assert_lacks("acme/app-03");
+    outsider
+        .post(
+            &format!("{mine}/{sid}/edit"),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "hijacked"),
+                ("kind", "application"),
+                ("access", "token"),
+                ("token_id", &id),
+                ("repository", "acme/app-03"),
+                ("branch", "develop"),
+            ],
+        )
+        .await
+        .assert_status(404);
+    outsider
+        .post(&format!("{mine}/{sid}/delete"), &[("csrf_token", &csrf)])
+        .await
+        .assert_status(404);
+    outsider
+        .post(
+            &format!("/orgs/elsewhere/settings/git-tokens/{id}/move"),
+            &[
+                ("csrf_token", &csrf),
+                ("target_token_id", &target),
+                ("service_ids", &sid),
+            ],
+        )
+        .await
+        .assert_status(404);
+
+    assert_eq!(format!("{:?}", services_of(&env.app)), services_before);
+    assert_eq!(
+        service_named(&env.app, "api").token_id.as_deref(),
+        Some(id.as_str())
+    );
+    assert_eq!(audit_of(&env.app).len(), audit_before, "nothing audited");
+    assert_eq!(env.github.requests().len(), requests_before);
+}
+
+/// Set a token's status and expiry straight in the database.
+fn set_token(app: &TestApp, id: &str, status: &str, expires_at: Option<chrono::NaiveDateTime>) {
+    let mut t = GitToken::find(&mut db(app), id).unwrap().unwrap();
+    t.status = status.into();
+    t.expires_at = expires_at;
+    GitToken::save(&mut db(app), &t).unwrap();
+}
+
+#[actix_web::test]
+async fn expired_or_invalid_tokens_are_disabled_and_refused_as_move_targets() {
+    let env = env().await;
+    let good = env.token("github", "ghp_noexpiry-good", "Good").await;
+    let expired = env.token("github", "ghp_noexpiry-old", "Old").await;
+    let invalid = env
+        .token("github", "ghp_noexpiry-rejected", "Rejected")
+        .await;
+    let past = chrono::Utc::now().naive_utc() - chrono::Duration::hours(2);
+    // Still "valid" by its last test, but the expiry date has passed.
+    set_token(&env.app, &expired, "valid", Some(past));
+    set_token(&env.app, &invalid, "invalid", None);
+
+    let p = env
+        .owner
+        .get(&format!("{SERVICES}/new?provider=github"))
+        .await;
+    p.assert_status(200);
+    p.assert_contains(&format!(r#"<option value="{expired}" disabled>"#));
+    p.assert_contains(&format!(r#"<option value="{invalid}" disabled>"#));
+    p.assert_lacks(&format!(r#"<option value="{good}" disabled>"#));
+    p.assert_contains(&format!(r#"<option value="{good}""#));
+    p.assert_contains("not selectable: expired");
+    p.assert_contains("not selectable: rejected by the provider");
+
+    let s1 = env.seed_service("one", "github", "token", Some(&good), "acme/app-02");
+    let requests_before = env.github.requests().len();
+    let audit_before = audit_of(&env.app).len();
+    for (target, reason) in [
+        (&expired, "expired"),
+        (&invalid, "rejected by the provider"),
+    ] {
+        let name = if target == &expired {
+            "Old"
+        } else {
+            "Rejected"
+        };
+        let p = env
+            .owner
+            .post(
+                &format!("{TOKENS}/{good}/move"),
+                &[
+                    ("csrf_token", &env.csrf),
+                    ("target_token_id", target),
+                    ("service_ids", &s1),
+                ],
+            )
+            .await;
+        p.assert_status(422)
+            .assert_contains(&format!("“{name}” cannot be used: {reason}"));
+        assert_eq!(
+            service_named(&env.app, "one").token_id.as_deref(),
+            Some(good.as_str()),
+            "nothing moved"
+        );
+    }
+    // The delete confirmation offers them only as disabled choices.
+    let confirm = env.owner.get(&format!("{TOKENS}/{good}/delete")).await;
+    confirm
+        .assert_status(200)
+        .assert_contains(&format!(r#"<option value="{expired}" disabled>"#))
+        .assert_contains(&format!(r#"<option value="{invalid}" disabled>"#));
+    assert_eq!(env.github.requests().len(), requests_before, "never used");
+    assert_eq!(audit_of(&env.app).len(), audit_before);
+}

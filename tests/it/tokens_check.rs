@@ -10,12 +10,12 @@ use forgekeys::db::DatabaseUrl;
 use forgekeys::db::models::organization::Organization;
 use forgekeys::db::models::token::{GitToken, TokenFilter};
 
-const BASE: &str = "/orgs/acme/settings/git-tokens";
+pub(crate) const BASE: &str = "/orgs/acme/settings/git-tokens";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
@@ -29,7 +29,7 @@ impl Run {
     }
 }
 
-fn database_url(app: &TestApp) -> String {
+pub(crate) fn database_url(app: &TestApp) -> String {
     match &app.database {
         DatabaseUrl::Sqlite(p) => format!("sqlite://{p}"),
         DatabaseUrl::Postgres(u) => u.clone(),
@@ -58,7 +58,13 @@ async fn check(app: &TestApp, github: &FakeServer, args: &[&str]) -> Run {
     }
 }
 
-async fn create(app: &TestApp, owner: &Client, csrf: &str, name: &str, token: &str) -> GitToken {
+pub(crate) async fn create(
+    app: &TestApp,
+    owner: &Client,
+    csrf: &str,
+    name: &str,
+    token: &str,
+) -> GitToken {
     owner
         .post(
             BASE,
@@ -75,7 +81,7 @@ async fn create(app: &TestApp, owner: &Client, csrf: &str, name: &str, token: &s
     find(app, name).expect("saved")
 }
 
-fn find(app: &TestApp, name: &str) -> Option<GitToken> {
+pub(crate) fn find(app: &TestApp, name: &str) -> Option<GitToken> {
     let mut conn = db(app);
     let org = Organization::find_by_slug(&mut conn, "acme")
         .unwrap()
@@ -93,7 +99,7 @@ async fn delete(owner: &Client, csrf: &str, t: &GitToken) {
         .assert_redirect_to(BASE);
 }
 
-async fn start() -> (FakeServer, TestApp, Client, String) {
+pub(crate) async fn start() -> (FakeServer, TestApp, Client, String) {
     let gh = fakes::github::start();
     let app = spawn_app_with(Options {
         github_api_url: Some(gh.url.clone()),
@@ -216,4 +222,40 @@ async fn help_documents_the_limits() {
     ] {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
+}
+
+#[tokio::test]
+async fn a_token_missing_permissions_fails_the_check() {
+    let (gh, app, owner, csrf) = start().await;
+    create(&app, &owner, &csrf, "Fine", "ghp_noexpiry_cli_fine").await;
+    // Saved on purpose despite the missing scopes.
+    owner
+        .post(
+            BASE,
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("provider", "github"),
+                ("hosting", "cloud"),
+                ("name", "Narrow"),
+                ("token", "ghp_repoonly_cli"),
+                ("save_anyway", "1"),
+            ],
+        )
+        .await
+        .assert_redirect_to(BASE);
+    assert_eq!(find(&app, "Narrow").unwrap().status, "missing_permissions");
+
+    let run = check(&app, &gh, &[]).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let line = run.line("Narrow");
+    assert!(line.contains(" missing_permissions "), "{line}");
+    assert!(line.contains("missing "), "{line}");
+    assert!(line.contains("read:org"), "{line}");
+    assert!(!run.line("Fine").contains("missing"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("2 token(s) checked, 1 need attention"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("ghp_repoonly_cli"));
 }

@@ -1204,3 +1204,51 @@ async fn pagination_links_keep_the_filters() {
     p.assert_contains("27 tokens · page 1 of 2")
         .assert_contains(&format!(r#"href="{LIST}?provider=github&#38;page=2""#));
 }
+
+#[tokio::test]
+async fn nojs_refresh_shows_provider_fields_without_testing() {
+    let env = env().await;
+    let test_url = format!("{LIST}/test");
+    let secret = "glpat-secretvalue123";
+
+    let gl = env
+        .post(
+            &test_url,
+            &[
+                ("provider", "gitlab".into()),
+                ("hosting", "self_hosted".into()),
+                ("name", "X".into()),
+                ("token", secret.into()),
+                ("refresh", "1".into()),
+            ],
+        )
+        .await;
+    gl.assert_status(200)
+        .assert_contains(r#"<input id="url" name="url""#)
+        .assert_contains(r#"<option value="gitlab" selected>"#)
+        .assert_lacks(r#"class="result"#)
+        .assert_lacks("data-status=")
+        .assert_lacks("Tested without saving")
+        .assert_lacks(secret);
+
+    let bb = env
+        .post(
+            &test_url,
+            &[
+                ("provider", "bitbucket".into()),
+                ("hosting", "self_hosted".into()),
+                ("name", "X".into()),
+                ("token", secret.into()),
+                ("refresh", "1".into()),
+            ],
+        )
+        .await;
+    bb.assert_status(200)
+        .assert_contains(r#"name="workspace""#)
+        .assert_lacks(r#"name="url""#)
+        .assert_lacks(r#"class="result"#)
+        .assert_lacks(secret);
+
+    assert_eq!(env.outbound(), 0, "a refresh must not contact any provider");
+    assert_eq!(env.count(), 0);
+}

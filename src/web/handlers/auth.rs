@@ -105,7 +105,12 @@ pub async fn login(
         // Unknown e-mail: verified against a dummy hash, so timing does not tell it apart.
         let ok = claimed && password::verify(&pw, user.as_ref().map(|u| u.password_hash.as_str()));
         let mut audit = Audit::new("login_failed");
-        audit.actor_email = Some(email2.chars().take(254).collect());
+        // Only what looks like an e-mail address: a password typed into the e-mail field must
+        // not land in the audit log.
+        audit.actor_email = Some(
+            crate::db::models::user::parse_email(&email2)
+                .unwrap_or_else(|_| "(not an e-mail address)".into()),
+        );
         audit.actor_user_id = user.as_ref().map(|u| u.id.clone());
         let result = match user {
             Some(u) if !claimed => {
