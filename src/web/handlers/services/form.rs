@@ -258,29 +258,8 @@ async fn repo_block(state: &AppState, slug: &str, token: &GitToken, f: &ServiceF
                 s.append_pair("page", &n.to_string());
                 format!("{}/new?{}", base(slug), s.finish())
             });
-            let mut found = false;
-            for r in page.items {
-                let selected = r.full_name == f.repository;
-                found |= selected;
-                rb.options.push(Opt {
-                    label: r.full_name.clone(),
-                    value: r.full_name,
-                    selected,
-                    disabled: false,
-                });
-            }
-            // Keep an earlier choice that this page or search does not list.
-            if !found && !f.repository.is_empty() {
-                rb.options.insert(
-                    0,
-                    Opt {
-                        value: f.repository.clone(),
-                        label: format!("{} (current choice)", f.repository),
-                        selected: true,
-                        disabled: false,
-                    },
-                );
-            }
+            let names = page.items.into_iter().map(|r| r.full_name).collect();
+            rb.options = choice_options(names, Some(&f.repository), &f.repository);
             if rb.options.is_empty() {
                 rb.state = "error";
                 rb.message = if f.q.is_empty() {
@@ -296,6 +275,37 @@ async fn repo_block(state: &AppState, slug: &str, token: &GitToken, f: &ServiceF
         }
     }
     rb
+}
+
+/// Options for `names` with `chosen` selected. An earlier choice (`earlier`) that this page or
+/// search does not list is kept, on top, so an edit never silently loses it.
+fn choice_options(names: Vec<String>, chosen: Option<&str>, earlier: &str) -> Vec<Opt> {
+    let mut found = false;
+    let mut options: Vec<Opt> = names
+        .into_iter()
+        .map(|name| {
+            let selected = !name.is_empty() && chosen == Some(name.as_str());
+            found |= selected;
+            Opt {
+                label: name.clone(),
+                value: name,
+                selected,
+                disabled: false,
+            }
+        })
+        .collect();
+    if !found && !earlier.is_empty() {
+        options.insert(
+            0,
+            Opt {
+                value: earlier.to_string(),
+                label: format!("{earlier} (current choice)"),
+                selected: true,
+                disabled: false,
+            },
+        );
+    }
+    options
 }
 
 /// Branch choices of `f.repository` with `token`.
@@ -327,28 +337,7 @@ async fn branch_block(state: &AppState, token: &GitToken, f: &ServiceForm) -> Br
             } else {
                 Some(f.branch.clone())
             };
-            let mut found = false;
-            for b in page.items {
-                let selected = Some(&b) == chosen.as_ref();
-                found |= selected;
-                bb.options.push(Opt {
-                    label: b.clone(),
-                    value: b,
-                    selected,
-                    disabled: false,
-                });
-            }
-            if !found && !f.branch.is_empty() {
-                bb.options.insert(
-                    0,
-                    Opt {
-                        value: f.branch.clone(),
-                        label: format!("{} (current choice)", f.branch),
-                        selected: true,
-                        disabled: false,
-                    },
-                );
-            }
+            bb.options = choice_options(page.items, chosen.as_deref(), &f.branch);
             if bb.options.is_empty() {
                 bb.state = "error";
                 bb.message = "This repository has no branch yet.".into();
