@@ -481,25 +481,16 @@ pub async fn rotate_token(
         return refused(p, StatusCode::UNPROCESSABLE_ENTITY);
     }
 
-    let st = state.clone();
-    let existing = token.clone();
-    let actor = ctx.user.clone();
-    let o = outcome.clone();
-    let account_changed = cmp.account_mismatch;
-    let stored = web::block(move || -> Result<GitToken, TokenError> {
-        let mut conn = st.conn().map_err(TokenError::Store)?;
-        tokens::rotate(
-            &st,
-            &mut conn,
-            &existing,
-            &secret,
-            &o,
-            RotationMethod::Manual,
-            account_changed,
-            expires_on,
-            &actor,
-        )
-    })
+    let stored = store_rotation(
+        &state,
+        &token,
+        secret,
+        &outcome,
+        RotationMethod::Manual,
+        cmp.account_mismatch,
+        expires_on,
+        &ctx.user,
+    )
     .await?;
     match stored {
         Ok(t) => Ok(see_other_with_flash(
@@ -609,25 +600,16 @@ pub async fn rotate_at_provider(
         .account
         .as_ref()
         .is_some_and(|a| outcome.account.as_ref().is_some_and(|b| a != b));
-    let st = state.clone();
-    let existing = token.clone();
-    let actor = ctx.user.clone();
-    let o = outcome.clone();
-    let new_secret = rotated.token;
-    let stored = web::block(move || -> Result<GitToken, TokenError> {
-        let mut conn = st.conn().map_err(TokenError::Store)?;
-        tokens::rotate(
-            &st,
-            &mut conn,
-            &existing,
-            &new_secret,
-            &o,
-            RotationMethod::Provider,
-            account_changed,
-            None,
-            &actor,
-        )
-    })
+    let stored = store_rotation(
+        &state,
+        &token,
+        rotated.token,
+        &outcome,
+        RotationMethod::Provider,
+        account_changed,
+        None,
+        &ctx.user,
+    )
     .await;
     match stored {
         Ok(Ok(t)) => Ok(see_other_with_flash(
@@ -651,4 +633,37 @@ pub async fn rotate_at_provider(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Swap a tested new value in (one transaction, `tokens::rotate`) on a blocking thread.
+#[allow(clippy::too_many_arguments)]
+async fn store_rotation(
+    state: &web::Data<AppState>,
+    token: &GitToken,
+    secret: SecretString,
+    outcome: &TestOutcome,
+    method: RotationMethod,
+    account_changed: bool,
+    expires_on: Option<chrono::NaiveDate>,
+    actor: &crate::db::models::user::User,
+) -> Result<Result<GitToken, TokenError>, actix_web::error::BlockingError> {
+    let st = state.clone();
+    let existing = token.clone();
+    let outcome = outcome.clone();
+    let actor = actor.clone();
+    web::block(move || {
+        let mut conn = st.conn().map_err(TokenError::Store)?;
+        tokens::rotate(
+            &st,
+            &mut conn,
+            &existing,
+            &secret,
+            &outcome,
+            method,
+            account_changed,
+            expires_on,
+            &actor,
+        )
+    })
+    .await
 }
