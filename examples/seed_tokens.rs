@@ -19,10 +19,8 @@ use forgekeys::db::models::organization::Organization;
 use forgekeys::db::models::user::User;
 use forgekeys::domain::provider::{Hosting, Provider};
 use forgekeys::domain::token_form::TokenInput;
-use forgekeys::state::AppState;
 use forgekeys::tokens::{self, TokenError};
 use secrecy::SecretString;
-use std::sync::{Arc, Mutex, RwLock};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -39,14 +37,8 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let config = Config::from_args(&args.settings)?;
-    let (pool, secrets) = forgekeys::startup::prepare(&config)?;
-    let state = AppState {
-        pool: pool.clone(),
-        config: Arc::new(config.clone()),
-        secrets: Arc::new(RwLock::new(secrets)),
-        providers: forgekeys::startup::provider_client(&config)?,
-        setup_token: Arc::new(Mutex::new(None)),
-    };
+    let state = forgekeys::startup::state(&config, forgekeys::clock::Clock::system())?;
+    let pool = state.pool.clone();
     let mut conn = pool.get()?;
     let org = match Organization::find_by_slug(&mut conn, &args.org)? {
         Some(o) => o,

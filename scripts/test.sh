@@ -2,11 +2,12 @@
 # Runs every test of Forgekeys:
 #   1. formatting and lints (cargo fmt --check, cargo clippy -D warnings)
 #   2. unit tests (lib and binary)
-#   3. the integration suite against a real SQLite file per test
+#   3. the integration suite against a real SQLite file per test, then the same test binary
+#      again with the clock 1 day and 400 days ahead (libfaketime): the suite holds on any date
 #   4. the same suite against a real PostgreSQL 15 server: a throwaway cluster started here
 #   5. the browser tests in headless Chromium (chromedriver), required to run
 # Needs: the Rust toolchain, PostgreSQL 15 server binaries, chromium + chromium-driver,
-# poppler-utils, java and the npm packages of package.json (.ci/run installs them all).
+# poppler-utils, java, faketime and the npm packages of package.json (.ci/run installs them all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,6 +54,23 @@ cargo test --lib --bins 2>&1 | tee -a "$LOG"
 
 step "integration tests on SQLite"
 env -u TEST_POSTGRES_URL cargo test --test it 2>&1 | tee -a "$LOG"
+
+# The binary just built, run directly (cargo itself under a moved clock would see every file
+# as modified and rebuild).
+IT_BIN=$(cargo test --test it --no-run --message-format=json 2>/dev/null \
+  | python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "it" and m.get("executable"):
+        print(m["executable"])')
+if ! command -v faketime >/dev/null 2>&1; then
+  echo "faketime not found (apt-get install faketime)" >&2
+  exit 1
+fi
+for ahead in +1d +400d; do
+  step "integration tests on SQLite with the clock $ahead (faketime)"
+  env -u TEST_POSTGRES_URL faketime -f "$ahead" "$IT_BIN" 2>&1 | tee -a "$LOG"
+done
 
 start_postgres
 step "integration tests on PostgreSQL"

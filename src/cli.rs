@@ -91,9 +91,9 @@ pub enum TokensCommand {
 
 #[derive(Debug, Args)]
 pub struct TokensCheck {
-    /// Warn about tokens expiring within this many days.
-    #[arg(long, default_value_t = 14)]
-    pub within: i64,
+    /// Warn about tokens expiring within this many days (0 or more; 0 = only expired ones).
+    #[arg(long, default_value_t = 14, allow_negative_numbers = true, value_parser = parse_days)]
+    pub within: u32,
     /// Token tests run at once, over all provider hosts.
     #[arg(long, default_value_t = crate::commands::CHECK_CONCURRENCY)]
     pub concurrency: usize,
@@ -103,4 +103,41 @@ pub struct TokensCheck {
     pub per_host: usize,
     #[command(flatten)]
     pub settings: ServeArgs,
+}
+
+/// `--within`: a whole number of days, 0 or more; a negative or odd value gets a sentence that
+/// says what to type instead of clap's "unexpected argument".
+fn parse_days(raw: &str) -> Result<u32, String> {
+    match raw.trim().parse::<i64>() {
+        Ok(n) if n < 0 => Err(format!(
+            "{n} is negative: give the number of days ahead to look, 0 or more (0 reports only tokens that have already expired)"
+        )),
+        Ok(n) => u32::try_from(n).map_err(|_| format!("{n} days is too far ahead")),
+        Err(_) => Err(format!("{raw:?} is not a whole number of days (0 or more)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn within_takes_zero_and_up_and_explains_a_negative_value() {
+        let ok = Cli::try_parse_from(["forgekeys", "tokens", "check", "--within", "0"]);
+        assert!(ok.is_ok(), "{ok:?}");
+        let err = Cli::try_parse_from(["forgekeys", "tokens", "check", "--within", "-1"])
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("-1 is negative") && err.contains("0 or more"),
+            "{err}"
+        );
+        let err = Cli::try_parse_from(["forgekeys", "tokens", "check", "--within", "soon"])
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a whole number"), "{err}");
+    }
 }

@@ -11,7 +11,7 @@ use crate::db::models::token::{GitToken, TokenFilter};
 use crate::db::models::user::{User, parse_email};
 use crate::domain::role::Role;
 use crate::domain::test_result::{TestOutcome, TestStatus};
-use crate::startup::{prepare, provider_client};
+use crate::startup::prepare;
 use anyhow::{Context, bail};
 use futures::StreamExt;
 use secrecy::SecretString;
@@ -158,7 +158,7 @@ pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
 fn problem(
     o: &TestOutcome,
     expires: Option<chrono::NaiveDateTime>,
-    within_days: i64,
+    within_days: u32,
 ) -> Option<String> {
     match o.status {
         TestStatus::Valid => {}
@@ -174,13 +174,14 @@ fn problem(
         }
         s => return Some(o.reason.clone().unwrap_or_else(|| s.label().to_string())),
     }
+    // Counted from the moment of the test, by the server's clock.
     let exp = o.expires_at.map(|e| e.naive_utc()).or(expires)?;
-    let left = exp - chrono::Utc::now().naive_utc();
+    let left = exp - o.tested_at.naive_utc();
     let days = left.num_days();
     if left <= chrono::Duration::zero() {
         return Some(format!("expired {} day(s) ago", -days));
     }
-    (days <= within_days).then(|| format!("expires in {days} day(s)"))
+    (days <= i64::from(within_days)).then(|| format!("expires in {days} day(s)"))
 }
 
 fn host_of(t: &GitToken, config: &Config) -> String {
@@ -236,20 +237,14 @@ fn interleave_by_host<T>(jobs: Vec<(String, T)>) -> Vec<T> {
 /// `per_host` at once per provider host), print a table, and return whether all are healthy.
 pub async fn tokens_check(
     config: &Config,
-    within_days: i64,
+    within_days: u32,
     concurrency: usize,
     per_host: usize,
 ) -> anyhow::Result<bool> {
-    let (pool, secrets) = prepare(config)?;
     // The same state the server has, so the CLI re-tests through the same code
     // (`tokens::test_stored`) as the Test button and the scheduler.
-    let state = crate::state::AppState {
-        pool: pool.clone(),
-        config: Arc::new(config.clone()),
-        secrets: Arc::new(std::sync::RwLock::new(secrets)),
-        providers: provider_client(config)?,
-        setup_token: Arc::new(std::sync::Mutex::new(None)),
-    };
+    let state = crate::startup::state(config, crate::clock::Clock::system())?;
+    let pool = state.pool.clone();
     let tokens = {
         let pool = pool.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(GitToken, String)>> {
@@ -386,7 +381,7 @@ mod tests {
     fn past_and_near_expiry_are_problems() {
         let mut o = TestOutcome::failed(TestStatus::Valid, "");
         o.reason = None;
-        let now = chrono::Utc::now();
+        let now = o.tested_at;
         o.expires_at = Some(now - chrono::Duration::days(3) - chrono::Duration::hours(1));
         assert_eq!(
             problem(&o, None, 14).as_deref(),

@@ -143,6 +143,9 @@ pub struct InventoryToken {
     pub expiry_text: String,
     #[serde(skip)]
     pub expiry_class: &'static str,
+    /// The expiry has passed (at the time the inventory was made).
+    #[serde(skip)]
+    pub expired: bool,
     pub services_count: usize,
     pub services: Vec<String>,
     pub created_by: Option<String>,
@@ -207,6 +210,7 @@ impl InventoryToken {
             days_left: expiry.days_left,
             expiry_text: expiry.text,
             expiry_class: expiry.class,
+            expired: t.expires_at.is_some_and(|e| e <= now),
             services_count: services.len(),
             services,
             created_by: t.created_by,
@@ -236,7 +240,7 @@ impl InventoryToken {
     /// "12 days left", "1 day left", "expired 3 days ago", or empty.
     pub fn days_left_text(&self) -> String {
         match self.days_left {
-            Some(d) if self.expires_at.is_some_and(|e| e <= Utc::now()) => {
+            Some(d) if self.expired => {
                 let ago = -d;
                 if ago <= 0 {
                     "expired today".into()
@@ -733,6 +737,7 @@ mod tests {
             days_left: None,
             expiry_text: "Unknown".into(),
             expiry_class: "muted",
+            expired: false,
             services_count: 0,
             services: Vec::new(),
             created_by: None,

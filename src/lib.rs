@@ -1,6 +1,7 @@
 //! Forgekeys: a self-hostable console for an organization's Git provider access tokens.
 
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod crypto;

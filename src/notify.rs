@@ -19,7 +19,7 @@
 use crate::db::models::notification::{Delivery, NotificationSettings, state};
 use crate::db::models::organization::Organization;
 use crate::db::schema::organizations;
-use crate::db::{DbConn, StoreError, now};
+use crate::db::{DbConn, StoreError};
 use crate::domain::test_result::TestStatus;
 use crate::providers::webhook::WebhookError;
 use crate::scheduler::{Checked, SchedulerError};
@@ -85,7 +85,7 @@ pub async fn after_run(
     state: &AppState,
     checked: &[Checked],
 ) -> Result<SendReport, SchedulerError> {
-    let n = now();
+    let n = state.clock.naive();
     let thresholds = state.config.expiry_warn_days.clone();
     let mut wanted = Vec::new();
     let orgs = load_orgs(state).await?;
@@ -220,9 +220,10 @@ pub async fn send_due(
 ) -> Result<SendReport, SchedulerError> {
     let st = state.clone();
     let oid = org_id.to_string();
+    let now = state.clock.naive();
     let due = tokio::task::spawn_blocking(move || {
         let mut conn = st.conn()?;
-        Delivery::due(&mut conn, &oid, now())
+        Delivery::due(&mut conn, &oid, now)
     })
     .await??;
     let mut report = SendReport::default();
@@ -248,7 +249,7 @@ pub async fn send_due(
         let id = d.id.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = st.conn()?;
-            let n = now();
+            let n = st.clock.naive();
             Delivery::record(
                 &mut conn,
                 &id,
@@ -305,7 +306,7 @@ pub async fn send_test(
     let r = result.clone();
     tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
         let mut conn = st.conn()?;
-        record_test_delivery(&mut conn, &org_id, text, &r)
+        record_test_delivery(&mut conn, &org_id, text, &r, st.clock.naive())
     })
     .await
     .map_err(|e| StoreError::Corrupt(format!("background task failed: {e}")))??;
@@ -317,8 +318,8 @@ fn record_test_delivery(
     org_id: &str,
     text: String,
     r: &Result<u16, WebhookError>,
+    n: chrono::NaiveDateTime,
 ) -> Result<(), StoreError> {
-    let n = now();
     let mut d = Delivery::new(
         org_id,
         None,

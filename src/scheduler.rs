@@ -15,7 +15,7 @@ use crate::db::models::lease::Lease;
 use crate::db::models::status_history::TestSource;
 use crate::db::models::token::GitToken;
 use crate::db::schema::git_tokens;
-use crate::db::{StoreError, new_id, now};
+use crate::db::{StoreError, new_id};
 use crate::domain::test_result::TestOutcome;
 use crate::notify::{self, SendReport};
 use crate::state::AppState;
@@ -132,8 +132,8 @@ async fn run_locked(
     not_within: Option<chrono::Duration>,
 ) -> Result<RunReport, SchedulerError> {
     let h = holder.to_string();
+    let n = state.clock.naive();
     let taken = blocking(state, move |conn| {
-        let n = now();
         Lease::try_acquire(
             conn,
             LEASE_NAME,
@@ -161,7 +161,7 @@ async fn run_locked(
                         &mut conn,
                         LEASE_NAME,
                         &h2,
-                        now(),
+                        st2.clock.naive(),
                         chrono::Duration::seconds(LEASE_TTL_SECS),
                     )
                 })
@@ -175,10 +175,8 @@ async fn run_locked(
     let result = execute(state).await;
     heartbeat.abort();
     let h = holder.to_string();
-    let released = blocking(state, move |conn| {
-        Lease::release(conn, LEASE_NAME, &h, now())
-    })
-    .await;
+    let n = state.clock.naive();
+    let released = blocking(state, move |conn| Lease::release(conn, LEASE_NAME, &h, n)).await;
     let report = result?;
     released?;
     Ok(report)

@@ -1,5 +1,6 @@
 //! Building and running the application.
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::keyfile;
 use crate::crypto::secret_box::SecretBox;
@@ -44,7 +45,7 @@ pub fn prepare(config: &Config) -> anyhow::Result<(Pool, SecretBox)> {
     Ok((pool, secrets))
 }
 
-pub fn provider_client(config: &Config) -> anyhow::Result<ProviderClient> {
+pub fn provider_client(config: &Config, clock: &Clock) -> anyhow::Result<ProviderClient> {
     ProviderClient::new(ProviderConfig {
         github_api_url: config.github_api_url.clone(),
         gitlab_url: config.gitlab_url.clone(),
@@ -52,8 +53,23 @@ pub fn provider_client(config: &Config) -> anyhow::Result<ProviderClient> {
         outbound_allow: config.outbound_allow.clone(),
         outbound_deny: config.outbound_deny.clone(),
         timeout: config.provider_timeout,
+        clock: clock.clone(),
     })
     .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))
+}
+
+/// The application state over the configured database and key file: the server, the CLI and
+/// tests that drive the scheduler all build it here.
+pub fn state(config: &Config, clock: Clock) -> anyhow::Result<AppState> {
+    let (pool, secrets) = prepare(config)?;
+    Ok(AppState {
+        pool,
+        providers: provider_client(config, &clock)?,
+        clock,
+        config: Arc::new(config.clone()),
+        secrets: Arc::new(RwLock::new(secrets)),
+        setup_token: Arc::new(Mutex::new(None)),
+    })
 }
 
 /// The request as logged: method, path and query, with the value of any `token` parameter (the
@@ -83,8 +99,13 @@ pub struct Application {
 }
 
 impl Application {
-    /// Bind first (port 0 picks a free port), then build the server.
+    /// Bind first (port 0 picks a free port), then build the server, on the system clock.
     pub fn build(config: Config) -> anyhow::Result<Application> {
+        Application::build_with_clock(config, Clock::system())
+    }
+
+    /// Like [`Application::build`] with a given clock (tests move theirs forward).
+    pub fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Application> {
         let (pool, secrets) = prepare(&config)?;
         let users = {
             let mut conn = pool.get()?;
@@ -103,7 +124,8 @@ impl Application {
             .map(|t| format!("{}/setup?token={t}", config.base_url));
         let state = AppState {
             pool,
-            providers: provider_client(&config)?,
+            providers: provider_client(&config, &clock)?,
+            clock,
             config: Arc::new(config),
             secrets: Arc::new(RwLock::new(secrets)),
             setup_token: Arc::new(Mutex::new(setup_token)),

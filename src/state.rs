@@ -1,5 +1,6 @@
 //! Shared application state handed to every handler as `web::Data<AppState>`.
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::keyfile;
 use crate::crypto::secret_box::{CryptoError, SecretBox};
@@ -14,6 +15,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub secrets: Arc<RwLock<SecretBox>>,
     pub providers: ProviderClient,
+    /// "Now" for every decision by date (see [`crate::clock`]).
+    pub clock: Clock,
     /// One-time setup token while no user exists (only its presence in memory; never stored).
     pub setup_token: Arc<Mutex<Option<String>>>,
 }

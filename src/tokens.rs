@@ -6,7 +6,7 @@ use crate::db::models::service::Service;
 use crate::db::models::status_history::{StatusHistory, TestSource};
 use crate::db::models::token::{GitToken, name_key};
 use crate::db::models::user::User;
-use crate::db::{DbConn, StoreError, new_id, now};
+use crate::db::{DbConn, StoreError, new_id};
 use crate::domain::test_result::{TestOutcome, TestStatus};
 use crate::domain::token_form::{TokenInput, token_hint};
 use crate::state::AppState;
@@ -73,7 +73,7 @@ pub fn create(
         }
         let id = new_id();
         let (blob, key_id) = state.seal(&id, secret)?;
-        let n = now();
+        let n = state.clock.naive();
         let mut t = GitToken {
             id,
             org_id: org_id.to_string(),
@@ -217,7 +217,7 @@ pub fn update(
             t.expiry_source = input.expires_on.map(|_| "admin".to_string());
             t.apply_outcome(outcome);
         }
-        t.updated_at = now();
+        t.updated_at = state.clock.naive();
         t.updated_by = Some(actor.email.clone());
         GitToken::save(conn, &t)?;
         if !changed.is_empty() {
@@ -295,7 +295,7 @@ pub fn rotate(
         t.expires_at = expires_on.map(|d| d.and_time(NaiveTime::MIN));
         t.expiry_source = expires_on.map(|_| "admin".to_string());
         t.apply_outcome(outcome);
-        let n = now();
+        let n = state.clock.naive();
         t.rotated_at = Some(n);
         t.updated_at = n;
         t.updated_by = Some(actor.email.clone());
@@ -398,7 +398,7 @@ pub fn record_test_from(
             &t.id,
             &t.org_id,
             outcome.status.as_str(),
-            now(),
+            outcome.tested_at.naive_utc(),
             reason.as_deref(),
             source,
         )?;

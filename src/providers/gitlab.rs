@@ -239,7 +239,7 @@ fn inactive(ctx: &Ctx<'_>, json: &Value, expires_at: Option<chrono::DateTime<Utc
             TestStatus::Invalid,
             format!("{} says the token was revoked", label(ctx)),
         )
-    } else if expires_at.is_some_and(|at| at <= Utc::now()) {
+    } else if expires_at.is_some_and(|at| at <= ctx.now) {
         TestOutcome::failed(
             TestStatus::Expired,
             format!("{} says the token has expired", label(ctx)),

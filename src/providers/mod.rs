@@ -49,6 +49,8 @@ pub struct ProviderConfig {
     pub outbound_deny: Vec<ipnet::IpNet>,
     /// Total budget of one token test.
     pub timeout: Duration,
+    /// The server's clock ("expired" versus "invalid", the time of a test).
+    pub clock: crate::clock::Clock,
 }
 
 fn const_url(s: &str) -> Url {
@@ -64,6 +66,7 @@ impl Default for ProviderConfig {
             outbound_allow: Vec::new(),
             outbound_deny: Vec::new(),
             timeout: Duration::from_millis(10_000),
+            clock: crate::clock::Clock::system(),
         }
     }
 }
@@ -197,7 +200,7 @@ impl ProviderClient {
             }
         };
         scrub(&mut outcome, &redactor, secret);
-        outcome.tested_at = Utc::now();
+        outcome.tested_at = self.inner.cfg.clock.now();
         outcome
     }
 
@@ -232,6 +235,7 @@ impl ProviderClient {
             base,
             token: secret,
             known_expiry,
+            now: self.inner.cfg.clock.now(),
             self_hosted: target.hosting == Hosting::SelfHosted,
         };
         match target.provider {
@@ -339,6 +343,8 @@ pub(crate) struct Ctx<'a> {
     pub base: String,
     pub token: &'a str,
     pub known_expiry: Option<DateTime<Utc>>,
+    /// When the test started, by the server's clock.
+    pub now: DateTime<Utc>,
     pub self_hosted: bool,
 }
 
@@ -366,7 +372,7 @@ impl Ctx<'_> {
     /// Outcome of a 401: `expired` if the known expiry has passed, else `invalid`.
     pub fn unauthorized(&self, what: &str) -> TestOutcome {
         match self.known_expiry {
-            Some(at) if at <= Utc::now() => TestOutcome::failed(
+            Some(at) if at <= self.now => TestOutcome::failed(
                 TestStatus::Expired,
                 format!(
                     "{what} rejected the token; it expired on {}",

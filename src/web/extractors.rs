@@ -118,7 +118,7 @@ impl FromRequest for OrgContext {
                 };
                 // One count query for the attention banner of the layout.
                 let attention = if Permission::ViewTokens.allows(role) {
-                    GitToken::needing_attention(&mut conn, &org.id, crate::db::now())?
+                    GitToken::needing_attention(&mut conn, &org.id, state.clock.naive())?
                 } else {
                     0
                 };

@@ -10,13 +10,12 @@ use diesel::prelude::*;
 use forgekeys::crypto::keyfile;
 use forgekeys::db::schema::{audit_events, git_tokens};
 use std::io::{BufRead, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// `forgekeys ARGS` with the app's database and key file, `stdin` written to its standard input.
 async fn run(app: &TestApp, args: &[&str], stdin: &str) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_forgekeys"));
-    cmd.env_clear()
-        .current_dir(app.dir.path())
+    let mut cmd = forgekeys_command();
+    cmd.current_dir(app.dir.path())
         .env("DATABASE_URL", database_url(app))
         .env("FORGEKEYS_KEY_FILE", &app.key_file)
         .env("RUST_LOG", "warn")
@@ -248,9 +247,8 @@ async fn migrate_on_a_fresh_sqlite_path_succeeds() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("fresh.db");
     let key = dir.path().join("fresh.key");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_forgekeys"));
-    cmd.env_clear()
-        .current_dir(dir.path())
+    let mut cmd = forgekeys_command();
+    cmd.current_dir(dir.path())
         .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
         .env("FORGEKEYS_KEY_FILE", &key)
         .env("RUST_LOG", "warn")
@@ -271,8 +269,7 @@ async fn migrate_on_a_fresh_sqlite_path_succeeds() {
 #[tokio::test]
 async fn serve_on_port_0_prints_a_usable_setup_link() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_forgekeys"))
-        .env_clear()
+    let mut child = forgekeys_command()
         .current_dir(dir.path())
         .env(
             "DATABASE_URL",

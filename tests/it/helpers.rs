@@ -4,6 +4,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use forgekeys::clock::Clock;
 use forgekeys::config::{Config, ServeArgs};
 use forgekeys::db::DatabaseUrl;
 use forgekeys::startup::Application;
@@ -34,6 +35,9 @@ pub struct TestApp {
     pub key_file: PathBuf,
     pub setup_url: Option<String>,
     pub config: Config,
+    /// The server's clock: `app.clock.advance(..)` makes the server (and a state built with
+    /// `forgekeys::startup::state(&app.config, app.clock.clone())`) live that much later.
+    pub clock: Clock,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -108,9 +112,11 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
     let database = config.database.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     let cfg = config.clone();
+    let clock = Clock::system();
+    let server_clock = clock.clone();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            match Application::build(cfg) {
+            match Application::build_with_clock(cfg, server_clock) {
                 Ok(app) => {
                     tx.send(Ok((app.port(), app.setup_url.clone(), app.handle())))
                         .ok();
@@ -131,6 +137,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         key_file,
         setup_url,
         config,
+        clock,
         handle,
     }
 }
@@ -372,4 +379,19 @@ pub async fn member(
     let c = Client::new(app);
     c.login(email, PASSWORD).await.assert_redirect_to("/orgs");
     c
+}
+
+/// The `forgekeys` binary with an empty environment — except libfaketime's variables
+/// (`LD_PRELOAD`, `FAKETIME…`), so that under `faketime -f +400d` the CLI lives on the same
+/// clock as the test process and the in-process server.
+pub fn forgekeys_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_forgekeys"));
+    cmd.env_clear();
+    for (k, v) in std::env::vars_os() {
+        let name = k.to_string_lossy();
+        if name == "LD_PRELOAD" || name.starts_with("FAKETIME") {
+            cmd.env(&k, &v);
+        }
+    }
+    cmd
 }

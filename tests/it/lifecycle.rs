@@ -20,19 +20,12 @@ use forgekeys::state::AppState;
 use secrecy::SecretString;
 use std::collections::VecDeque;
 use std::io::{Read, Write};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 /// The server's state over the test app's database and key file, to run the scheduler
 /// deterministically from the test.
 fn state_for(app: &TestApp) -> AppState {
-    let (pool, secrets) = forgekeys::startup::prepare(&app.config).unwrap();
-    AppState {
-        pool,
-        providers: forgekeys::startup::provider_client(&app.config).unwrap(),
-        config: Arc::new(app.config.clone()),
-        secrets: Arc::new(RwLock::new(secrets)),
-        setup_token: Arc::new(Mutex::new(None)),
-    }
+    forgekeys::startup::state(&app.config, app.clock.clone()).unwrap()
 }
 
 fn org_id(app: &TestApp, slug: &str) -> String {
@@ -190,7 +183,12 @@ async fn expiry_badges_on_list_and_detail_and_banner_on_org_pages() {
     assert!(!r.contains(LIFETIME), "{r}");
     let r = row(b, &later);
     assert!(
-        r.contains("data-expiry=\"later\"") && r.contains("Expires 20"),
+        r.contains("data-expiry=\"later\"")
+            && r.contains(
+                &(n + Duration::days(200))
+                    .format("Expires %Y-%m-%d")
+                    .to_string()
+            ),
         "{r}"
     );
     assert!(!r.contains(LIFETIME), "a 200-day token is fine: {r}");
@@ -634,6 +632,62 @@ async fn webhook_notified_once_per_threshold_and_status_change_with_retry() {
         .assert_contains("Expiry warning")
         .assert_contains("Status change")
         .assert_contains("data-state=\"sent\"");
+}
+
+#[tokio::test]
+async fn expiry_warnings_follow_the_servers_clock_once_per_threshold() {
+    let fake = fakes::bitbucket::start();
+    let hook = Receiver::start(&[]);
+    let app = spawn_app_with(Options {
+        bitbucket_api_url: Some(fakes::bitbucket::api_url(&fake)),
+        outbound_allow: Some("127.0.0.0/8".into()),
+        ..Options::default()
+    });
+    let owner = setup_owner(&app, "acme").await;
+    save_webhook(&owner, &hook.url).await.assert_status(303);
+    let state = state_for(&app);
+    let org = org_id(&app, "acme");
+    // Bitbucket reports no expiry: the admin entered one, 40 days and an hour away.
+    Seed::bitbucket("clockwork", "bb_valid_clock")
+        .expires(now() + Duration::days(40) + Duration::hours(1), "admin")
+        .insert(&state, &org);
+    let expiry_messages = || {
+        hook.bodies()
+            .into_iter()
+            .filter(|b| b.contains("clockwork") && b.contains(" expires "))
+            .collect::<Vec<_>>()
+    };
+
+    // 40 days left: no threshold reached.
+    scheduler::run_once(&state).await.unwrap();
+    assert!(expiry_messages().is_empty(), "{:?}", hook.bodies());
+    // The server's clock moves on; each threshold is sent once, as it is reached.
+    for (advance, left, sent) in [(11, 29, 1), (0, 29, 1), (16, 13, 2), (7, 6, 3), (0, 6, 3)] {
+        app.clock.advance(Duration::days(advance));
+        scheduler::run_once(&state).await.unwrap();
+        let msgs = expiry_messages();
+        assert_eq!(msgs.len(), sent, "after {advance} more days: {msgs:?}");
+        assert!(
+            msgs.last()
+                .unwrap()
+                .contains(&format!("expires in {left} days")),
+            "{msgs:?}"
+        );
+    }
+    // The list page counts days from the same clock.
+    owner
+        .get("/orgs/acme/settings/git-tokens")
+        .await
+        .assert_contains("Expires in 6 days")
+        .assert_contains("data-attention");
+    // Past the expiry: no more warnings, and the badge says expired.
+    app.clock.advance(Duration::days(7));
+    scheduler::run_once(&state).await.unwrap();
+    assert_eq!(expiry_messages().len(), 3);
+    owner
+        .get("/orgs/acme/settings/git-tokens")
+        .await
+        .assert_contains("data-expiry=\"expired\"");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::fakes::{self, FakeServer};
-use chrono::{Duration as ChronoDuration, TimeZone, Utc};
+use chrono::{Duration as ChronoDuration, Utc};
 use forgekeys::domain::provider::{Hosting, Provider};
 use forgekeys::domain::test_result::{TestOutcome, TestStatus};
 use forgekeys::providers::{ProviderClient, ProviderConfig, TokenTarget, normalize_origin};
@@ -20,6 +20,7 @@ fn config() -> ProviderConfig {
         outbound_allow: Vec::new(),
         outbound_deny: Vec::new(),
         timeout: Duration::from_secs(5),
+        clock: forgekeys::clock::Clock::system(),
     }
 }
 
@@ -102,9 +103,10 @@ async fn github_classic_all_scopes_is_valid_with_expiry() {
         o.token_kind.as_deref(),
         Some("personal access token (classic)")
     );
+    // The fake's token expires 90 days after it started (fakes/dates.rs).
     assert_eq!(
         o.expires_at,
-        Some(Utc.with_ymd_and_hms(2026, 10, 3, 11, 43, 41).unwrap())
+        Some(fakes::dates::github_expiry(fake.anchor, token))
     );
     assert!(!o.never_expires);
     for s in [
@@ -189,11 +191,16 @@ async fn github_classic_without_expiry_never_expires() {
 
 #[tokio::test]
 async fn github_expiry_with_offset_and_unknown_format() {
-    let (o, _f) = github("ghp_offsetexpiry_x").await;
-    assert_eq!(
-        o.expires_at,
-        Some(Utc.with_ymd_and_hms(2026, 12, 1, 23, 0, 0).unwrap())
-    );
+    // `… +0800` and `… -0700` name the same instant as the UTC form would.
+    for token in ["ghp_offsetexpiry_x", "ghp_westexpiry_exp+3d"] {
+        let (o, f) = github(token).await;
+        assert_eq!(o.status, TestStatus::Valid, "{o:?}");
+        assert_eq!(
+            o.expires_at,
+            Some(fakes::dates::github_expiry(f.anchor, token)),
+            "{token}"
+        );
+    }
     let (o, _f) = github("ghp_oddexpiry_x").await;
     assert_eq!(
         o.status,
@@ -268,11 +275,12 @@ async fn github_bad_credentials_invalid_or_expired() {
 
 #[tokio::test]
 async fn github_rate_limits_are_errors() {
-    let (o, _f) = github("ghp_ratelimited_x").await;
+    let (o, f) = github("ghp_ratelimited_x").await;
     assert_eq!(o.status, TestStatus::Error, "{o:?}");
     assert!(reason(&o).contains("rate limited"), "{o:?}");
+    let reset = fakes::github::rate_reset(f.anchor).format("%Y-%m-%d %H:%M:%S UTC");
     assert!(
-        reason(&o).contains("retry after 2026-01-01 00:00:00 UTC"),
+        reason(&o).contains(&format!("retry after {reset}")),
         "{o:?}"
     );
     let (o, _f) = github("ghp_secondary_x").await;
@@ -348,9 +356,10 @@ async fn gitlab_maintainer_is_valid() {
         o.token_kind.as_deref(),
         Some("project or group access token")
     );
+    // Date-only, midnight UTC (fakes/dates.rs: 60 days after the fake started).
     assert_eq!(
         o.expires_at,
-        Some(Utc.with_ymd_and_hms(2026, 1, 31, 0, 0, 0).unwrap())
+        Some(fakes::dates::gitlab_expiry(fake.anchor, token))
     );
     assert_eq!(o.scopes, vec!["api", "read_repository"]);
     assert!(

@@ -491,11 +491,15 @@ async fn gitlab_self_rotation_refusals() {
         .await;
     p.assert_status(422);
     p.assert_contains("YYYY-MM-DD");
-    let p = e
-        .rotate_at_provider(&ok.id, &[("expires_on", "2001-01-01")])
-        .await;
-    p.assert_status(422);
-    p.assert_contains("after today");
+    // Today itself is not after today; nor is yesterday.
+    for days_back in [0, 1] {
+        let day = (chrono::Utc::now() - chrono::Duration::days(days_back)).format("%Y-%m-%d");
+        let p = e
+            .rotate_at_provider(&ok.id, &[("expires_on", &day.to_string())])
+            .await;
+        p.assert_status(422);
+        p.assert_contains("after today");
+    }
     assert_eq!(gl.requests().len(), calls);
 
     // A stored token whose last test says invalid is not sent to the rotate endpoint.

@@ -268,6 +268,11 @@ async fn github_results_through_the_form_endpoints() {
         ..Default::default()
     })
     .await;
+    // The expiry each token reports (fakes/dates.rs), as the page shows it.
+    let shown = |t: &str| fakes::dates::page_minute(fakes::dates::github_expiry(gh.anchor, t));
+    let (classic_exp, fine_exp) = (shown("ghp_allscopes_form"), shown("github_pat_good_form"));
+    let reset = fakes::github::rate_reset(gh.anchor).format("retry after %Y-%m-%d %H:%M:%S UTC");
+    let reset = reset.to_string();
     let cases: Vec<(&str, Expect)> = vec![
         (
             "ghp_allscopes_form",
@@ -276,8 +281,7 @@ async fn github_results_through_the_form_endpoints() {
                 &[
                     "octocat",
                     "personal access token (classic)",
-                    // The fixture's expiry, already past on the test machine's clock.
-                    "2026-10-03 11:43 UTC",
+                    &classic_exp,
                     "<code>admin:repo_hook</code>",
                 ],
                 &[],
@@ -331,7 +335,7 @@ async fn github_results_through_the_form_endpoints() {
                     "octocat",
                     "fine-grained personal access token",
                     "Write permissions cannot be verified",
-                    "2026-10-03 11:43 UTC",
+                    &fine_exp,
                 ],
                 &[],
             ),
@@ -353,15 +357,14 @@ async fn github_results_through_the_form_endpoints() {
             expect("invalid", &["The provider rejected the token.", "401"], &[]),
         ),
         (
+            // Expired 60 days ago: GitHub revoked it, and a 401 does not say why. Without an
+            // expiry known from an earlier test this is `invalid`.
+            "ghp_allscopes_exp-60d_form",
+            expect("invalid", &["The provider rejected the token.", "401"], &[]),
+        ),
+        (
             "ghp_ratelimited_form",
-            expect(
-                "error",
-                &[
-                    "rate limited by GitHub",
-                    "retry after 2026-01-01 00:00:00 UTC",
-                ],
-                &[],
-            ),
+            expect("error", &["rate limited by GitHub", &reset], &[]),
         ),
         (
             "ghp_5xx_form",
@@ -422,7 +425,9 @@ async fn github_enterprise_server_through_the_users_url() {
         ..Default::default()
     })
     .await;
-    let f = Form::self_hosted("github", "ghp_allscopes_ghes", &ghes.url);
+    // 10 days and 2 hours: "10 days left" whatever the seconds the test takes.
+    let f = Form::self_hosted("github", "ghp_allscopes_exp+242h_ghes", &ghes.url);
+    let exp = fakes::dates::github_expiry(ghes.anchor, &f.token);
     through_forms(
         &env,
         &f,
@@ -431,7 +436,8 @@ async fn github_enterprise_server_through_the_users_url() {
             &[
                 "octocat",
                 fakes::github::GHES_VERSION,
-                "2026-10-03 11:43 UTC",
+                &fakes::dates::page_minute(exp),
+                "(10 days left)",
             ],
             &[],
         ),
@@ -460,12 +466,16 @@ async fn gitlab_results_through_the_form_endpoints() {
         ..Default::default()
     })
     .await;
+    let gl_exp = fakes::dates::gitlab_date(fakes::dates::gitlab_expiry(
+        gl.anchor,
+        "glpat-maintainer_form",
+    ));
     let cases: Vec<(Form, Expect)> = vec![
         (
             Form::gitlab("glpat-maintainer_form"),
             expect(
                 "valid",
-                &["project_17_bot_3f1a2b", "Test/test-project", "2026-01-31"],
+                &["project_17_bot_3f1a2b", "Test/test-project", &gl_exp],
                 &[],
             ),
         ),
@@ -496,6 +506,11 @@ async fn gitlab_results_through_the_form_endpoints() {
         (
             Form::gitlab("glpat-revoked_form"),
             expect("invalid", &["revoked"], &[]),
+        ),
+        (
+            // Its date passed 60 days ago: GitLab answers "Token is expired" on every route.
+            Form::gitlab("glpat-maintainer_exp-60d_form"),
+            expect("expired", &["The token has expired."], &[]),
         ),
         (
             Form::self_hosted("gitlab", "glpat-maintainer_own", &own.url),
@@ -634,9 +649,10 @@ async fn create_saves_only_passing_tokens() {
     let t = env.token_named("Deploy bot").unwrap();
     assert_eq!(t.status, "valid");
     assert_eq!(t.account.as_deref(), Some("octocat"));
+    let exp = fakes::dates::github_expiry(gh.anchor, "ghp_allscopes_create");
     assert_eq!(
-        t.expires_at.map(|e| e.to_string()).as_deref(),
-        Some("2026-10-03 11:43:41")
+        t.expires_at.map(|e| e.to_string()),
+        Some(fakes::dates::stored(exp))
     );
     assert!(t.last_tested_at.is_some());
     let list = env.owner.get(BASE).await;
@@ -679,16 +695,21 @@ async fn retest_updates_the_row_and_the_stored_result() {
             t.id
         ))
         .assert_contains("octocat")
-        .assert_contains("Expired 2026-10-03")
+        .assert_contains(
+            &fakes::dates::github_expiry(gh.anchor, "ghp_allscopes_retest")
+                .format("Expires %Y-%m-%d")
+                .to_string(),
+        )
         .assert_lacks("<html")
         .assert_lacks("ghp_allscopes_retest");
     assert_eq!(gh.requests().len(), before + 1);
     let after = env.reload(&t.id);
     assert_eq!(after.status, "valid");
     assert_eq!(after.account.as_deref(), Some("octocat"));
+    let exp = fakes::dates::github_expiry(gh.anchor, "ghp_allscopes_retest");
     assert_eq!(
-        after.expires_at.map(|e| e.to_string()).as_deref(),
-        Some("2026-10-03 11:43:41")
+        after.expires_at.map(|e| e.to_string()),
+        Some(fakes::dates::stored(exp))
     );
     assert_eq!(after.expiry_source.as_deref(), Some("provider"));
     assert!(after.last_tested_at.is_some());
@@ -735,13 +756,22 @@ async fn retest_401_after_the_stored_expiry_is_expired_else_invalid() {
         ..Default::default()
     })
     .await;
-    // Valid when saved, with the provider's expiry (2026-10-03, already past); revoked since.
+    // Valid when saved, expiring an hour later by the provider's header; revoked since.
     let t = env
-        .create_ok(&Form::github("ghp_onceexpiring_a").name("Expiring"))
+        .create_ok(&Form::github("ghp_onceexpiring_exp+1h_a").name("Expiring"))
         .await;
     assert_eq!(t.status, "valid");
-    assert!(t.expires_at.unwrap() < chrono::Utc::now().naive_utc());
-    let tested_before = t.last_tested_at.unwrap();
+    let exp = fakes::dates::github_expiry(gh.anchor, "ghp_onceexpiring_exp+1h_a");
+    assert_eq!(t.expires_at, Some(exp.naive_utc()));
+    // Before that hour is over, a 401 is just `invalid`…
+    let row = env.retest_row(&t.id).await;
+    row.assert_status(200).assert_contains(&format!(
+        r#"<tr id="row-{0}" data-token-id="{0}" data-status="invalid">"#,
+        t.id
+    ));
+    // …and two hours later on the server's clock, the same 401 is `expired`.
+    env.app.clock.advance(chrono::Duration::hours(2));
+    let tested_before = env.reload(&t.id).last_tested_at.unwrap();
     let row = env.retest_row(&t.id).await;
     row.assert_status(200).assert_contains(&format!(
         r#"<tr id="row-{0}" data-token-id="{0}" data-status="expired">"#,

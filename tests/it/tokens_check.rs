@@ -5,7 +5,7 @@
 
 use crate::fakes::{self, FakeServer};
 use crate::helpers::*;
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use forgekeys::db::DatabaseUrl;
 use forgekeys::db::models::organization::Organization;
 use forgekeys::db::models::token::{GitToken, TokenFilter};
@@ -38,9 +38,8 @@ pub(crate) fn database_url(app: &TestApp) -> String {
 
 /// Runs `forgekeys tokens check ARGS` with the app's settings and the fake as GitHub.
 async fn check(app: &TestApp, github: &FakeServer, args: &[&str]) -> Run {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_forgekeys"));
-    cmd.env_clear()
-        .current_dir(app.dir.path())
+    let mut cmd = forgekeys_command();
+    cmd.current_dir(app.dir.path())
         .env("DATABASE_URL", database_url(app))
         .env("FORGEKEYS_KEY_FILE", &app.key_file)
         .env("FORGEKEYS_GITHUB_API_URL", &github.url)
@@ -163,42 +162,67 @@ async fn exits_1_on_an_unhealthy_token_and_0_when_all_are_healthy() {
 #[tokio::test]
 async fn expired_and_soon_expiring_tokens_fail_the_check() {
     let (gh, app, owner, csrf) = start().await;
-    // The fixture's expiry, 2026-10-03 11:43:41 UTC, is in the past (GitHub would have revoked
-    // the token, but the fake still answers 200): reported as expired.
-    let past = create(&app, &owner, &csrf, "Past", "ghp_allscopes_cli").await;
+    // Saved while valid, with the expiry GitHub reported; GitHub revoked it since (every call
+    // is 401). Time passes: the stored expiry now lies 3 days back. A 401 after the known
+    // expiry is `expired`, and the line names the date.
+    let past = create(&app, &owner, &csrf, "Past", "ghp_onceexpiring_exp+1h_cli").await;
+    let three_days_ago = chrono::Utc::now().naive_utc() - chrono::Duration::days(3);
+    let mut row = past.clone();
+    row.expires_at = Some(three_days_ago);
+    GitToken::save(&mut db(&app), &row).unwrap();
     let run = check(&app, &gh, &["--within", "0"]).await;
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let line = run.line("Past");
-    assert!(line.contains("2026-10-03"), "{line}");
+    assert!(line.contains(" expired "), "{line}");
     assert!(
-        line.contains("expired ") && line.contains(" day(s) ago"),
+        line.contains(
+            &three_days_ago
+                .format("it expired on %Y-%m-%d %H:%M UTC")
+                .to_string()
+        ),
         "{line}"
     );
     delete(&owner, &csrf, &past).await;
 
-    // `2026-12-02 07:00:00 +0800` = 2026-12-01 23:00 UTC: flagged when it falls within --within.
-    create(&app, &owner, &csrf, "Soon", "ghp_offsetexpiry_cli").await;
-    let expiry = Utc.with_ymd_and_hms(2026, 12, 1, 23, 0, 0).unwrap();
-    let left = expiry - Utc::now();
-    if left > chrono::Duration::zero() {
-        let days = left.num_days();
-        let run = check(&app, &gh, &["--within", &days.to_string()]).await;
-        assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-        assert!(
-            run.line("Soon")
-                .contains(&format!("expires in {days} day(s)")),
-            "{}",
-            run.stdout
-        );
-        let run = check(&app, &gh, &["--within", &(days - 1).to_string()]).await;
-        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-        assert!(run.line("Soon").contains(" valid "));
-    } else {
-        // Run after that date: it is past, whatever --within says.
-        let run = check(&app, &gh, &["--within", "0"]).await;
-        assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-        assert!(run.line("Soon").contains(" day(s) ago"), "{}", run.stdout);
-    }
+    // Expires in 3 days and 2 hours (reported with a `+0800` offset): flagged when it falls
+    // within --within, and only then.
+    let token = "ghp_offsetexpiry_exp+74h_cli";
+    create(&app, &owner, &csrf, "Soon", token).await;
+    let expiry = fakes::dates::github_expiry(gh.anchor, token);
+    let days = (expiry - Utc::now()).num_days();
+    assert_eq!(days, 3);
+    let run = check(&app, &gh, &["--within", &days.to_string()]).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.line("Soon")
+            .contains(&format!("expires in {days} day(s)")),
+        "{}",
+        run.stdout
+    );
+    let run = check(&app, &gh, &["--within", &(days - 1).to_string()]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.line("Soon").contains(" valid "));
+    // --within 0 reports only what has expired already.
+    let run = check(&app, &gh, &["--within", "0"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+}
+
+#[tokio::test]
+async fn a_negative_within_gets_a_clear_message() {
+    let (gh, app, _owner, _csrf) = start().await;
+    let run = check(&app, &gh, &["--within", "-1"]).await;
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("-1 is negative") && run.stderr.contains("0 or more"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("unexpected argument"),
+        "{}",
+        run.stderr
+    );
+    gh.assert_untouched();
 }
 
 #[tokio::test]

@@ -5,8 +5,8 @@
 //! for paper (`static/print.css`); `format=csv` / `format=json` download the same data.
 //! Never a secret, nor its hint: [`InventoryToken`] has no field for them.
 
+use crate::db::StoreError;
 use crate::db::models::audit::Audit;
-use crate::db::{StoreError, now};
 use crate::domain::role::Permission;
 use crate::inventory::{
     AppliedFilters, Inventory, InventoryToken, OrgRef, Sort, SortKey, Summary, csv_generated,
@@ -167,7 +167,7 @@ pub async fn show_inventory(
     let applied = AppliedFilters::new(&filter, sort);
     let org_id = ctx.org.id.clone();
     let st = state.clone();
-    let n = now();
+    let n = state.clock.naive();
     let want_org_total = applied.any() && format == Format::Html;
     // Exports are files that leave Forgekeys: the audit trail says who took the credential
     // list, in which format, with which filters and how many tokens (never a value).

@@ -6,7 +6,6 @@
 
 use crate::db::models::service::{Actor, Service, access_label};
 use crate::db::models::token::GitToken;
-use crate::db::now;
 use crate::domain::provider::Provider;
 use crate::domain::role::Permission;
 use crate::providers::repos::{self, ListError};
@@ -86,7 +85,7 @@ async fn build(
 ) -> Result<MigratePage, AppError> {
     let services = legacy(state, ctx).await?;
     let tokens = org_tokens(state, ctx, Some(Provider::Github)).await?;
-    let n = now();
+    let n = state.clock.naive();
     let mut error = None;
     let chosen: Option<GitToken> = if token_id.is_empty() {
         None
@@ -213,7 +212,7 @@ pub async fn migrate_services(
     };
     let tokens = org_tokens(&state, &ctx, Some(Provider::Github)).await?;
     let target = tokens.iter().find(|t| t.id == token_id).cloned();
-    let Some(target) = target.filter(|t| unusable_reason(t, now()).is_none()) else {
+    let Some(target) = target.filter(|t| unusable_reason(t, state.clock.naive()).is_none()) else {
         let page = build(&req, &state, &ctx, "", Some(&ids)).await?;
         return refuse(
             page,

@@ -1,9 +1,9 @@
 //! `GET/POST /orgs/{org}/settings/notifications`: the organization's webhook for expiry warnings
 //! and status changes (Slack-compatible JSON), a test message, and the recent deliveries.
 
+use crate::db::StoreError;
 use crate::db::models::audit::Audit;
 use crate::db::models::notification::{Delivery, NotificationSettings, state as dstate};
-use crate::db::{StoreError, now};
 use crate::domain::role::Permission;
 use crate::notify;
 use crate::providers::webhook::{WebhookError, describe_url};
@@ -226,7 +226,7 @@ pub async fn update_notifications(
                             org_id,
                             webhook_url: url.to_string(),
                             updated_by: Some(by),
-                            updated_at: now(),
+                            updated_at: state.clock.naive(),
                         },
                     )?;
                     a.write(conn)

@@ -12,9 +12,9 @@
 
 use super::tokens::views::{ResultView, TokenView, fmt_time};
 use super::tokens::{load_token, token_url};
+use crate::db::StoreError;
 use crate::db::models::service::Service;
 use crate::db::models::token::GitToken;
-use crate::db::{StoreError, now};
 use crate::domain::provider::{Hosting, Provider};
 use crate::domain::role::Permission;
 use crate::domain::test_result::{TestOutcome, TestStatus};
@@ -186,17 +186,17 @@ fn gitlab_blocked(t: &GitToken) -> Option<String> {
 }
 
 /// Parse an optional `YYYY-MM-DD` date that must lie in the future.
-fn parse_future_date(raw: &str) -> Result<Option<NaiveDate>, String> {
+fn parse_future_date(raw: &str, today: NaiveDate) -> Result<Option<NaiveDate>, String> {
     let s = raw.trim();
     if s.is_empty() {
         return Ok(None);
     }
     let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| "Enter the date as YYYY-MM-DD, e.g. 2027-01-31.".to_string())?;
-    if d <= Utc::now().date_naive() {
+    if d <= today {
         return Err("The expiry date must be after today.".into());
     }
-    if d > Utc::now().date_naive() + chrono::Duration::days(3660) {
+    if d > today + chrono::Duration::days(3660) {
         return Err("The expiry date is more than ten years away; check the year.".into());
     }
     Ok(Some(d))
@@ -280,7 +280,7 @@ async fn page(
         layout: Layout::for_org(req, ctx, format!("Rotate {}", token.name), "tokens"),
         slug: ctx.org.slug.clone(),
         csrf: ctx.session.csrf_token.clone(),
-        t: TokenView::new(token, services, now()),
+        t: TokenView::new(token, services, state.clock.naive()),
         services,
         destination: destination_words(token),
         expiry_reported: expiry_reported(token),
@@ -427,7 +427,7 @@ pub async fn rotate_token(
     let expires_on = if p.expiry_reported {
         None
     } else {
-        match parse_future_date(&f.expires_on) {
+        match parse_future_date(&f.expires_on, state.clock.now().date_naive()) {
             Ok(d) => d,
             Err(m) => {
                 p.errors.add("expires_on", m);
@@ -477,7 +477,7 @@ pub async fn rotate_token(
     }
     if !problems.is_empty() {
         p.problems = problems;
-        p.result = Some(ResultView::new(&outcome));
+        p.result = Some(ResultView::new(&outcome, outcome.tested_at));
         return refused(p, StatusCode::UNPROCESSABLE_ENTITY);
     }
 
@@ -555,7 +555,7 @@ pub async fn rotate_at_provider(
         p.problems.push(why);
         return refused(p, StatusCode::CONFLICT);
     }
-    let expires_on = match parse_future_date(&form.0.expires_on) {
+    let expires_on = match parse_future_date(&form.0.expires_on, state.clock.now().date_naive()) {
         Ok(d) => d,
         Err(m) => {
             p.errors.add("provider_expires_on", m);

@@ -1,12 +1,12 @@
 //! Fake GitHub REST API (api.github.com, or GHES under `/api/v3`). See the table in `mod.rs`.
 
+use super::dates;
 use super::{FakeResponse, FakeServer, RecordedRequest};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub const GHES_VERSION: &str = "3.14.2";
-pub const EXPIRY: &str = "2026-10-03 11:43:41 UTC";
 const ALL_SCOPES: &str = "admin:repo_hook, read:org, repo";
 const USER_BODY: &str = r#"{"login":"octocat","id":1,"node_id":"MDQ6VXNlcjE=","avatar_url":"https://github.com/images/error/octocat_happy.gif","html_url":"https://github.com/octocat","type":"User","site_admin":false,"name":"monalisa octocat","company":"GitHub","email":"octocat@github.com","created_at":"2008-01-14T04:33:35Z","updated_at":"2008-01-14T04:33:35Z","two_factor_authentication":true}"#;
 const ORGS: &str = r#"[{"login":"github","id":1,"node_id":"MDEyOk9yZ2FuaXphdGlvbjE=","url":"https://api.github.com/orgs/github","avatar_url":"https://github.com/images/error/octocat_happy.gif","description":"A great organization"}]"#;
@@ -47,19 +47,29 @@ impl Once {
         if route == "/user" && !seen.insert(token.to_owned()) {
             return bad_credentials();
         }
-        let expiry = (!rest.starts_with("noexpiry")).then_some(EXPIRY);
+        let expiry = (!rest.starts_with("noexpiry")).then(|| expiry_header(req, token));
         match route {
-            "/user" => classic_user(ALL_SCOPES, expiry),
+            "/user" => classic_user(req, ALL_SCOPES, expiry.as_deref()),
             _ => not_found(),
         }
     }
 }
 
-fn rate_headers(resp: FakeResponse, remaining: &str) -> FakeResponse {
+/// The expiration header of a token: its expiry (`dates::github_expiry`) in UTC.
+fn expiry_header(req: &RecordedRequest, token: &str) -> String {
+    dates::github_utc(dates::github_expiry(req.anchor, token))
+}
+
+/// When the primary rate limit of the fake resets: an hour after the fake started.
+pub fn rate_reset(anchor: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    anchor + chrono::Duration::hours(1)
+}
+
+fn rate_headers(req: &RecordedRequest, resp: FakeResponse, remaining: &str) -> FakeResponse {
     resp.header("x-github-media-type", "github.v3; format=json")
         .header("x-ratelimit-limit", "5000")
         .header("x-ratelimit-remaining", remaining)
-        .header("x-ratelimit-reset", "1767225600")
+        .header("x-ratelimit-reset", &dates::epoch(rate_reset(req.anchor)))
         .header(
             "x-ratelimit-used",
             if remaining == "0" { "5000" } else { "1" },
@@ -82,8 +92,8 @@ fn bad_credentials() -> FakeResponse {
 }
 
 /// Classic `/user` answer with the given scopes header and expiry (None = no header).
-fn classic_user(scopes: &str, expiry: Option<&str>) -> FakeResponse {
-    let mut resp = rate_headers(FakeResponse::json(200, USER_BODY), "4999")
+fn classic_user(req: &RecordedRequest, scopes: &str, expiry: Option<&str>) -> FakeResponse {
+    let mut resp = rate_headers(req, FakeResponse::json(200, USER_BODY), "4999")
         .header("x-oauth-scopes", scopes)
         .header("x-accepted-oauth-scopes", "");
     if let Some(e) = expiry {
@@ -113,6 +123,7 @@ fn answer(req: &RecordedRequest, prefix: &str) -> FakeResponse {
     }
     if t.starts_with("ghp_ratelimited") {
         return rate_headers(
+            req,
             FakeResponse::json(
                 403,
                 r#"{"message":"API rate limit exceeded for user ID 1.","documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting","status":"403"}"#,
@@ -159,34 +170,47 @@ fn answer(req: &RecordedRequest, prefix: &str) -> FakeResponse {
     .iter()
     .any(|p| t.starts_with(p))
     {
-        return fine_grained(t, &route);
+        return fine_grained(req, t, &route);
     }
 
+    let exp = || Some(expiry_header(req, t));
     let (scopes, expiry, in_org) = if t.starts_with("ghp_allscopes") || t.starts_with("ghp_slow") {
-        (ALL_SCOPES, Some(EXPIRY), true)
+        (ALL_SCOPES, exp(), true)
     } else if t.starts_with("ghp_adminorg") {
-        ("admin:repo_hook, admin:org, repo", Some(EXPIRY), true)
+        ("admin:repo_hook, admin:org, repo", exp(), true)
     } else if t.starts_with("ghp_repoonly") {
-        ("repo", Some(EXPIRY), true)
+        ("repo", exp(), true)
     } else if t.starts_with("ghp_noorgs") {
-        ("admin:repo_hook, repo", Some(EXPIRY), false)
+        ("admin:repo_hook, repo", exp(), false)
     } else if t.starts_with("ghp_inorgs") {
-        ("admin:repo_hook, repo", Some(EXPIRY), true)
+        ("admin:repo_hook, repo", exp(), true)
     } else if t.starts_with("ghp_emptyscopes") {
-        ("", Some(EXPIRY), false)
+        ("", exp(), false)
     } else if t.starts_with("ghp_noexpiry") {
         (ALL_SCOPES, None, true)
     } else if t.starts_with("ghp_offsetexpiry") {
-        (ALL_SCOPES, Some("2026-12-02 07:00:00 +0800"), true)
+        // Recorded with an offset east of UTC (`… +0800`, provider-apis.md §1.4).
+        let at = dates::github_expiry(req.anchor, t);
+        (ALL_SCOPES, Some(dates::github_offset(at, 8 * 60)), true)
+    } else if t.starts_with("ghp_westexpiry") {
+        // And west of it (`… -0700`, provider-apis.md §6).
+        let at = dates::github_expiry(req.anchor, t);
+        (ALL_SCOPES, Some(dates::github_offset(at, -7 * 60)), true)
     } else if t.starts_with("ghp_oddexpiry") {
-        (ALL_SCOPES, Some("sometime soon"), true)
+        (ALL_SCOPES, Some("sometime soon".to_owned()), true)
     } else {
         return bad_credentials();
     };
+    // GitHub revokes a token when it expires: afterwards every call is 401 Bad credentials
+    // (token-expiration-and-revocation, provider-apis.md §1.8).
+    if expiry.is_some() && dates::github_expiry(req.anchor, t) <= chrono::Utc::now() {
+        return bad_credentials();
+    }
     let delay = t.starts_with("ghp_slow").then(|| Duration::from_secs(3));
     let mut resp = match route.as_str() {
-        "/user" => classic_user(scopes, expiry),
+        "/user" => classic_user(req, scopes, expiry.as_deref()),
         "/user/orgs" => rate_headers(
+            req,
             FakeResponse::json(200, if in_org { ORGS } else { "[]" }),
             "4998",
         )
@@ -197,11 +221,17 @@ fn answer(req: &RecordedRequest, prefix: &str) -> FakeResponse {
     resp
 }
 
-fn fine_grained(t: &str, route: &str) -> FakeResponse {
+fn fine_grained(req: &RecordedRequest, t: &str, route: &str) -> FakeResponse {
+    if dates::github_expiry(req.anchor, t) <= chrono::Utc::now() {
+        return bad_credentials();
+    }
     let ok = |body: &str| {
-        let r = rate_headers(FakeResponse::json(200, body), "4999");
+        let r = rate_headers(req, FakeResponse::json(200, body), "4999");
         if route == "/user" {
-            r.header("github-authentication-token-expiration", EXPIRY)
+            r.header(
+                "github-authentication-token-expiration",
+                &expiry_header(req, t),
+            )
         } else {
             r
         }

@@ -1,5 +1,6 @@
 //! Fake GitLab REST API under `/api/v4`. See the table in `mod.rs`.
 
+use super::dates;
 use super::{FakeResponse, FakeServer, RecordedRequest};
 
 /// Fake GitLab (gitlab.com or self-managed: same answers).
@@ -22,12 +23,36 @@ fn insufficient_scope() -> FakeResponse {
     )
 }
 
-fn token_self(scopes: &str, active: bool, expires_at: &str) -> FakeResponse {
+/// `GET /personal_access_tokens/self` (entity `PersonalAccessTokenWithLastUsedIps`, body of
+/// provider-apis.md §2.2): made 30 days before the fake started, last used an hour before,
+/// `expires_at` date-only or `null`.
+fn token_self(
+    req: &RecordedRequest,
+    scopes: &str,
+    active: bool,
+    expires: Option<&str>,
+) -> FakeResponse {
+    let created = dates::rfc3339_ms(req.anchor - chrono::Duration::days(30));
+    let used = dates::rfc3339_ms(req.anchor - chrono::Duration::hours(1));
+    let expires_at = expires.map_or("null".to_owned(), |d| format!("\"{d}\""));
     FakeResponse::json(
         200,
         format!(
-            r#"{{"id":42,"name":"forgekeys","revoked":false,"created_at":"2025-01-20T22:11:48.151Z","description":"deploy platform","scopes":{scopes},"user_id":141,"last_used_at":"2025-02-01T10:00:00.000Z","active":{active},"expires_at":{expires_at},"last_used_ips":["203.0.113.5"]}}"#
+            r#"{{"id":42,"name":"forgekeys","revoked":false,"created_at":"{created}","description":"deploy platform","scopes":{scopes},"user_id":141,"last_used_at":"{used}","active":{active},"expires_at":{expires_at},"last_used_ips":["203.0.113.5"]}}"#
         ),
+    )
+}
+
+/// The token's `expires_at` date (`dates::gitlab_expiry`).
+fn expiry_date(req: &RecordedRequest, token: &str) -> String {
+    dates::gitlab_date(dates::gitlab_expiry(req.anchor, token))
+}
+
+/// `Token is expired` (401), as `lib/api/api_guard.rb` answers an expired token on any route.
+fn expired() -> FakeResponse {
+    FakeResponse::json(
+        401,
+        r#"{"error":"invalid_token","error_description":"Token is expired. You can either do re-authorization or token refresh."}"#,
     )
 }
 
@@ -43,10 +68,12 @@ fn answer(req: &RecordedRequest) -> FakeResponse {
     let is = |p: &str| t.starts_with(p);
 
     if is("glpat-expired") {
-        return FakeResponse::json(
-            401,
-            r#"{"error":"invalid_token","error_description":"Token is expired. You can either do re-authorization or token refresh."}"#,
-        );
+        return expired();
+    }
+    // A token whose `exp` marker lies in the past has expired at midnight UTC of its date:
+    // GitLab refuses it before any route (authentication fails first, provider-apis.md §6).
+    if dates::marker(t).is_some() && dates::gitlab_expiry(req.anchor, t) <= chrono::Utc::now() {
+        return expired();
     }
     if is("glpat-revoked") {
         return FakeResponse::json(
@@ -92,20 +119,17 @@ fn answer(req: &RecordedRequest) -> FakeResponse {
     match route {
         "/personal_access_tokens/self/rotate" if req.method == "POST" => rotate(t),
         "/personal_access_tokens/self" => {
-            if is("glpat-maintainer") {
-                token_self(BOTH, true, r#""2026-01-31""#)
-            } else if is("glpat-owner") {
-                token_self(BOTH, true, "null")
-            } else if is("glpat-developer") || is("glpat-noassoc") {
-                token_self(BOTH, true, r#""2026-06-30""#)
+            let date = expiry_date(req, t);
+            if is("glpat-owner") {
+                // Non-expiring unless a marker says otherwise (service accounts may be).
+                let d = dates::marker(t).map(|_| date);
+                token_self(req, BOTH, true, d.as_deref())
+            } else if is("glpat-maintainer") || is("glpat-developer") || is("glpat-noassoc") {
+                token_self(req, BOTH, true, Some(&date))
             } else if is("glpat-noapi") {
-                token_self(
-                    r#"["read_repository","read_user"]"#,
-                    true,
-                    r#""2026-06-30""#,
-                )
+                token_self(req, r#"["read_repository","read_user"]"#, true, Some(&date))
             } else if is("glpat-inactive") {
-                token_self(BOTH, false, "null")
+                token_self(req, BOTH, false, None)
             } else {
                 not_found() // glpat-old: GitLab < 15.5
             }
@@ -178,11 +202,13 @@ fn rotate(t: &str) -> FakeResponse {
     .find(|p| t.starts_with(p))
     .unwrap_or("glpat-owner");
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    let expires = (chrono::Utc::now().date_naive() + chrono::Duration::days(7)).format("%Y-%m-%d");
+    let now = chrono::Utc::now();
+    let expires = dates::gitlab_date(now + chrono::Duration::days(7));
+    let created = dates::rfc3339_ms(now);
     FakeResponse::json(
         200,
         format!(
-            r#"{{"id":{},"name":"forgekeys","revoked":false,"created_at":"2025-01-20T22:11:48.151Z","description":"deploy platform","scopes":["api","read_repository"],"user_id":141,"last_used_at":null,"active":true,"expires_at":"{expires}","token":"{prefix}-rotated{n}"}}"#,
+            r#"{{"id":{},"name":"forgekeys","revoked":false,"created_at":"{created}","description":"deploy platform","scopes":["api","read_repository"],"user_id":141,"last_used_at":null,"active":true,"expires_at":"{expires}","token":"{prefix}-rotated{n}"}}"#,
             42 + n
         ),
     )

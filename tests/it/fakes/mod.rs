@@ -16,20 +16,21 @@
 //!
 //! | token prefix | answer |
 //! |---|---|
-//! | `ghp_allscopes` | 200, fixture 1.9: `x-oauth-scopes: admin:repo_hook, read:org, repo`, expires `2026-10-03 11:43:41 UTC` |
+//! | `ghp_allscopes` | 200, fixture 1.9: `x-oauth-scopes: admin:repo_hook, read:org, repo`, expires in 90 days (`… UTC`) |
 //! | `ghp_adminorg` | 200, `admin:repo_hook, admin:org, repo` (admin:org satisfies read:org), same expiry |
 //! | `ghp_repoonly` | 200, `repo` (missing `admin:repo_hook`, `read:org`; in an org) |
 //! | `ghp_noorgs` | 200, `admin:repo_hook, repo`; `/user/orgs` = `[]` (read:org only recommended) |
 //! | `ghp_inorgs` | 200, `admin:repo_hook, repo`; in an org (missing `read:org`) |
 //! | `ghp_emptyscopes` | 200, `x-oauth-scopes:` empty; `/user/orgs` = `[]` |
 //! | `ghp_noexpiry` | 200, all scopes, no expiration header (never expires) |
-//! | `ghp_offsetexpiry` | 200, all scopes, expires `2026-12-02 07:00:00 +0800` |
+//! | `ghp_offsetexpiry` | 200, all scopes, expiry with a `+0800` offset |
+//! | `ghp_westexpiry` | 200, all scopes, expiry with a `-0700` offset |
 //! | `ghp_oddexpiry` | 200, all scopes, expiration header `sometime soon` (unknown) |
 //! | `github_pat_good` | 200 without `x-oauth-scopes`, expiry header; `/user/repos` = `[acme/web]`; all probes 200 |
 //! | `github_pat_nohooks` | like `github_pat_good` but `/hooks` = 403 `Resource not accessible by personal access token`, `x-accepted-github-permissions: repository_hooks=read` |
 //! | `github_pat_norepos` | like `github_pat_good` but `/user/repos` = `[]` |
 //! | `ghp_bad` (and any unknown token) | 401 `Bad credentials` |
-//! | `ghp_ratelimited` | 403 `API rate limit exceeded…`, `x-ratelimit-remaining: 0`, `x-ratelimit-reset: 1767225600` |
+//! | `ghp_ratelimited` | 403 `API rate limit exceeded…`, `x-ratelimit-remaining: 0`, `x-ratelimit-reset` an hour after the fake started |
 //! | `ghp_secondary` | 403 `You have exceeded a secondary rate limit…`, `retry-after: 60` |
 //! | `ghp_5xx` | 500 |
 //! | `ghp_echo` | 500 whose body quotes the received `Authorization` header (redaction test) |
@@ -43,8 +44,8 @@
 //!
 //! | token prefix | answer |
 //! |---|---|
-//! | `glpat-maintainer` | self 200 `[api, read_repository]`, expires `2026-01-31`; `/user` project bot; associations: project `Test/test-project` (group level 40) |
-//! | `glpat-owner` | self 200, `expires_at: null`; `/user` `alice`; associations: group `test` (50) |
+//! | `glpat-maintainer` | self 200 `[api, read_repository]`, `expires_at` 60 days on (date only); `/user` project bot; associations: project `Test/test-project` (group level 40) |
+//! | `glpat-owner` | self 200, `expires_at: null` (unless an `exp` marker); `/user` `alice`; associations: group `test` (50) |
 //! | `glpat-developer` | self 200 both scopes; associations empty (no Maintainer role) |
 //! | `glpat-noapi` | self 200 `[read_repository, read_user]`; associations 403 `insufficient_scope` |
 //! | `glpat-expired` | self 401 `invalid_token` / `Token is expired. …` |
@@ -77,6 +78,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod bitbucket;
+pub mod dates;
 pub mod github;
 pub mod gitlab;
 pub mod listing;
@@ -99,6 +101,8 @@ pub struct RecordedRequest {
     pub private_token: Option<String>,
     /// All headers, names lower-cased.
     pub headers: Vec<(String, String)>,
+    /// The moment the fake started: every date it reports is relative to it (`dates.rs`).
+    pub anchor: chrono::DateTime<chrono::Utc>,
 }
 
 impl RecordedRequest {
@@ -176,6 +180,8 @@ pub struct FakeServer {
     /// Origin, e.g. `http://127.0.0.1:41234`.
     pub url: String,
     pub port: u16,
+    /// When the fake started; the base of every date it reports (see `dates.rs`).
+    pub anchor: chrono::DateTime<chrono::Utc>,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
     connections: Arc<AtomicUsize>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -193,6 +199,7 @@ impl FakeServer {
         let connections = Arc::new(AtomicUsize::new(0));
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         let handler: Handler = Arc::new(handler);
+        let anchor = dates::anchor_now();
         let (reqs, conns) = (Arc::clone(&requests), Arc::clone(&connections));
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -208,7 +215,7 @@ impl FakeServer {
                             let Ok((stream, _)) = accepted else { continue };
                             conns.fetch_add(1, Ordering::SeqCst);
                             let (h, r) = (Arc::clone(&handler), Arc::clone(&reqs));
-                            tokio::spawn(serve(stream, h, r));
+                            tokio::spawn(serve(stream, h, r, anchor));
                         }
                     }
                 }
@@ -217,6 +224,7 @@ impl FakeServer {
         FakeServer {
             url: format!("http://127.0.0.1:{port}"),
             port,
+            anchor,
             requests,
             connections,
             shutdown: Some(tx),
@@ -277,6 +285,7 @@ async fn serve(
     mut stream: TcpStream,
     handler: Handler,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    anchor: chrono::DateTime<chrono::Utc>,
 ) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -316,6 +325,7 @@ async fn serve(
         authorization: find("authorization"),
         private_token: find("private-token"),
         headers: headers.clone(),
+        anchor,
     };
     if let Ok(mut r) = requests.lock() {
         r.push(request.clone());

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::db::models::service::{ACCESS, Actor, KINDS, Service, ServiceError};
 use crate::db::models::token::GitToken;
-use crate::db::{new_id, now};
+use crate::db::new_id;
 use crate::domain::provider::Provider;
 use crate::domain::role::Permission;
 use crate::domain::token_form::FormErrors;
@@ -404,7 +404,7 @@ async fn build_page(
     if provider.is_none() {
         errors.add("provider", "Choose GitHub, GitLab or Bitbucket.");
     }
-    let n = now();
+    let n = state.clock.naive();
     let tokens: Vec<GitToken> = all_tokens
         .iter()
         .filter(|t| Some(t.provider()) == provider)
@@ -527,7 +527,7 @@ async fn fragment_token(
     let t = pick_token(&tokens, token_id.trim())
         .cloned()
         .ok_or(AppError::NotFound)?;
-    Ok(match unusable_reason(&t, now()) {
+    Ok(match unusable_reason(&t, state.clock.naive()) {
         Some(r) => Err(format!(
             "“{}” cannot be used: {r}. Choose another token.",
             t.name
@@ -658,7 +658,7 @@ async fn validate(
             ),
             None => e.add("token_id", "Choose one of this organization's tokens."),
             Some(t) => {
-                if let Some(r) = unusable_reason(t, now()) {
+                if let Some(r) = unusable_reason(t, state.clock.naive()) {
                     e.add(
                         "token_id",
                         format!("“{}” cannot be used: {r}. Choose another token.", t.name),
@@ -772,7 +772,7 @@ pub async fn create_service(
         Ok(v) => v,
         Err(errors) => return invalid(&req, &state, &ctx, f, None, errors).await,
     };
-    let n = now();
+    let n = state.clock.naive();
     let s = Service {
         id: new_id(),
         org_id: ctx.org.id.clone(),
@@ -857,7 +857,7 @@ pub async fn update_service(
     new.token_id = v.token.as_ref().map(|t| t.id.clone());
     new.repository = v.repository;
     new.branch = v.branch;
-    new.updated_at = now();
+    new.updated_at = state.clock.naive();
     let st = state.clone();
     let (uid, email) = (ctx.user.id.clone(), ctx.user.email.clone());
     let token_name = v.token.as_ref().map(|t| t.name.clone());

@@ -7,7 +7,6 @@ use super::form::{open_token, target_of};
 use super::{Opt, org_tokens, service_error, unusable_reason};
 use crate::db::models::service::{Actor, Service};
 use crate::db::models::token::GitToken;
-use crate::db::now;
 use crate::domain::role::Permission;
 use crate::providers::repos::{self, ListError};
 use crate::state::AppState;
@@ -65,7 +64,7 @@ impl MovePanel {
             Service::using_token(&mut conn, &tid)
         })
         .await??;
-        let n = now();
+        let n = state.clock.naive();
         let targets = org_tokens(state, ctx, Some(token.provider()))
             .await?
             .into_iter()
@@ -200,7 +199,7 @@ pub async fn move_services(
             ),
             slug: ctx.org.slug.clone(),
             csrf: ctx.session.csrf_token.clone(),
-            t: TokenView::new(&token, panel.services.len() as i64, now()),
+            t: TokenView::new(&token, panel.services.len() as i64, state.clock.naive()),
             moves: panel,
         };
         Ok::<_, AppError>(html_status(
@@ -240,7 +239,7 @@ pub async fn move_services(
             vec![],
         );
     }
-    if let Some(r) = unusable_reason(&target, now()) {
+    if let Some(r) = unusable_reason(&target, state.clock.naive()) {
         return refuse(
             panel,
             format!("“{}” cannot be used: {r}.", target.name),

@@ -6,7 +6,6 @@ use crate::db::StoreError;
 use crate::db::models::service::Service;
 use crate::db::models::status_history::TestSource;
 use crate::db::models::token::GitToken;
-use crate::db::now;
 use crate::domain::role::Permission;
 use crate::domain::test_result::TestOutcome;
 use crate::state::AppState;
@@ -72,7 +71,7 @@ pub async fn retest_token(
                 can_manage: true,
                 csrf: ctx.session.csrf_token.clone(),
                 t: {
-                    let mut t = TokenView::new(&saved, uses, now());
+                    let mut t = TokenView::new(&saved, uses, state.clock.naive());
                     t.duplicate = crate::web::handlers::services::duplicate_tokens(&state, &ctx)
                         .await?
                         .contains(&saved.id);
@@ -82,7 +81,7 @@ pub async fn retest_token(
             return Ok(html(&req, frag.render()?));
         }
         let frag = super::form::ResultFragment {
-            result: ResultView::new(&outcome),
+            result: ResultView::new(&outcome, outcome.tested_at),
         };
         return Ok(html(&req, frag.render()?));
     }
@@ -130,7 +129,7 @@ async fn delete_page(
         layout: Layout::for_org(req, ctx, format!("Delete {}", token.name), "tokens"),
         slug: ctx.org.slug.clone(),
         csrf: ctx.session.csrf_token.clone(),
-        t: TokenView::new(token, services.len() as i64, now()),
+        t: TokenView::new(token, services.len() as i64, state.clock.naive()),
         services: services
             .into_iter()
             .map(|s| super::ServiceLine {

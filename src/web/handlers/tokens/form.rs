@@ -96,7 +96,7 @@ fn form_page(
         providers: super::provider_choices(&f.provider),
         fields: ProviderFields::new(&f.provider, &f.hosting),
         offer_save_anyway: result.is_some_and(|r| r.status == TestStatus::MissingPermissions),
-        result: result.map(ResultView::new),
+        result: result.map(|r| ResultView::new(r, r.tested_at)),
         slug,
         editing,
         action_url,
@@ -273,7 +273,7 @@ pub async fn test_new(
             Some(o) => Ok(html(
                 &req,
                 ResultFragment {
-                    result: ResultView::new(&o),
+                    result: ResultView::new(&o, o.tested_at),
                 }
                 .render()?,
             )),

@@ -5,11 +5,11 @@ pub mod fields;
 pub mod form;
 pub mod views;
 
+use crate::db::StoreError;
 use crate::db::models::audit::AuditEvent;
 use crate::db::models::service::Service;
 use crate::db::models::status_history::{StatusHistory, TestSource};
 use crate::db::models::token::{GitToken, TokenFilter};
-use crate::db::{StoreError, now};
 use crate::domain::provider::Provider;
 use crate::domain::role::Permission;
 use crate::domain::test_result::TestStatus;
@@ -163,11 +163,11 @@ pub async fn list_tokens(
             )?;
             let (_, org_total) = GitToken::list(&mut conn, &org_id, &TokenFilter::default(), 0, 0)?;
             let usage = Service::usage_counts(&mut conn, &org_id)?;
-            let attention = GitToken::needing_attention(&mut conn, &org_id, now())?;
+            let attention = GitToken::needing_attention(&mut conn, &org_id, st.clock.naive())?;
             Ok((rows, total, org_total, usage, attention))
         })
         .await??;
-    let n = now();
+    let n = state.clock.naive();
     let mut tokens: Vec<TokenView> = rows
         .iter()
         .map(|t| TokenView::new(t, usage.get(&t.id).copied().unwrap_or(0), n))
@@ -410,13 +410,16 @@ pub async fn show_token(
         can_manage: ctx.can(Permission::ManageTokens),
         csrf: ctx.session.csrf_token.clone(),
         t: {
-            let mut t = TokenView::new(&token, services.len() as i64, now());
+            let mut t = TokenView::new(&token, services.len() as i64, state.clock.naive());
             t.duplicate = super::services::duplicate_tokens(&state, &ctx)
                 .await?
                 .contains(&token.id);
             t
         },
-        result: token.last_outcome().as_ref().map(ResultView::new),
+        result: token
+            .last_outcome()
+            .as_ref()
+            .map(|o| ResultView::new(o, state.clock.now())),
         services: services
             .into_iter()
             .map(|s| ServiceLine {

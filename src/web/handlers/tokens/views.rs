@@ -241,7 +241,8 @@ fn fmt_dt(t: DateTime<Utc>) -> String {
 }
 
 impl ResultView {
-    pub fn new(o: &TestOutcome) -> ResultView {
+    /// The result in words; days left are counted from `now`.
+    pub fn new(o: &TestOutcome, now: DateTime<Utc>) -> ResultView {
         let headline = match o.status {
             TestStatus::Valid => "The token works and has every required permission.".to_string(),
             TestStatus::MissingPermissions => format!(
@@ -257,8 +258,8 @@ impl ResultView {
         };
         let expiry = match (o.expires_at, o.never_expires) {
             (Some(e), _) => {
-                let days = (e - Utc::now()).num_days();
-                if e <= Utc::now() {
+                let days = (e - now).num_days();
+                if e <= now {
                     format!("expired {}", fmt_dt(e))
                 } else {
                     format!(
