@@ -23,7 +23,7 @@ use forgekeys::db::models::user::User;
 use forgekeys::db::{new_id, now};
 use forgekeys::domain::role::Role;
 use forgekeys::domain::test_result::{MissingPermission, TestOutcome, TestStatus};
-use forgekeys::domain::token_form::token_hint;
+use forgekeys::domain::token::token_hint;
 use secrecy::SecretString;
 
 #[derive(Debug, Parser)]

@@ -18,7 +18,7 @@ use forgekeys::config::{Config, ServeArgs};
 use forgekeys::db::models::organization::Organization;
 use forgekeys::db::models::user::User;
 use forgekeys::domain::provider::{Hosting, Provider};
-use forgekeys::domain::token_form::TokenInput;
+use forgekeys::domain::token::TokenInput;
 use forgekeys::tokens::{self, TokenError};
 use secrecy::SecretString;
 

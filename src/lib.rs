@@ -1,5 +1,6 @@
 //! Forgekeys: a self-hostable console for an organization's Git provider access tokens.
 
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod commands;

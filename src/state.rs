@@ -4,7 +4,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::keyfile;
 use crate::crypto::secret_box::{CryptoError, SecretBox};
-use crate::db::{Pool, PooledConn, StoreError};
+use crate::db::{DbConn, Pool, PooledConn, StoreError};
 use crate::providers::ProviderClient;
 use secrecy::SecretString;
 use std::sync::{Arc, Mutex, RwLock};
@@ -22,8 +22,46 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A pooled connection, for the CLI and tests. Use cases go through [`AppState::db`].
     pub fn conn(&self) -> Result<PooledConn, StoreError> {
         Ok(self.pool.get()?)
+    }
+
+    /// The one way the use cases reach the database: `f` runs with a pooled connection on a
+    /// blocking thread (never on an async worker).
+    pub async fn db<T, F>(&self, f: F) -> Result<T, crate::app::Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, crate::app::Error> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// [`AppState::db`] inside one transaction: all of `f` or nothing.
+    pub async fn tx<T, F>(&self, f: F) -> Result<T, crate::app::Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, crate::app::Error> + Send + 'static,
+    {
+        self.db(move |conn| {
+            use diesel::Connection;
+            conn.transaction(f)
+        })
+        .await
+    }
+
+    /// CPU-heavy work (password hashing) on a blocking thread.
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, crate::app::Error>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T, crate::app::Error> + Send + 'static,
+    {
+        tokio::task::spawn_blocking(f).await?
     }
 
     /// Encrypt a token for a row with the current key.

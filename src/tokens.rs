@@ -8,7 +8,7 @@ use crate::db::models::token::{GitToken, name_key};
 use crate::db::models::user::User;
 use crate::db::{DbConn, StoreError, new_id};
 use crate::domain::test_result::{TestOutcome, TestStatus};
-use crate::domain::token_form::{TokenInput, token_hint};
+use crate::domain::token::{TokenInput, token_hint};
 use crate::state::AppState;
 use chrono::NaiveTime;
 use diesel::Connection;

@@ -1,6 +1,12 @@
-//! Domain rules: validated values and business decisions. No actix or diesel here.
+//! Domain rules: validated values and business decisions. No actix, diesel or page wording here.
 
+pub mod account;
+pub mod audit;
+pub mod expiry;
+pub mod ids;
 pub mod provider;
 pub mod role;
+pub mod service;
+pub mod status;
 pub mod test_result;
-pub mod token_form;
+pub mod token;

@@ -12,7 +12,7 @@ use forgekeys::db::models::organization::Organization;
 use forgekeys::db::models::token::{GitToken, name_key};
 use forgekeys::db::{new_id, now};
 use forgekeys::domain::test_result::TestStatus;
-use forgekeys::domain::token_form::token_hint;
+use forgekeys::domain::token::token_hint;
 use secrecy::SecretString;
 use std::path::{Path, PathBuf};
 use std::process::Command;

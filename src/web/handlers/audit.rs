@@ -255,3 +255,8 @@ pub async fn audit_trail(
     };
     Ok(html(&req, view.render()?))
 }
+
+/// `…/audit`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(crate::web::urls::org::AUDIT, web::get().to(audit_trail));
+}

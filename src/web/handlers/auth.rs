@@ -226,3 +226,11 @@ pub async fn logout(
     ));
     Ok(resp)
 }
+
+/// `/login`, `/logout`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use crate::web::urls;
+    cfg.route(urls::LOGIN, web::get().to(login_form))
+        .route(urls::LOGIN, web::post().to(login))
+        .route(urls::LOGOUT, web::post().to(logout));
+}

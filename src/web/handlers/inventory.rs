@@ -350,3 +350,11 @@ where
         ))
         .streaming(body)
 }
+
+/// `…/git-tokens/inventory`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        crate::web::urls::org::INVENTORY,
+        web::get().to(show_inventory),
+    );
+}

@@ -285,3 +285,10 @@ pub async fn migrate_services(
         ),
     ))
 }
+
+/// `…/git-tokens/migrate-github-app`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use crate::web::urls::org;
+    cfg.route(org::MIGRATE, web::get().to(migrate_page))
+        .route(org::MIGRATE, web::post().to(migrate_services));
+}

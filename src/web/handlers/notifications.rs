@@ -312,3 +312,10 @@ pub async fn update_notifications(
         ))),
     }
 }
+
+/// `…/settings/notifications`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use crate::web::urls::org;
+    cfg.route(org::NOTIFICATIONS, web::get().to(show_notifications))
+        .route(org::NOTIFICATIONS, web::post().to(update_notifications));
+}

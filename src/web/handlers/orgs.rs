@@ -65,3 +65,8 @@ pub async fn root(req: HttpRequest) -> HttpResponse {
         Err(_) => see_other(&req, "/login"),
     }
 }
+
+/// `/orgs/{org}` itself.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(crate::web::urls::org::HOME, web::get().to(org_home));
+}

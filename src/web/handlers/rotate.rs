@@ -18,13 +18,14 @@ use crate::db::models::token::GitToken;
 use crate::domain::provider::{Hosting, Provider};
 use crate::domain::role::Permission;
 use crate::domain::test_result::{TestOutcome, TestStatus};
-use crate::domain::token_form::{FormErrors, parse_token_value};
 use crate::providers::{TokenTarget, repos};
 use crate::state::AppState;
 use crate::tokens::{self, RotationMethod, TokenError};
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
+use crate::web::forms::FormErrors;
+use crate::web::forms::token::parse_token_value;
 use crate::web::render::{Layout, html, html_status, see_other_with_flash};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -666,4 +667,15 @@ async fn store_rotation(
         )
     })
     .await
+}
+
+/// `…/git-tokens/{id}/rotate` and `…/rotate-at-provider`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use crate::web::urls::org;
+    cfg.route(org::TOKEN_ROTATE, web::get().to(rotate_form))
+        .route(org::TOKEN_ROTATE, web::post().to(rotate_token))
+        .route(
+            org::TOKEN_ROTATE_AT_PROVIDER,
+            web::post().to(rotate_at_provider),
+        );
 }

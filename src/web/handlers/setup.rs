@@ -8,10 +8,10 @@ use crate::db::models::organization::{Organization, parse_slug};
 use crate::db::models::user::{User, parse_email};
 use crate::db::{DbConn, StoreError};
 use crate::domain::role::Role;
-use crate::domain::token_form::FormErrors;
 use crate::state::AppState;
 use crate::web::csrf::AnonPosted;
 use crate::web::error::AppError;
+use crate::web::forms::FormErrors;
 use crate::web::render::{Layout, html, html_status, see_other_with_flash};
 use crate::web::session::{self, PRE_CSRF_COOKIE};
 use actix_web::http::StatusCode;
@@ -196,4 +196,11 @@ pub async fn setup(
         state.config.cookie_secure,
     ));
     Ok(resp)
+}
+
+/// `/setup`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use crate::web::urls;
+    cfg.route(urls::SETUP, web::get().to(setup_form))
+        .route(urls::SETUP, web::post().to(setup));
 }

@@ -14,7 +14,6 @@ use crate::db::models::token::GitToken;
 use crate::db::new_id;
 use crate::domain::provider::Provider;
 use crate::domain::role::Permission;
-use crate::domain::token_form::FormErrors;
 use crate::providers::TokenTarget;
 use crate::providers::repos::{
     self, ListError, MAX_PAGES, PER_PAGE, validate_branch, validate_repository,
@@ -23,6 +22,7 @@ use crate::state::AppState;
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
+use crate::web::forms::FormErrors;
 use crate::web::htmx;
 use crate::web::render::{Layout, html, html_status, see_other_with_flash};
 use actix_web::http::StatusCode;

@@ -296,3 +296,18 @@ pub async fn duplicate_tokens(
     let all = org_tokens(state, ctx, None).await?;
     Ok(crate::web::handlers::tokens::views::duplicate_ids(&all))
 }
+
+/// `…/services…` and the token move.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use crate::web::urls::org;
+    cfg.route(org::TOKEN_MOVE, web::post().to(moves::move_services))
+        .route(org::SERVICES, web::get().to(list_services))
+        .route(org::SERVICES, web::post().to(form::create_service))
+        .route(org::SERVICE_NEW, web::get().to(form::new_service))
+        .route(org::SERVICE_REPOSITORIES, web::get().to(form::repositories))
+        .route(org::SERVICE_BRANCHES, web::get().to(form::branches))
+        .route(org::SERVICE, web::get().to(show_service))
+        .route(org::SERVICE_EDIT, web::get().to(form::edit_service_form))
+        .route(org::SERVICE_EDIT, web::post().to(form::update_service))
+        .route(org::SERVICE_DELETE, web::post().to(delete_service));
+}

@@ -2,7 +2,7 @@
 //! token needs. Rendered inside the form, and alone for HTMX when provider or hosting changes.
 
 use crate::domain::provider::{Hosting, Provider};
-use crate::domain::token_form::FormErrors;
+use crate::web::forms::FormErrors;
 
 /// Values the form shows (never the token).
 #[derive(Debug, Clone, Default)]
@@ -17,7 +17,7 @@ pub struct FormValues {
 }
 
 impl FormValues {
-    pub fn from_form(f: &crate::domain::token_form::TokenFormData) -> FormValues {
+    pub fn from_form(f: &crate::web::forms::token::TokenFormData) -> FormValues {
         FormValues {
             provider: f.provider.trim().to_string(),
             hosting: f.hosting.trim().to_string(),

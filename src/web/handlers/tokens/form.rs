@@ -12,15 +12,15 @@ use crate::db::models::service::Service;
 use crate::db::models::token::GitToken;
 use crate::domain::role::Permission;
 use crate::domain::test_result::{TestOutcome, TestStatus};
-use crate::domain::token_form::{
-    FormErrors, TokenFormData, TokenInput, ValidationOptions, parse_fields, parse_token_value,
-};
+use crate::domain::token::TokenInput;
 use crate::providers::TokenTarget;
 use crate::state::AppState;
 use crate::tokens::{self, TokenError};
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
+use crate::web::forms::FormErrors;
+use crate::web::forms::token::{TokenFormData, ValidationOptions, parse_fields, parse_token_value};
 use crate::web::htmx;
 use crate::web::render::{Layout, html, html_status, see_other_with_flash};
 use actix_web::http::StatusCode;

@@ -1,17 +1,14 @@
-//! Validation of the token add/edit form (DESIGN.md §2 and §4).
+//! The token add/edit form (DESIGN.md §2 and §4): parsing and validation, with the messages
+//! shown next to the fields.
 //!
 //! Parsing returns either a validated [`TokenInput`] or [`FormErrors`] keyed by field name, with
 //! messages meant to be shown next to the fields. The token value itself is never echoed back.
 
-use super::provider::{Hosting, Provider};
+use super::FormErrors;
+use crate::domain::provider::{Hosting, Provider};
+use crate::domain::token::{DESCRIPTION_MAX, NAME_MAX, TOKEN_MAX, TokenInput, WORKSPACE_MAX};
 use chrono::NaiveDate;
 use secrecy::SecretString;
-use std::collections::BTreeMap;
-
-pub const NAME_MAX: usize = 100;
-pub const TOKEN_MAX: usize = 4096;
-pub const DESCRIPTION_MAX: usize = 1000;
-pub const WORKSPACE_MAX: usize = 62;
 
 /// The raw form as posted. Every field is optional so that a missing field becomes a message,
 /// not a 400 from the extractor.
@@ -42,50 +39,6 @@ pub struct TokenFormData {
 impl TokenFormData {
     pub fn save_anyway(&self) -> bool {
         matches!(self.save_anyway.as_str(), "1" | "true" | "on" | "yes")
-    }
-}
-
-/// Field → message.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct FormErrors(pub BTreeMap<&'static str, String>);
-
-impl FormErrors {
-    pub fn add(&mut self, field: &'static str, msg: impl Into<String>) {
-        self.0.entry(field).or_insert_with(|| msg.into());
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.get(field).map(String::as_str)
-    }
-    pub fn has(&self, field: &str) -> bool {
-        self.0.contains_key(field)
-    }
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-}
-
-/// Validated, non-secret fields of a token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenInput {
-    pub provider: Provider,
-    pub hosting: Hosting,
-    pub name: String,
-    pub url: Option<String>,
-    pub workspace: Option<String>,
-    pub description: Option<String>,
-    pub expires_on: Option<NaiveDate>,
-}
-
-impl TokenInput {
-    /// Whether the destination the token is sent to differs from `other`'s.
-    pub fn destination_differs(&self, other: &TokenInput) -> bool {
-        self.provider != other.provider
-            || self.hosting != other.hosting
-            || self.url != other.url
-            || self.workspace != other.workspace
     }
 }
 
@@ -308,32 +261,6 @@ pub fn parse_workspace(raw: &str) -> Result<String, String> {
     Ok(w.to_ascii_lowercase())
 }
 
-/// The hint shown after save: a known prefix and the last 4 characters, e.g. `ghp_…a1b2`.
-pub fn token_hint(token: &str) -> String {
-    const PREFIXES: [&str; 8] = [
-        "github_pat_",
-        "ghp_",
-        "gho_",
-        "ghu_",
-        "ghs_",
-        "glpat-",
-        "gldt-",
-        "ATCTT",
-    ];
-    let prefix = PREFIXES
-        .iter()
-        .find(|p| token.starts_with(**p) && token.len() >= p.len() + 8)
-        .copied()
-        .unwrap_or("");
-    let chars: Vec<char> = token.chars().collect();
-    if chars.len() < 12 {
-        // Too short to reveal anything safely.
-        return "…".to_string();
-    }
-    let last: String = chars[chars.len() - 4..].iter().collect();
-    format!("{prefix}…{last}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,12 +352,5 @@ mod tests {
             ..REQ
         };
         assert!(parse_fields(&f, opt).is_ok());
-    }
-
-    #[test]
-    fn hint_reveals_little() {
-        assert_eq!(token_hint("ghp_abcdefghijklmnop1234"), "ghp_…1234");
-        assert_eq!(token_hint("short"), "…");
-        assert_eq!(token_hint("abcdefghijklmnopqrstuvwxyz"), "…wxyz");
     }
 }

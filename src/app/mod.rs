@@ -1,0 +1,23 @@
+//! Use cases: everything Forgekeys does, callable without HTTP (the web console, the CLI, the
+//! scheduler and tests call the same functions).
+//!
+//! Each use case takes an actor and typed input, checks the actor's role itself, runs its
+//! database work in one transaction through [`AppState::db`] / [`AppState::tx`] (the only way
+//! to the database), writes its own audit record, and returns a typed result or an [`Error`].
+//! No HTTP and no page wording here: `web` parses, calls and renders.
+
+pub mod error;
+
+pub use error::{BadRequest, Conflict, Error};
+
+use crate::domain::account::Member;
+use crate::domain::role::Permission;
+
+/// Refuse unless the member's role allows `p`.
+pub fn require(member: &Member, p: Permission) -> Result<(), Error> {
+    if member.can(p) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(p))
+    }
+}

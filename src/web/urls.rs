@@ -1,0 +1,149 @@
+//! Every path of the web console, in one place: the route table registers the patterns, and
+//! handlers, templates and notification links build paths from the same patterns.
+//!
+//! Organization pages live under [`ORG_SCOPE`]; their patterns here are relative to it.
+//! Builders take the organization slug (and an id) and fill the pattern in.
+
+pub const HOME: &str = "/";
+pub const HEALTH: &str = "/healthz";
+pub const FAVICON: &str = "/favicon.ico";
+pub const STATIC: &str = "/static/{path:.*}";
+pub const LOGIN: &str = "/login";
+pub const LOGOUT: &str = "/logout";
+pub const SETUP: &str = "/setup";
+pub const ORGS: &str = "/orgs";
+
+/// The scope of an organization's pages.
+pub const ORG_SCOPE: &str = "/orgs/{org}";
+
+/// Patterns inside [`ORG_SCOPE`].
+pub mod org {
+    pub const HOME: &str = "";
+    pub const TOKENS: &str = "/settings/git-tokens";
+    pub const TOKEN_NEW: &str = "/settings/git-tokens/new";
+    pub const TOKEN_TEST_UNSAVED: &str = "/settings/git-tokens/test";
+    pub const INVENTORY: &str = "/settings/git-tokens/inventory";
+    pub const MIGRATE: &str = "/settings/git-tokens/migrate-github-app";
+    pub const TOKEN: &str = "/settings/git-tokens/{id}";
+    pub const TOKEN_EDIT: &str = "/settings/git-tokens/{id}/edit";
+    pub const TOKEN_TEST: &str = "/settings/git-tokens/{id}/test";
+    pub const TOKEN_DELETE: &str = "/settings/git-tokens/{id}/delete";
+    pub const TOKEN_MOVE: &str = "/settings/git-tokens/{id}/move";
+    pub const TOKEN_ROTATE: &str = "/settings/git-tokens/{id}/rotate";
+    pub const TOKEN_ROTATE_AT_PROVIDER: &str = "/settings/git-tokens/{id}/rotate-at-provider";
+    pub const SERVICES: &str = "/services";
+    pub const SERVICE_NEW: &str = "/services/new";
+    pub const SERVICE_REPOSITORIES: &str = "/services/new/repositories";
+    pub const SERVICE_BRANCHES: &str = "/services/new/branches";
+    pub const SERVICE: &str = "/services/{id}";
+    pub const SERVICE_EDIT: &str = "/services/{id}/edit";
+    pub const SERVICE_DELETE: &str = "/services/{id}/delete";
+    pub const NOTIFICATIONS: &str = "/settings/notifications";
+    pub const AUDIT: &str = "/audit";
+}
+
+fn in_org(slug: &str, pattern: &str) -> String {
+    format!("/orgs/{slug}{pattern}")
+}
+
+fn with_id(slug: &str, pattern: &str, id: &str) -> String {
+    in_org(slug, &pattern.replace("{id}", id))
+}
+
+pub fn org_home(slug: &str) -> String {
+    in_org(slug, org::HOME)
+}
+pub fn tokens(slug: &str) -> String {
+    in_org(slug, org::TOKENS)
+}
+pub fn token_new(slug: &str) -> String {
+    in_org(slug, org::TOKEN_NEW)
+}
+pub fn token_test_unsaved(slug: &str) -> String {
+    in_org(slug, org::TOKEN_TEST_UNSAVED)
+}
+pub fn inventory(slug: &str) -> String {
+    in_org(slug, org::INVENTORY)
+}
+pub fn migrate(slug: &str) -> String {
+    in_org(slug, org::MIGRATE)
+}
+pub fn token(slug: &str, id: &str) -> String {
+    with_id(slug, org::TOKEN, id)
+}
+pub fn token_edit(slug: &str, id: &str) -> String {
+    with_id(slug, org::TOKEN_EDIT, id)
+}
+pub fn token_test(slug: &str, id: &str) -> String {
+    with_id(slug, org::TOKEN_TEST, id)
+}
+pub fn token_delete(slug: &str, id: &str) -> String {
+    with_id(slug, org::TOKEN_DELETE, id)
+}
+pub fn token_move(slug: &str, id: &str) -> String {
+    with_id(slug, org::TOKEN_MOVE, id)
+}
+pub fn token_rotate(slug: &str, id: &str) -> String {
+    with_id(slug, org::TOKEN_ROTATE, id)
+}
+pub fn token_rotate_at_provider(slug: &str, id: &str) -> String {
+    with_id(slug, org::TOKEN_ROTATE_AT_PROVIDER, id)
+}
+pub fn services(slug: &str) -> String {
+    in_org(slug, org::SERVICES)
+}
+pub fn service_new(slug: &str) -> String {
+    in_org(slug, org::SERVICE_NEW)
+}
+pub fn service_repositories(slug: &str) -> String {
+    in_org(slug, org::SERVICE_REPOSITORIES)
+}
+pub fn service_branches(slug: &str) -> String {
+    in_org(slug, org::SERVICE_BRANCHES)
+}
+pub fn service(slug: &str, id: &str) -> String {
+    with_id(slug, org::SERVICE, id)
+}
+pub fn service_edit(slug: &str, id: &str) -> String {
+    with_id(slug, org::SERVICE_EDIT, id)
+}
+pub fn service_delete(slug: &str, id: &str) -> String {
+    with_id(slug, org::SERVICE_DELETE, id)
+}
+pub fn notifications(slug: &str) -> String {
+    in_org(slug, org::NOTIFICATIONS)
+}
+pub fn audit(slug: &str) -> String {
+    in_org(slug, org::AUDIT)
+}
+
+/// An absolute link (for messages that leave the browser: webhooks).
+pub fn absolute(base_url: &str, path: &str) -> String {
+    format!("{}{path}", base_url.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builders_fill_the_route_patterns() {
+        assert_eq!(tokens("acme"), "/orgs/acme/settings/git-tokens");
+        assert_eq!(token("acme", "t1"), "/orgs/acme/settings/git-tokens/t1");
+        assert_eq!(
+            token_rotate_at_provider("acme", "t1"),
+            "/orgs/acme/settings/git-tokens/t1/rotate-at-provider"
+        );
+        assert_eq!(service_edit("a-b", "s9"), "/orgs/a-b/services/s9/edit");
+        assert_eq!(org_home("acme"), "/orgs/acme");
+        assert_eq!(
+            absolute("https://fk.example.com/", &audit("acme")),
+            "https://fk.example.com/orgs/acme/audit"
+        );
+        // Every builder's path matches the pattern the route table registers.
+        assert_eq!(
+            ORG_SCOPE.replace("{org}", "acme") + org::AUDIT,
+            audit("acme")
+        );
+    }
+}
