@@ -2,8 +2,8 @@
 //! (`scripts/bench-tokens-check.sh`). Not a test.
 //!
 //! It runs the app's own code: migrations, the key file, XChaCha20-Poly1305 sealing bound to
-//! the row id, and `tokens::create` with its audit entry, as the add form does (minus the
-//! provider test: the tokens are saved as "not tested"). Settings come from the same
+//! the row id, and the storage layer's insert (the tokens are saved as "not tested", without the
+//! provider test). Settings come from the same
 //! environment variables as `forgekeys` (`DATABASE_URL`, `FORGEKEYS_KEY_FILE`, …).
 //!
 //! ```text
@@ -16,11 +16,11 @@ use clap::Parser;
 use diesel::Connection;
 use forgekeys::config::{Config, ServeArgs};
 use forgekeys::db::models::organization::Organization;
+use forgekeys::db::models::token::{GitToken, name_key};
 use forgekeys::db::models::user::User;
 use forgekeys::domain::provider::{Hosting, Provider};
-use forgekeys::domain::token::TokenInput;
-use forgekeys::tokens::{self, TokenError};
-use secrecy::SecretString;
+use forgekeys::domain::token::token_hint;
+use secrecy::{ExposeSecret, SecretString};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -55,19 +55,42 @@ fn main() -> anyhow::Result<()> {
         }
     };
     let run = uuid::Uuid::new_v4().simple().to_string();
-    conn.transaction::<_, TokenError, _>(|conn| {
+    let n = state.clock.naive();
+    conn.transaction::<_, anyhow::Error, _>(|conn| {
         for i in 0..args.count {
-            let input = TokenInput {
-                provider: Provider::Github,
-                hosting: Hosting::Cloud,
-                name: format!("bench-{}-{i:05}", &run[..8]),
+            let name = format!("bench-{}-{i:05}", &run[..8]);
+            let secret = SecretString::from(format!("ghp_bench{i:05}{run}"));
+            let id = uuid::Uuid::new_v4().to_string();
+            let (blob, key_id) = state
+                .seal(&id, &secret)
+                .map_err(|e| anyhow::anyhow!("sealing failed: {e}"))?;
+            let t = GitToken {
+                id,
+                org_id: org.id.clone(),
+                name_key: name_key(&name),
+                name,
+                provider: Provider::Github.as_str().into(),
+                hosting: Hosting::Cloud.as_str().into(),
                 url: None,
                 workspace: None,
                 description: None,
-                expires_on: None,
+                secret: blob,
+                key_id,
+                hint: token_hint(secret.expose_secret()),
+                status: "not_tested".into(),
+                last_tested_at: None,
+                account: None,
+                expires_at: None,
+                expiry_source: None,
+                last_test: None,
+                created_by: Some(user.email.clone()),
+                created_at: n,
+                updated_by: Some(user.email.clone()),
+                updated_at: n,
+                rotated_at: None,
+                identity_key: None,
             };
-            let secret = SecretString::from(format!("ghp_bench{i:05}{run}"));
-            tokens::create(&state, conn, &org.id, &input, &secret, None, &user)?;
+            GitToken::insert(conn, &t)?;
         }
         Ok(())
     })

@@ -290,7 +290,7 @@ pub async fn tokens_check(
             let state = state.clone();
             async move {
                 let _permit = sem.acquire_owned().await;
-                let outcome = crate::tokens::test_stored(&state, &t).await;
+                let outcome = crate::app::checks::test_stored(&state, &t).await;
                 (t, org, outcome)
             }
         })
@@ -308,11 +308,17 @@ pub async fn tokens_check(
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             for (t, o) in rows {
-                match crate::tokens::record_test(&mut conn, &t, &o, None) {
+                use crate::app::audit::{System, Who};
+                use crate::domain::status::TestSource;
+                let stored = diesel::Connection::transaction(&mut *conn, |c| {
+                    let who = Who::System(System::TokensCheck);
+                    crate::app::checks::record(c, &t, &o, who, TestSource::Cli)
+                });
+                match stored {
                     Ok(_) => {}
                     // Edited, rotated or deleted while it was tested: that result is stale.
-                    Err(crate::tokens::TokenError::Store(crate::db::StoreError::Conflict(m))) => {
-                        eprintln!("{}: {m}", t.name);
+                    Err(crate::app::Error::Conflict(_)) => {
+                        eprintln!("{}: changed while it was tested; result not stored", t.name);
                     }
                     Err(e) => return Err(e.into()),
                 }

@@ -11,6 +11,8 @@
 //! - At most [`CONCURRENCY`] token tests at once; database work on blocking threads.
 //! - The task is aborted when the HTTP server stops (see `startup::Application`).
 
+use crate::app::audit::{System, Who};
+use crate::app::checks::{self, RecordedTest};
 use crate::db::models::lease::Lease;
 use crate::db::models::status_history::TestSource;
 use crate::db::models::token::GitToken;
@@ -19,7 +21,6 @@ use crate::db::{StoreError, new_id};
 use crate::domain::test_result::TestOutcome;
 use crate::notify::{self, SendReport};
 use crate::state::AppState;
-use crate::tokens::{self, RecordedTest, TokenError};
 use diesel::prelude::*;
 use futures::StreamExt;
 use rand::Rng;
@@ -190,12 +191,16 @@ async fn execute(state: &AppState) -> Result<RunReport, SchedulerError> {
             .load(conn)?)
     })
     .await?;
-    type Tested = (GitToken, Result<(RecordedTest, TestOutcome), TokenError>);
+    type Tested = (
+        GitToken,
+        Result<(RecordedTest, TestOutcome), crate::app::Error>,
+    );
     let results: Vec<Tested> = futures::stream::iter(all.clone())
         .map(|t| {
             let st = state.clone();
             async move {
-                let r = tokens::retest_stored(&st, &t, None, TestSource::Scheduler).await;
+                let who = Who::System(System::Scheduler);
+                let r = checks::retest_stored(&st, &t, who, TestSource::Scheduler).await;
                 (t, r)
             }
         })
@@ -217,9 +222,9 @@ async fn execute(state: &AppState) -> Result<RunReport, SchedulerError> {
                     outcome,
                 });
             }
-            Err(TokenError::Store(StoreError::Conflict(m))) => {
+            Err(crate::app::Error::Conflict(c)) => {
                 report.skipped += 1;
-                tracing::info!(token = %before.id, "scheduled test not stored: {m}");
+                tracing::info!(token = %before.id, "scheduled test not stored: {c:?}");
             }
             Err(e) => {
                 report.skipped += 1;

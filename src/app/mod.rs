@@ -21,3 +21,6 @@ pub fn require(member: &Member, p: Permission) -> Result<(), Error> {
         Err(Error::Forbidden(p))
     }
 }
+pub mod audit;
+pub mod checks;
+pub mod tokens;

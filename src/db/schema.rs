@@ -66,6 +66,7 @@ diesel::table! {
         updated_by -> Nullable<Text>,
         updated_at -> Timestamp,
         rotated_at -> Nullable<Timestamp>,
+        identity_key -> Nullable<Text>,
     }
 }
 
@@ -82,6 +83,7 @@ diesel::table! {
         branch -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        name_key -> Text,
     }
 }
 

@@ -27,6 +27,15 @@ impl TestStatus {
         TestStatus::NotTested,
     ];
 
+    /// Statuses that need attention whatever the expiry.
+    pub const FAILING: [TestStatus; 5] = [
+        TestStatus::Invalid,
+        TestStatus::Expired,
+        TestStatus::Unreachable,
+        TestStatus::Error,
+        TestStatus::MissingPermissions,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TestStatus::NotTested => "not_tested",

@@ -158,6 +158,20 @@ impl TokenInput {
     }
 }
 
+/// List filters (DESIGN.md §2: `q`, `provider`, `status`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenFilter {
+    pub q: Option<String>,
+    pub provider: Option<Provider>,
+    pub status: Option<TestStatus>,
+}
+
+impl TokenFilter {
+    pub fn is_empty(&self) -> bool {
+        self.q.is_none() && self.provider.is_none() && self.status.is_none()
+    }
+}
+
 /// The case-insensitive key a name is unique by.
 pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()

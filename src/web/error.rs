@@ -4,6 +4,7 @@
 //! message area (`HX-Retarget`/`HX-Reswap`); `Unauthorized` redirects to the login page (over
 //! HTMX with `HX-Redirect`). Internal errors are logged with their chain and shown only as an id.
 
+use crate::app::{self, BadRequest, Conflict};
 use crate::db::StoreError;
 use crate::domain::role::Permission;
 use actix_web::http::StatusCode;
@@ -58,6 +59,56 @@ impl fmt::Display for AppError {
             AppError::BadRequest(m) | AppError::Conflict(m) => f.write_str(m),
             AppError::Internal(e) => write!(f, "internal error: {e}"),
         }
+    }
+}
+
+/// The one conversion from what a use case refuses to what the browser gets; every sentence is
+/// written here.
+impl From<app::Error> for AppError {
+    fn from(e: app::Error) -> AppError {
+        match e {
+            app::Error::NotFound => AppError::NotFound,
+            app::Error::Forbidden(p) => AppError::Forbidden(p),
+            app::Error::Conflict(c) => AppError::Conflict(conflict_text(&c)),
+            app::Error::BadRequest(b) => AppError::BadRequest(bad_request_text(&b)),
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// A conflict in words.
+pub fn conflict_text(c: &Conflict) -> String {
+    match c {
+        Conflict::TokenInUse { name, services } => format!(
+            "“{name}” is used by {services} service(s). Move them to another token before deleting it."
+        ),
+        Conflict::TokenChanged => {
+            "The token was changed by someone else meanwhile; nothing was changed. Reload the page and try again.".into()
+        }
+        Conflict::TokenGone => "The token was deleted meanwhile; nothing was changed.".into(),
+        Conflict::ServiceChanged { name: Some(n) } => {
+            format!("“{n}” changed in the meantime. Nothing was moved; reload the page.")
+        }
+        Conflict::ServiceChanged { name: None } => {
+            "A selected service no longer exists. Nothing was moved; reload the page.".into()
+        }
+        Conflict::RotationRunning => {
+            "A rotation of this token is already running. Wait a moment and reload.".into()
+        }
+        Conflict::RotationNotStored { incident } => format!(
+            "GitLab issued a new token and revoked the old one, but Forgekeys could not store \
+             the new value (incident {incident}). Create a new token at GitLab and use Rotate \
+             with its value."
+        ),
+    }
+}
+
+fn bad_request_text(b: &BadRequest) -> String {
+    match b {
+        BadRequest::ProviderRotationUnsupported { name, provider } => format!(
+            "Rotation at the provider is available for GitLab tokens only; “{name}” is a \
+             {provider} token. Create a new token at {provider} and use Rotate with the new value."
+        ),
     }
 }
 

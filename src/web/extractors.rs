@@ -7,6 +7,8 @@ use crate::db::models::organization::Organization;
 use crate::db::models::session::Session;
 use crate::db::models::token::GitToken;
 use crate::db::models::user::User;
+use crate::domain::account::Member;
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::role::{Permission, Role};
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -69,6 +71,8 @@ impl FromRequest for CurrentUser {
 /// Not a member (or no such organization) → 404, never 403.
 #[derive(Clone)]
 pub struct OrgContext {
+    /// The actor every organization use case takes.
+    pub member: Member,
     pub user: User,
     pub session: Session,
     pub org: Organization,
@@ -118,7 +122,11 @@ impl FromRequest for OrgContext {
                 };
                 // One count query for the attention banner of the layout.
                 let attention = if Permission::ViewTokens.allows(role) {
-                    GitToken::needing_attention(&mut conn, &org.id, state.clock.naive())?
+                    GitToken::attention_count(
+                        &mut conn,
+                        &org.id,
+                        crate::domain::expiry::attention_horizon(state.clock.naive()),
+                    )?
                 } else {
                     0
                 };
@@ -126,7 +134,20 @@ impl FromRequest for OrgContext {
             })
             .await??;
             let (org, role, attention) = found.ok_or(AppError::NotFound)?;
+            let member = Member {
+                user: crate::domain::account::User {
+                    id: UserId::new(cu.user.id.clone()),
+                    email: cu.user.email.clone(),
+                },
+                org: crate::domain::account::Organization {
+                    id: OrgId::new(org.id.clone()),
+                    slug: org.slug.clone(),
+                    name: org.name.clone(),
+                },
+                role,
+            };
             let ctx = OrgContext {
+                member,
                 user: cu.user,
                 session: cu.session,
                 org,

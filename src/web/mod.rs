@@ -13,6 +13,7 @@ pub mod paging;
 pub mod render;
 pub mod session;
 pub mod urls;
+pub mod view;
 
 use actix_web::{HttpResponse, web};
 use handlers::{

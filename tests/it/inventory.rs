@@ -69,6 +69,7 @@ fn token_row(
         updated_by: Some("owner@acme.test".into()),
         updated_at: n,
         rotated_at: None,
+        identity_key: None,
     }
 }
 
@@ -94,6 +95,7 @@ fn service(app: &TestApp, org_id: &str, name: &str, token_id: Option<&str>) {
             branch: "main".into(),
             created_at: n,
             updated_at: n,
+            name_key: String::new(),
         },
     )
     .unwrap();

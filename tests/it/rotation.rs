@@ -120,6 +120,7 @@ impl Env {
                 branch: "main".into(),
                 created_at: now,
                 updated_at: now,
+                name_key: String::new(),
             },
         )
         .unwrap();

@@ -176,6 +176,7 @@ impl Env {
             branch: "main".into(),
             created_at: n,
             updated_at: n,
+            name_key: String::new(),
         };
         Service::insert(&mut db(&self.app), &s).unwrap();
         s.id

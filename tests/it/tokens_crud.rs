@@ -194,6 +194,7 @@ impl Env {
                 branch: "main".into(),
                 created_at: n,
                 updated_at: n,
+                name_key: String::new(),
             },
         )
         .unwrap();
@@ -1099,6 +1100,7 @@ fn seed(env: &Env, name: &str, provider: &str, status: &str) {
         updated_by: None,
         updated_at: n,
         rotated_at: None,
+        identity_key: None,
     };
     GitToken::insert(&mut conn, &t).unwrap();
 }

@@ -42,6 +42,11 @@ impl Audit {
     }
 
     pub fn write(self, conn: &mut DbConn) -> Result<(), StoreError> {
+        self.write_at(conn, now())
+    }
+
+    /// Write the record, dated `at` (the server clock's now).
+    pub fn write_at(self, conn: &mut DbConn, at: NaiveDateTime) -> Result<(), StoreError> {
         let e = AuditEvent {
             id: ordered_id(),
             org_id: self.org_id,
@@ -51,7 +56,7 @@ impl Audit {
             token_id: self.token_id,
             token_name: self.token_name,
             details: self.details.to_string(),
-            created_at: now(),
+            created_at: at,
         };
         diesel::insert_into(audit_events::table)
             .values(&e)

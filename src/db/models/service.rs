@@ -23,12 +23,16 @@ pub struct Service {
     pub branch: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The unique, case-insensitive key of `name` (set by [`Service::insert`] and on save).
+    pub name_key: String,
 }
 
 impl Service {
     pub fn insert(conn: &mut DbConn, s: &Service) -> Result<(), StoreError> {
+        let mut row = s.clone();
+        row.name_key = crate::domain::token::name_key(&s.name);
         diesel::insert_into(services::table)
-            .values(s)
+            .values(&row)
             .execute(conn)?;
         Ok(())
     }
@@ -58,6 +62,25 @@ impl Service {
             }
         }
         Ok(out)
+    }
+
+    /// token id → number of services using it, for the given tokens only (one GROUP BY).
+    pub fn usage_of(
+        conn: &mut DbConn,
+        token_ids: &[&str],
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        if token_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(Option<String>, i64)> = services::table
+            .filter(services::token_id.eq_any(token_ids))
+            .group_by(services::token_id)
+            .select((services::token_id, diesel::dsl::count_star()))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, n)| id.map(|id| (id, n)))
+            .collect())
     }
 
     /// token id → number of services using it, for one organization.
@@ -216,6 +239,7 @@ impl Service {
         diesel::update(services::table.find(&s.id))
             .set((
                 services::name.eq(&s.name),
+                services::name_key.eq(crate::domain::token::name_key(&s.name)),
                 services::kind.eq(&s.kind),
                 services::provider.eq(&s.provider),
                 services::access.eq(&s.access),

@@ -5,36 +5,7 @@ use crate::db::{DbConn, StoreError, new_id};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-/// Who ran the test that produced a history row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TestSource {
-    /// The background scheduler inside the server.
-    Scheduler,
-    /// A member pressed "Test" / "Test now".
-    Manual,
-    /// `forgekeys tokens check`.
-    Cli,
-}
-
-impl TestSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TestSource::Scheduler => "scheduler",
-            TestSource::Manual => "manual",
-            TestSource::Cli => "cli",
-        }
-    }
-
-    /// Words for the history table.
-    pub fn label(s: &str) -> &'static str {
-        match s {
-            "scheduler" => "Scheduled check",
-            "manual" => "Manual test",
-            "cli" => "tokens check (CLI)",
-            _ => "Test",
-        }
-    }
-}
+pub use crate::domain::status::TestSource;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = token_status_history)]

@@ -2,8 +2,11 @@
 
 use crate::db::schema::git_tokens;
 use crate::db::{DbConn, StoreError, now};
+use crate::domain::expiry::ExpirySource;
+use crate::domain::ids::{OrgId, TokenId};
 use crate::domain::provider::{Hosting, Provider};
 use crate::domain::test_result::{TestOutcome, TestStatus};
+use crate::domain::token::{Destination, Token, identity_key};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -35,6 +38,35 @@ pub struct GitToken {
     pub updated_by: Option<String>,
     pub updated_at: NaiveDateTime,
     pub rotated_at: Option<NaiveDateTime>,
+    /// Duplicate detection key (`domain::token::identity_key`); set by [`GitToken::insert`] and
+    /// [`GitToken::save`] from the other columns.
+    pub identity_key: Option<String>,
+}
+
+/// The columns of a token the list pages show (no ciphertext, no last-test JSON).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = git_tokens)]
+pub struct TokenListRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub provider: String,
+    pub hosting: String,
+    pub url: Option<String>,
+    pub workspace: Option<String>,
+    pub description: Option<String>,
+    pub hint: String,
+    pub status: String,
+    pub last_tested_at: Option<NaiveDateTime>,
+    pub account: Option<String>,
+    pub expires_at: Option<NaiveDateTime>,
+    pub expiry_source: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_by: Option<String>,
+    pub updated_at: NaiveDateTime,
+    pub rotated_at: Option<NaiveDateTime>,
+    pub identity_key: Option<String>,
 }
 
 /// The columns of a token the inventory reads (`GitToken::inventory_chunk`): no `secret`,
@@ -65,18 +97,7 @@ pub struct InventoryRow {
     pub rotated_at: Option<NaiveDateTime>,
 }
 
-/// List filters (DESIGN.md §2: `q`, `provider`, `status`).
-#[derive(Debug, Clone, Default)]
-pub struct TokenFilter {
-    pub q: Option<String>,
-    pub provider: Option<Provider>,
-    pub status: Option<TestStatus>,
-}
-
-/// The case-insensitive key a name is unique by.
-pub fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
-}
+pub use crate::domain::token::{TokenFilter, name_key};
 
 impl GitToken {
     pub fn provider(&self) -> Provider {
@@ -94,17 +115,32 @@ impl GitToken {
             .and_then(|j| serde_json::from_str(j).ok())
     }
 
+    /// The duplicate-detection key of this row's destination and account.
+    fn computed_identity(&self) -> Option<String> {
+        let d = Destination {
+            provider: Provider::parse(&self.provider)?,
+            hosting: Hosting::parse(&self.hosting)?,
+            url: self.url.clone(),
+            workspace: self.workspace.clone(),
+        };
+        identity_key(&d, self.account.as_deref())
+    }
+
     pub fn insert(conn: &mut DbConn, t: &GitToken) -> Result<(), StoreError> {
+        let mut row = t.clone();
+        row.identity_key = t.computed_identity();
         diesel::insert_into(git_tokens::table)
-            .values(t)
+            .values(&row)
             .execute(conn)?;
         Ok(())
     }
 
     /// Save all columns of an existing row.
     pub fn save(conn: &mut DbConn, t: &GitToken) -> Result<(), StoreError> {
+        let mut row = t.clone();
+        row.identity_key = t.computed_identity();
         diesel::update(git_tokens::table.find(&t.id))
-            .set(t)
+            .set(&row)
             .execute(conn)?;
         Ok(())
     }
@@ -249,6 +285,15 @@ impl GitToken {
             .get_result(conn)?)
     }
 
+    /// Take the row's write lock at the start of a transaction (a no-op update): see
+    /// `app::checks::record`.
+    pub fn lock(conn: &mut DbConn, id: &str) -> Result<(), StoreError> {
+        diesel::update(git_tokens::table.find(id))
+            .set(git_tokens::updated_at.eq(git_tokens::updated_at))
+            .execute(conn)?;
+        Ok(())
+    }
+
     pub fn delete(conn: &mut DbConn, id: &str) -> Result<(), StoreError> {
         diesel::delete(git_tokens::table.find(id)).execute(conn)?;
         Ok(())
@@ -297,5 +342,209 @@ impl GitToken {
         }
         self.last_test = serde_json::to_string(outcome).ok();
         self.updated_at = now();
+    }
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown {what} {value:?}"))
+}
+
+/// Build the domain token from its columns; a value the domain does not know is an error,
+/// never a silent default.
+#[allow(clippy::too_many_arguments)]
+fn domain_token(
+    id: &str,
+    org_id: &str,
+    name: &str,
+    provider: &str,
+    hosting: &str,
+    url: &Option<String>,
+    workspace: &Option<String>,
+    status: &str,
+    expiry_source: &Option<String>,
+) -> Result<(Token, TestStatus), StoreError> {
+    let status = TestStatus::parse(status).ok_or_else(|| corrupt("status", status))?;
+    let source = match expiry_source.as_deref() {
+        None => None,
+        Some(s) => Some(ExpirySource::parse(s).ok_or_else(|| corrupt("expiry source", s))?),
+    };
+    let destination = Destination {
+        provider: Provider::parse(provider).ok_or_else(|| corrupt("provider", provider))?,
+        hosting: Hosting::parse(hosting).ok_or_else(|| corrupt("hosting", hosting))?,
+        url: url.clone(),
+        workspace: workspace.clone(),
+    };
+    let t = Token {
+        id: TokenId::new(id),
+        org_id: OrgId::new(org_id),
+        name: name.to_string(),
+        destination,
+        description: None,
+        hint: String::new(),
+        status,
+        last_tested_at: None,
+        account: None,
+        expires_at: None,
+        expiry_source: source,
+        created_by: None,
+        created_at: NaiveDateTime::default(),
+        updated_by: None,
+        updated_at: NaiveDateTime::default(),
+        rotated_at: None,
+    };
+    Ok((t, status))
+}
+
+impl TryFrom<&GitToken> for Token {
+    type Error = StoreError;
+
+    fn try_from(r: &GitToken) -> Result<Token, StoreError> {
+        let (t, _) = domain_token(
+            &r.id,
+            &r.org_id,
+            &r.name,
+            &r.provider,
+            &r.hosting,
+            &r.url,
+            &r.workspace,
+            &r.status,
+            &r.expiry_source,
+        )?;
+        Ok(Token {
+            description: r.description.clone(),
+            hint: r.hint.clone(),
+            last_tested_at: r.last_tested_at,
+            account: r.account.clone(),
+            expires_at: r.expires_at,
+            created_by: r.created_by.clone(),
+            created_at: r.created_at,
+            updated_by: r.updated_by.clone(),
+            updated_at: r.updated_at,
+            rotated_at: r.rotated_at,
+            ..t
+        })
+    }
+}
+
+impl TryFrom<TokenListRow> for Token {
+    type Error = StoreError;
+
+    fn try_from(r: TokenListRow) -> Result<Token, StoreError> {
+        let (t, _) = domain_token(
+            &r.id,
+            &r.org_id,
+            &r.name,
+            &r.provider,
+            &r.hosting,
+            &r.url,
+            &r.workspace,
+            &r.status,
+            &r.expiry_source,
+        )?;
+        Ok(Token {
+            description: r.description,
+            hint: r.hint,
+            last_tested_at: r.last_tested_at,
+            account: r.account,
+            expires_at: r.expires_at,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            updated_by: r.updated_by,
+            updated_at: r.updated_at,
+            rotated_at: r.rotated_at,
+            ..t
+        })
+    }
+}
+
+impl GitToken {
+    /// The stored last test result; an unreadable one is an error.
+    pub fn outcome(&self) -> Result<Option<TestOutcome>, StoreError> {
+        match self.last_test.as_deref() {
+            None => Ok(None),
+            Some(j) => serde_json::from_str(j)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("last test of {}: {e}", self.id))),
+        }
+    }
+
+    /// Page-shaped queries: one page of the list, by name, without ciphertext or test JSON.
+    pub fn list_page(
+        conn: &mut DbConn,
+        org_id: &str,
+        filter: &TokenFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<TokenListRow>, StoreError> {
+        Ok(GitToken::filtered(org_id, filter)
+            .order((git_tokens::name_key.asc(), git_tokens::id.asc()))
+            .offset(offset)
+            .limit(limit)
+            .select(TokenListRow::as_select())
+            .load(conn)?)
+    }
+
+    /// Tokens matching the filter, counted by the database.
+    pub fn count(conn: &mut DbConn, org_id: &str, filter: &TokenFilter) -> Result<i64, StoreError> {
+        Ok(GitToken::filtered(org_id, filter)
+            .count()
+            .get_result(conn)?)
+    }
+
+    /// Every token of the organization as listed (names, statuses, accounts): for pickers.
+    pub fn list_all(
+        conn: &mut DbConn,
+        org_id: &str,
+        provider: Option<Provider>,
+    ) -> Result<Vec<TokenListRow>, StoreError> {
+        let filter = TokenFilter {
+            provider,
+            ..TokenFilter::default()
+        };
+        GitToken::list_page(conn, org_id, &filter, 0, i64::MAX)
+    }
+
+    /// Of `keys`, those that more than one token of the organization shares (saved twice).
+    pub fn shared_identities(
+        conn: &mut DbConn,
+        org_id: &str,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Default::default());
+        }
+        let rows: Vec<(Option<String>, i64)> = git_tokens::table
+            .filter(git_tokens::org_id.eq(org_id))
+            .filter(git_tokens::identity_key.eq_any(keys))
+            .group_by(git_tokens::identity_key)
+            .select((git_tokens::identity_key, diesel::dsl::count_star()))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .filter_map(|(k, _)| k)
+            .collect())
+    }
+
+    /// How many tokens need attention: a failing status, or an expiry within the attention
+    /// horizon. Two counts the indexes answer (failing statuses; then expiries of the others).
+    pub fn attention_count(
+        conn: &mut DbConn,
+        org_id: &str,
+        horizon: NaiveDateTime,
+    ) -> Result<i64, StoreError> {
+        let bad = TestStatus::FAILING.map(TestStatus::as_str);
+        let failing: i64 = git_tokens::table
+            .filter(git_tokens::org_id.eq(org_id))
+            .filter(git_tokens::status.eq_any(bad))
+            .count()
+            .get_result(conn)?;
+        let expiring: i64 = git_tokens::table
+            .filter(git_tokens::org_id.eq(org_id))
+            .filter(git_tokens::expires_at.le(horizon))
+            .filter(git_tokens::status.ne_all(bad))
+            .count()
+            .get_result(conn)?;
+        Ok(failing + expiring)
     }
 }

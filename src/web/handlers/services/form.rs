@@ -785,6 +785,7 @@ pub async fn create_service(
         branch: v.branch,
         created_at: n,
         updated_at: n,
+        name_key: String::new(),
     };
     let st = state.clone();
     let (uid, email) = (ctx.user.id.clone(), ctx.user.email.clone());

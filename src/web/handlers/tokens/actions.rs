@@ -1,20 +1,20 @@
 //! Re-test a stored token, and delete with confirmation.
 
-use super::views::{ResultView, TokenView};
-use super::{TokenRowFragment, list_url, load_token, token_url};
-use crate::db::StoreError;
-use crate::db::models::service::Service;
-use crate::db::models::status_history::TestSource;
-use crate::db::models::token::GitToken;
+use super::list::TokenRowFragment;
+use super::show::ServiceLine;
+use super::token_id;
+use crate::app;
+use crate::app::Conflict;
 use crate::domain::role::Permission;
-use crate::domain::test_result::TestOutcome;
+use crate::domain::token::Token;
 use crate::state::AppState;
-use crate::tokens::{self, TokenError};
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
 use crate::web::htmx;
 use crate::web::render::{Layout, html, html_status, see_other_with_flash};
+use crate::web::urls;
+use crate::web::view::token::{ResultView, TokenView};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -26,25 +26,6 @@ pub struct ReturnTo {
     return_to: String,
 }
 
-/// Test a stored token with its stored destination and record the result (the shared
-/// [`tokens::retest_stored`], as the scheduler and `tokens check` use).
-pub async fn retest(
-    state: &web::Data<AppState>,
-    token: &GitToken,
-    actor: Option<&crate::db::models::user::User>,
-) -> Result<(GitToken, TestOutcome), AppError> {
-    let source = if actor.is_some() {
-        TestSource::Manual
-    } else {
-        TestSource::Scheduler
-    };
-    match tokens::retest_stored(state, token, actor, source).await {
-        Ok((recorded, outcome)) => Ok((recorded.token, outcome)),
-        Err(TokenError::Store(StoreError::Conflict(m))) => Err(AppError::Conflict(m)),
-        Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
-    }
-}
-
 /// `POST …/git-tokens/{id}/test`.
 pub async fn retest_token(
     req: HttpRequest,
@@ -53,47 +34,33 @@ pub async fn retest_token(
     path: web::Path<(String, String)>,
     form: Posted<ReturnTo>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Permission::ManageTokens)?;
-    let token = load_token(&state, &ctx, &path.1).await?;
-    let (saved, outcome) = retest(&state, &token, Some(&ctx.user)).await?;
+    let r = app::tokens::test::retest(&state, &ctx.member, &token_id(&path)).await?;
+    let (l, outcome) = (&r.listed, &r.outcome);
+    let slug = &ctx.org.slug;
     if htmx::is_htmx(&req) {
         if htmx::target(&req).is_some_and(|t| t.starts_with("row-")) {
-            let st = state.clone();
-            let tid = saved.id.clone();
-            let uses = web::block(move || {
-                let mut conn = st.conn()?;
-                Service::using_token(&mut conn, &tid)
-            })
-            .await??
-            .len() as i64;
             let frag = TokenRowFragment {
-                slug: ctx.org.slug.clone(),
+                slug: slug.clone(),
                 can_manage: true,
                 csrf: ctx.session.csrf_token.clone(),
-                t: {
-                    let mut t = TokenView::new(&saved, uses, state.clock.naive());
-                    t.duplicate = crate::web::handlers::services::duplicate_tokens(&state, &ctx)
-                        .await?
-                        .contains(&saved.id);
-                    t
-                },
+                t: TokenView::new(&l.token, l.services, l.duplicate, state.clock.naive()),
             };
             return Ok(html(&req, frag.render()?));
         }
         let frag = super::form::ResultFragment {
-            result: ResultView::new(&outcome, outcome.tested_at),
+            result: ResultView::new(outcome, outcome.tested_at),
         };
         return Ok(html(&req, frag.render()?));
     }
     let back = if form.0.return_to == "list" {
-        list_url(&ctx.org.slug)
+        urls::tokens(slug)
     } else {
-        token_url(&ctx.org.slug, &saved.id)
+        urls::token(slug, l.token.id.as_str())
     };
     Ok(see_other_with_flash(
         &req,
         &back,
-        &format!("Tested “{}”: {}.", saved.name, outcome.status.label()),
+        &format!("Tested “{}”: {}.", l.token.name, outcome.status.label()),
     ))
 }
 
@@ -104,7 +71,7 @@ pub struct DeleteTokenPage {
     pub slug: String,
     pub csrf: String,
     pub t: TokenView,
-    pub services: Vec<super::ServiceLine>,
+    pub services: Vec<ServiceLine>,
     /// The offer to move the services to another token (issue 4).
     pub moves: crate::web::handlers::services::moves::MovePanel,
 }
@@ -113,31 +80,19 @@ async fn delete_page(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     ctx: &OrgContext,
-    token: &GitToken,
+    token: &Token,
+    services: Vec<app::tokens::ServiceRef>,
 ) -> Result<DeleteTokenPage, AppError> {
-    let st = state.clone();
-    let tid = token.id.clone();
-    let services = web::block(move || {
-        let mut conn = st.conn()?;
-        Service::using_token(&mut conn, &tid)
-    })
-    .await??;
+    let row = super::load_token(state, ctx, token.id.as_str()).await?;
     let moves =
-        crate::web::handlers::services::moves::MovePanel::load(state, ctx, token, "", None).await?;
+        crate::web::handlers::services::moves::MovePanel::load(state, ctx, &row, "", None).await?;
     Ok(DeleteTokenPage {
         moves,
         layout: Layout::for_org(req, ctx, format!("Delete {}", token.name), "tokens"),
         slug: ctx.org.slug.clone(),
         csrf: ctx.session.csrf_token.clone(),
-        t: TokenView::new(token, services.len() as i64, state.clock.naive()),
-        services: services
-            .into_iter()
-            .map(|s| super::ServiceLine {
-                name: s.name,
-                repository: s.repository,
-                branch: s.branch,
-            })
-            .collect(),
+        t: TokenView::new(token, services.len() as i64, false, state.clock.naive()),
+        services: services.into_iter().map(ServiceLine::from).collect(),
     })
 }
 
@@ -148,12 +103,11 @@ pub async fn delete_confirm(
     ctx: OrgContext,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Permission::ManageTokens)?;
-    let token = load_token(&state, &ctx, &path.1).await?;
-    Ok(html(
-        &req,
-        delete_page(&req, &state, &ctx, &token).await?.render()?,
-    ))
+    app::require(&ctx.member, Permission::ManageTokens)?;
+    let (token, services) =
+        app::tokens::with_services(&state, &ctx.member, &token_id(&path)).await?;
+    let page = delete_page(&req, &state, &ctx, &token, services).await?;
+    Ok(html(&req, page.render()?))
 }
 
 /// `POST …/git-tokens/{id}/delete`: refused while services use the token.
@@ -164,31 +118,19 @@ pub async fn delete_token(
     path: web::Path<(String, String)>,
     _form: Posted<ReturnTo>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Permission::ManageTokens)?;
-    let token = load_token(&state, &ctx, &path.1).await?;
-    let st = state.clone();
-    let actor = ctx.user.clone();
-    let t = token.clone();
-    let result = web::block(move || -> Result<(), TokenError> {
-        let mut conn = st.conn().map_err(TokenError::Store)?;
-        tokens::delete(&mut conn, &t, &actor)
-    })
-    .await?;
-    match result {
-        Ok(()) => Ok(see_other_with_flash(
+    let id = token_id(&path);
+    match app::tokens::write::delete(&state, &ctx.member, &id).await {
+        Ok(t) => Ok(see_other_with_flash(
             &req,
-            &list_url(&ctx.org.slug),
-            &format!("Token “{}” deleted.", token.name),
+            &urls::tokens(&ctx.org.slug),
+            &format!("Token “{}” deleted.", t.name),
         )),
-        Err(TokenError::InUse(n)) if htmx::is_htmx(&req) => Err(AppError::Conflict(format!(
-            "“{}” is used by {n} service(s). Move them to another token before deleting it.",
-            token.name
-        ))),
         // No JS: the confirmation page again, naming the services, with 409.
-        Err(TokenError::InUse(_)) => Ok(html_status(
-            StatusCode::CONFLICT,
-            delete_page(&req, &state, &ctx, &token).await?.render()?,
-        )),
-        Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
+        Err(app::Error::Conflict(Conflict::TokenInUse { .. })) if !htmx::is_htmx(&req) => {
+            let (token, services) = app::tokens::with_services(&state, &ctx.member, &id).await?;
+            let page = delete_page(&req, &state, &ctx, &token, services).await?;
+            Ok(html_status(StatusCode::CONFLICT, page.render()?))
+        }
+        Err(e) => Err(e.into()),
     }
 }

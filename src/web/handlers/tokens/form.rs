@@ -1,21 +1,15 @@
-//! Add, edit and test-before-save (DESIGN.md §2, §4).
-//!
-//! Create and an edit with a new token value test the token first and save only a passing one
-//! (`valid`, or `missing_permissions` when the admin ticks "save anyway"). An edit that changes
-//! provider, hosting, URL or workspace requires the token value again, so a stored token is never
-//! sent to a destination other than the one it was tested with.
+//! Add, edit and test-before-save (DESIGN.md §2, §4). The rules (test first, save only a
+//! passing token, a new destination needs the value again) are `app::tokens::write`'s; this
+//! module parses the form, calls it and renders the answer.
 
 use super::fields::{FieldsFragment, FormValues, ProviderFields};
-use super::views::{ResultView, fmt_date};
-use super::{list_url, load_token, token_url};
-use crate::db::models::service::Service;
-use crate::db::models::token::GitToken;
+use super::token_id;
+use crate::app;
+use crate::app::tokens::write::{Created, Updated};
 use crate::domain::role::Permission;
 use crate::domain::test_result::{TestOutcome, TestStatus};
-use crate::domain::token::TokenInput;
-use crate::providers::TokenTarget;
+use crate::domain::token::{Token, TokenInput};
 use crate::state::AppState;
-use crate::tokens::{self, TokenError};
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
@@ -23,6 +17,9 @@ use crate::web::forms::FormErrors;
 use crate::web::forms::token::{TokenFormData, ValidationOptions, parse_fields, parse_token_value};
 use crate::web::htmx;
 use crate::web::render::{Layout, html, html_status, see_other_with_flash};
+use crate::web::urls;
+use crate::web::view::time::fmt_date;
+use crate::web::view::token::ResultView;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -34,6 +31,17 @@ pub struct Editing {
     pub name: String,
     pub services: i64,
     pub hint: String,
+}
+
+impl Editing {
+    fn of(t: &Token, services: i64) -> Editing {
+        Editing {
+            id: t.id.as_str().to_string(),
+            name: t.name.clone(),
+            services,
+            hint: t.hint.clone(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -60,19 +68,16 @@ pub struct ResultFragment {
     pub result: ResultView,
 }
 
+#[derive(Template)]
+#[template(path = "pages/tokens/validation.html")]
+pub struct ValidationFragment {
+    pub message: String,
+}
+
 fn validation_options(state: &AppState, token_required: bool) -> ValidationOptions {
     ValidationOptions {
         allow_http: !state.config.outbound_allow.is_empty(),
         token_required,
-    }
-}
-
-fn target_of(input: &TokenInput) -> TokenTarget {
-    TokenTarget {
-        provider: input.provider,
-        hosting: input.hosting,
-        url: input.url.clone(),
-        workspace: input.workspace.clone(),
     }
 }
 
@@ -86,10 +91,9 @@ fn form_page(
     notice: Option<String>,
 ) -> TokenFormPage {
     let slug = ctx.org.slug.clone();
-    let base = list_url(&slug);
     let (title, action_url) = match &editing {
-        Some(e) => (format!("Edit {}", e.name), token_url(&slug, &e.id)),
-        None => ("Add a Git token".to_string(), base.clone()),
+        Some(e) => (format!("Edit {}", e.name), urls::token(&slug, &e.id)),
+        None => ("Add a Git token".to_string(), urls::tokens(&slug)),
     };
     TokenFormPage {
         layout: Layout::for_org(req, ctx, title, "tokens"),
@@ -97,15 +101,39 @@ fn form_page(
         fields: ProviderFields::new(&f.provider, &f.hosting),
         offer_save_anyway: result.is_some_and(|r| r.status == TestStatus::MissingPermissions),
         result: result.map(|r| ResultView::new(r, r.tested_at)),
+        test_url: urls::token_test_unsaved(&slug),
+        fields_url: urls::token_new(&slug),
         slug,
         editing,
         action_url,
-        test_url: format!("{base}/test"),
-        fields_url: format!("{base}/new"),
         f,
         errors,
         notice,
     }
+}
+
+fn rerender(
+    req: &HttpRequest,
+    ctx: &OrgContext,
+    editing: Option<Editing>,
+    form: &TokenFormData,
+    errors: FormErrors,
+    outcome: Option<&TestOutcome>,
+    notice: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let page = form_page(
+        req,
+        ctx,
+        editing,
+        FormValues::from_form(form),
+        errors,
+        outcome,
+        notice,
+    );
+    Ok(html_status(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        page.render()?,
+    ))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -123,18 +151,17 @@ pub async fn new_token_form(
     ctx: OrgContext,
     q: web::Query<NewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Permission::ManageTokens)?;
+    app::require(&ctx.member, Permission::ManageTokens)?;
+    let or = |v: &str, d: &str| {
+        if v.is_empty() {
+            d.to_string()
+        } else {
+            v.to_string()
+        }
+    };
     let f = FormValues {
-        provider: if q.provider.is_empty() {
-            "github".into()
-        } else {
-            q.provider.clone()
-        },
-        hosting: if q.hosting.is_empty() {
-            "cloud".into()
-        } else {
-            q.hosting.clone()
-        },
+        provider: or(&q.provider, "github"),
+        hosting: or(&q.hosting, "cloud"),
         ..Default::default()
     };
     if htmx::is_htmx(&req) && htmx::target(&req) == Some("provider-fields") {
@@ -146,42 +173,36 @@ pub async fn new_token_form(
         };
         return Ok(html(&req, frag.render()?));
     }
-    Ok(html(
-        &req,
-        form_page(&req, &ctx, None, f, FormErrors::default(), None, None).render()?,
-    ))
+    let page = form_page(&req, &ctx, None, f, FormErrors::default(), None, None);
+    Ok(html(&req, page.render()?))
 }
 
-async fn editing_of(state: &web::Data<AppState>, t: &GitToken) -> Result<Editing, AppError> {
-    let st = state.clone();
-    let id = t.id.clone();
-    let services = web::block(move || {
-        let mut conn = st.conn()?;
-        Service::using_token(&mut conn, &id)
-    })
-    .await??
-    .len() as i64;
-    Ok(Editing {
-        id: t.id.clone(),
-        name: t.name.clone(),
-        services,
-        hint: t.hint.clone(),
-    })
-}
-
-fn values_of(t: &GitToken) -> FormValues {
+fn values_of(t: &Token) -> FormValues {
+    let input = TokenInput::of(t);
     FormValues {
-        provider: t.provider.clone(),
-        hosting: t.hosting.clone(),
-        name: t.name.clone(),
-        url: t.url.clone().unwrap_or_default(),
-        workspace: t.workspace.clone().unwrap_or_default(),
-        description: t.description.clone().unwrap_or_default(),
-        expires_on: match t.expiry_source.as_deref() {
-            Some("admin") => t.expires_at.map(fmt_date).unwrap_or_default(),
-            _ => String::new(),
-        },
+        provider: input.provider.as_str().to_string(),
+        hosting: input.hosting.as_str().to_string(),
+        name: input.name,
+        url: input.url.unwrap_or_default(),
+        workspace: input.workspace.unwrap_or_default(),
+        description: input.description.unwrap_or_default(),
+        expires_on: input
+            .expires_on
+            .map(|d| fmt_date(d.and_time(chrono::NaiveTime::MIN)))
+            .unwrap_or_default(),
     }
+}
+
+/// The token being edited, for the form's heading and hints.
+async fn editing(
+    state: &AppState,
+    ctx: &OrgContext,
+    id: &crate::domain::ids::TokenId,
+) -> Result<(Token, Editing), AppError> {
+    app::require(&ctx.member, Permission::ManageTokens)?;
+    let l = app::tokens::find(state, &ctx.member, id).await?;
+    let e = Editing::of(&l.token, l.services);
+    Ok((l.token, e))
 }
 
 pub async fn edit_token_form(
@@ -190,22 +211,17 @@ pub async fn edit_token_form(
     ctx: OrgContext,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Permission::ManageTokens)?;
-    let t = load_token(&state, &ctx, &path.1).await?;
-    let editing = editing_of(&state, &t).await?;
-    Ok(html(
+    let (t, e) = editing(&state, &ctx, &token_id(&path)).await?;
+    let page = form_page(
         &req,
-        form_page(
-            &req,
-            &ctx,
-            Some(editing),
-            values_of(&t),
-            FormErrors::default(),
-            None,
-            None,
-        )
-        .render()?,
-    ))
+        &ctx,
+        Some(e),
+        values_of(&t),
+        FormErrors::default(),
+        None,
+        None,
+    );
+    Ok(html(&req, page.render()?))
 }
 
 /// Form fields plus the hidden `token_id` of the edit form (so a no-JS test re-renders it).
@@ -220,6 +236,20 @@ pub struct TestFormData {
     pub refresh: String,
 }
 
+pub fn field_label(field: &str) -> &str {
+    match field {
+        "provider" => "Provider",
+        "hosting" => "Hosting",
+        "name" => "Name",
+        "token" => "Token",
+        "url" => "Server URL",
+        "workspace" => "Workspace",
+        "description" => "Description",
+        "expires_on" => "Expiry date",
+        other => other,
+    }
+}
+
 /// `POST …/git-tokens/test`: test the submitted values without saving.
 pub async fn test_new(
     req: HttpRequest,
@@ -227,45 +257,29 @@ pub async fn test_new(
     ctx: OrgContext,
     form: Posted<TestFormData>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Permission::ManageTokens)?;
+    app::require(&ctx.member, Permission::ManageTokens)?;
     let TestFormData {
         form,
         token_id,
         refresh,
     } = form.0;
-    let editing = if token_id.is_empty() {
+    let edit = if token_id.is_empty() {
         None
     } else {
-        let t = load_token(&state, &ctx, &token_id).await?;
-        Some(editing_of(&state, &t).await?)
+        let id = crate::domain::ids::TokenId::new(token_id);
+        Some(editing(&state, &ctx, &id).await?.1)
     };
     let values = FormValues::from_form(&form);
     if !refresh.is_empty() {
-        let page = form_page(
-            &req,
-            &ctx,
-            editing,
-            values,
-            FormErrors::default(),
-            None,
-            None,
-        );
+        let page = form_page(&req, &ctx, edit, values, FormErrors::default(), None, None);
         return Ok(html(&req, page.render()?));
     }
-    let mut opts = validation_options(&state, true);
-    opts.token_required = true;
-    let parsed = parse_fields(&form, opts);
-    let outcome = match &parsed {
-        Ok(input) => match parse_token_value(&form.token) {
-            Ok(secret) => Some(
-                state
-                    .providers
-                    .test_token(&target_of(input), &secret, None)
-                    .await,
-            ),
-            Err(_) => None,
-        },
-        Err(_) => None,
+    let parsed = parse_fields(&form, validation_options(&state, true));
+    let outcome = match (&parsed, parse_token_value(&form.token)) {
+        (Ok(input), Ok(secret)) => {
+            Some(app::tokens::test::test_unsaved(&state, &ctx.member, input, &secret).await?)
+        }
+        _ => None,
     };
     let errors = parsed.err().unwrap_or_default();
     if htmx::is_htmx(&req) {
@@ -294,146 +308,16 @@ pub async fn test_new(
             }
         };
     }
-    let page = form_page(&req, &ctx, editing, values, errors, outcome.as_ref(), Some(
+    let page = form_page(&req, &ctx, edit, values, errors, outcome.as_ref(), Some(
         "Tested without saving. Paste the token again to save it (Forgekeys never sends a token back to the browser).".into(),
     ));
     Ok(html(&req, page.render()?))
-}
-
-#[derive(Template)]
-#[template(path = "pages/tokens/validation.html")]
-pub struct ValidationFragment {
-    pub message: String,
-}
-
-pub fn field_label(field: &str) -> &str {
-    match field {
-        "provider" => "Provider",
-        "hosting" => "Hosting",
-        "name" => "Name",
-        "token" => "Token",
-        "url" => "Server URL",
-        "workspace" => "Workspace",
-        "description" => "Description",
-        "expires_on" => "Expiry date",
-        other => other,
-    }
-}
-
-fn rerender(
-    req: &HttpRequest,
-    ctx: &OrgContext,
-    editing: Option<Editing>,
-    form: &TokenFormData,
-    errors: FormErrors,
-    outcome: Option<&TestOutcome>,
-    notice: Option<String>,
-) -> Result<HttpResponse, AppError> {
-    let page = form_page(
-        req,
-        ctx,
-        editing,
-        FormValues::from_form(form),
-        errors,
-        outcome,
-        notice,
-    );
-    Ok(html_status(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        page.render()?,
-    ))
-}
-
-/// Whether a test outcome lets the token be saved.
-fn may_save(outcome: &TestOutcome, save_anyway: bool) -> bool {
-    outcome.passes() || (outcome.status == TestStatus::MissingPermissions && save_anyway)
 }
 
 fn not_saved_notice(outcome: &TestOutcome) -> String {
     match outcome.status {
         TestStatus::MissingPermissions => "Not saved: the token lacks required permissions. Fix them at the provider and paste the token again, or tick “Save anyway” and save again.".into(),
         _ => format!("Not saved: the token test failed ({}). Check the token and try again.", outcome.status.label()),
-    }
-}
-
-/// `POST …/git-tokens`: validate, test, save only if the test passes, 303 to the list.
-pub async fn create_token(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    form: Posted<TokenFormData>,
-) -> Result<HttpResponse, AppError> {
-    ctx.require(Permission::ManageTokens)?;
-    let form = form.0;
-    let input = match parse_fields(&form, validation_options(&state, true)) {
-        Ok(i) => i,
-        Err(errors) => return rerender(&req, &ctx, None, &form, errors, None, None),
-    };
-    let secret = match parse_token_value(&form.token) {
-        Ok(s) => s,
-        Err(m) => {
-            let mut errors = FormErrors::default();
-            errors.add("token", m);
-            return rerender(&req, &ctx, None, &form, errors, None, None);
-        }
-    };
-    // Name clash first: no need to call the provider for a form that cannot be saved.
-    if name_taken(&state, &ctx.org.id, &input.name, None).await? {
-        return rerender(
-            &req,
-            &ctx,
-            None,
-            &form,
-            duplicate_error(&input.name),
-            None,
-            None,
-        );
-    }
-    let outcome = state
-        .providers
-        .test_token(&target_of(&input), &secret, None)
-        .await;
-    if !may_save(&outcome, form.save_anyway()) {
-        return rerender(
-            &req,
-            &ctx,
-            None,
-            &form,
-            FormErrors::default(),
-            Some(&outcome),
-            Some(not_saved_notice(&outcome)),
-        );
-    }
-    let st = state.clone();
-    let org_id = ctx.org.id.clone();
-    let actor = ctx.user.clone();
-    let input2 = input.clone();
-    let saved = web::block(move || -> Result<GitToken, TokenError> {
-        let mut conn = st.conn().map_err(TokenError::Store)?;
-        tokens::create(
-            &st,
-            &mut conn,
-            &org_id,
-            &input2,
-            &secret,
-            Some(&outcome),
-            &actor,
-        )
-    })
-    .await?;
-    match saved {
-        Ok(t) => {
-            tracing::info!(org = %ctx.org.slug, token = %t.id, status = %t.status, "token created");
-            Ok(see_other_with_flash(
-                &req,
-                &list_url(&ctx.org.slug),
-                &format!("Token “{}” saved ({}).", t.name, t.status().label()),
-            ))
-        }
-        Err(TokenError::DuplicateName(n)) => {
-            rerender(&req, &ctx, None, &form, duplicate_error(&n), None, None)
-        }
-        Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
     }
 }
 
@@ -446,20 +330,48 @@ fn duplicate_error(name: &str) -> FormErrors {
     errors
 }
 
-async fn name_taken(
-    state: &web::Data<AppState>,
-    org_id: &str,
-    name: &str,
-    except: Option<String>,
-) -> Result<bool, AppError> {
-    let st = state.clone();
-    let org_id = org_id.to_string();
-    let name = name.to_string();
-    Ok(web::block(move || {
-        let mut conn = st.conn()?;
-        GitToken::name_taken(&mut conn, &org_id, &name, except.as_deref())
-    })
-    .await??)
+fn token_error(message: String) -> FormErrors {
+    let mut errors = FormErrors::default();
+    errors.add("token", message);
+    errors
+}
+
+/// `POST …/git-tokens`: validate, test, save only if the test passes, 303 to the list.
+pub async fn create_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    form: Posted<TokenFormData>,
+) -> Result<HttpResponse, AppError> {
+    app::require(&ctx.member, Permission::ManageTokens)?;
+    let form = form.0;
+    let input = match parse_fields(&form, validation_options(&state, true)) {
+        Ok(i) => i,
+        Err(errors) => return rerender(&req, &ctx, None, &form, errors, None, None),
+    };
+    let secret = match parse_token_value(&form.token) {
+        Ok(s) => s,
+        Err(m) => return rerender(&req, &ctx, None, &form, token_error(m), None, None),
+    };
+    let name = input.name.clone();
+    match app::tokens::write::create(&state, &ctx.member, input, secret, form.save_anyway()).await?
+    {
+        Created::Saved { token, .. } => Ok(see_other_with_flash(
+            &req,
+            &urls::tokens(&ctx.org.slug),
+            &format!("Token “{}” saved ({}).", token.name, token.status.label()),
+        )),
+        Created::NameTaken => rerender(&req, &ctx, None, &form, duplicate_error(&name), None, None),
+        Created::NotSaved(o) => rerender(
+            &req,
+            &ctx,
+            None,
+            &form,
+            FormErrors::default(),
+            Some(&o),
+            Some(not_saved_notice(&o)),
+        ),
+    }
 }
 
 /// `POST …/git-tokens/{id}`: save an edit.
@@ -470,104 +382,64 @@ pub async fn update_token(
     path: web::Path<(String, String)>,
     form: Posted<TokenFormData>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Permission::ManageTokens)?;
+    let id = token_id(&path);
+    let (_, edit) = editing(&state, &ctx, &id).await?;
     let form = form.0;
-    let existing = load_token(&state, &ctx, &path.1).await?;
-    let editing = editing_of(&state, &existing).await?;
-    let services = editing.services;
     let mut input = match parse_fields(&form, validation_options(&state, false)) {
         Ok(i) => i,
-        Err(errors) => return rerender(&req, &ctx, Some(editing), &form, errors, None, None),
+        Err(errors) => return rerender(&req, &ctx, Some(edit), &form, errors, None, None),
     };
     // A provider-reported expiry is not an admin entry: keep it out of the comparison.
     if form.expires_on.trim().is_empty() {
         input.expires_on = None;
     }
-    let before = tokens::input_of(&existing);
     let new_secret: Option<SecretString> = match form.token.trim() {
         "" => None,
         raw => Some(parse_token_value(raw).map_err(AppError::BadRequest)?),
     };
-    if new_secret.is_none() && input.destination_differs(&before) {
-        let mut errors = FormErrors::default();
-        errors.add(
-            "token",
-            "Paste the token value again: you changed where it is sent (provider, hosting, URL or workspace), and Forgekeys never sends a stored token to a destination it was not tested with.",
-        );
-        return rerender(&req, &ctx, Some(editing), &form, errors, None, None);
-    }
-    if name_taken(&state, &ctx.org.id, &input.name, Some(existing.id.clone())).await? {
-        return rerender(
-            &req,
-            &ctx,
-            Some(editing),
-            &form,
-            duplicate_error(&input.name),
-            None,
-            None,
-        );
-    }
-    let outcome = match &new_secret {
-        Some(secret) => {
-            let o = state
-                .providers
-                .test_token(&target_of(&input), secret, None)
-                .await;
-            if !may_save(&o, form.save_anyway()) {
-                return rerender(
-                    &req,
-                    &ctx,
-                    Some(editing),
-                    &form,
-                    FormErrors::default(),
-                    Some(&o),
-                    Some(not_saved_notice(&o)),
-                );
-            }
-            Some(o)
-        }
-        None => None,
-    };
-    let st = state.clone();
-    let actor = ctx.user.clone();
-    let input2 = input.clone();
-    let existing2 = existing.clone();
-    let result = web::block(move || -> Result<Vec<&'static str>, TokenError> {
-        let mut conn = st.conn().map_err(TokenError::Store)?;
-        let pair = match (&new_secret, &outcome) {
-            (Some(s), Some(o)) => Some((s, o)),
-            _ => None,
-        };
-        tokens::update(&st, &mut conn, &existing2, &input2, pair, &actor)
-    })
+    let name = input.name.clone();
+    let result = app::tokens::write::update(
+        &state,
+        &ctx.member,
+        &id,
+        input,
+        new_secret,
+        form.save_anyway(),
+    )
     .await?;
     match result {
-        Ok(changed) => {
+        Updated::Saved {
+            token,
+            changed,
+            services,
+        } => {
             let msg = if changed.is_empty() {
-                format!("Nothing changed on “{}”.", input.name)
+                format!("Nothing changed on “{}”.", token.name)
             } else if services > 0 {
-                format!(
-                    "Token “{}” updated; {services} service(s) use it.",
-                    input.name
-                )
+                format!("Token “{}” updated; {services} service(s) use it.", token.name)
             } else {
-                format!("Token “{}” updated.", input.name)
+                format!("Token “{}” updated.", token.name)
             };
             Ok(see_other_with_flash(
                 &req,
-                &token_url(&ctx.org.slug, &existing.id),
+                &urls::token(&ctx.org.slug, token.id.as_str()),
                 &msg,
             ))
         }
-        Err(TokenError::DuplicateName(n)) => rerender(
+        Updated::NeedsToken => rerender(&req, &ctx, Some(edit), &form, token_error(
+            "Paste the token value again: you changed where it is sent (provider, hosting, URL or workspace), and Forgekeys never sends a stored token to a destination it was not tested with.".into(),
+        ), None, None),
+        Updated::NameTaken => {
+            rerender(&req, &ctx, Some(edit), &form, duplicate_error(&name), None, None)
+        }
+        Updated::NotSaved(o) => rerender(
             &req,
             &ctx,
-            Some(editing),
+            Some(edit),
             &form,
-            duplicate_error(&n),
-            None,
-            None,
+            FormErrors::default(),
+            Some(&o),
+            Some(not_saved_notice(&o)),
         ),
-        Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
     }
 }

@@ -2,8 +2,8 @@
 
 use crate::db::models::token::GitToken;
 use crate::domain::provider::{Hosting, Provider};
-use crate::domain::test_result::{MissingPermission, TestOutcome, TestStatus};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use crate::domain::test_result::TestStatus;
+use chrono::NaiveDateTime;
 
 pub fn fmt_time(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -202,102 +202,7 @@ impl TokenView {
     }
 }
 
-/// A test result as shown in the result panel (`data-status` on its root element).
-#[derive(Debug, Clone)]
-pub struct ResultView {
-    pub status: &'static str,
-    pub status_label: &'static str,
-    pub status_class: &'static str,
-    pub headline: String,
-    pub account: String,
-    pub token_kind: String,
-    pub scopes: Vec<String>,
-    pub missing: Vec<MissingPermission>,
-    pub warnings: Vec<String>,
-    pub details: Vec<String>,
-    pub expiry: String,
-    pub server_version: String,
-    pub reason: String,
-    pub tested_at: String,
-}
-
-/// Provider texts mark names with backticks (`repo`); show them with typographic quotes.
-pub fn unquote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut open = true;
-    for c in text.chars() {
-        if c == '`' {
-            out.push(if open { '“' } else { '”' });
-            open = !open;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn fmt_dt(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-impl ResultView {
-    /// The result in words; days left are counted from `now`.
-    pub fn new(o: &TestOutcome, now: DateTime<Utc>) -> ResultView {
-        let headline = match o.status {
-            TestStatus::Valid => "The token works and has every required permission.".to_string(),
-            TestStatus::MissingPermissions => format!(
-                "The token works but lacks {} required permission{}.",
-                o.missing.len(),
-                if o.missing.len() == 1 { "" } else { "s" }
-            ),
-            TestStatus::Invalid => "The provider rejected the token.".to_string(),
-            TestStatus::Expired => "The token has expired.".to_string(),
-            TestStatus::Unreachable => "The provider could not be reached.".to_string(),
-            TestStatus::Error => "The provider answered unexpectedly.".to_string(),
-            TestStatus::NotTested => "Not tested yet.".to_string(),
-        };
-        let expiry = match (o.expires_at, o.never_expires) {
-            (Some(e), _) => {
-                let days = (e - now).num_days();
-                if e <= now {
-                    format!("expired {}", fmt_dt(e))
-                } else {
-                    format!(
-                        "{} ({} day{} left)",
-                        fmt_dt(e),
-                        days,
-                        if days == 1 { "" } else { "s" }
-                    )
-                }
-            }
-            (None, true) => "never expires".to_string(),
-            (None, false) => "not reported by the provider".to_string(),
-        };
-        ResultView {
-            status: o.status.as_str(),
-            status_label: o.status.label(),
-            status_class: status_class(o.status),
-            headline,
-            account: o.account.as_deref().map(unquote).unwrap_or_default(),
-            token_kind: o.token_kind.clone().unwrap_or_default(),
-            scopes: o.scopes.clone(),
-            missing: o
-                .missing
-                .iter()
-                .map(|m| MissingPermission {
-                    name: m.name.clone(),
-                    fix: unquote(&m.fix),
-                })
-                .collect(),
-            warnings: o.warnings.iter().map(|w| unquote(w)).collect(),
-            details: o.details.iter().map(|d| unquote(d)).collect(),
-            expiry,
-            server_version: o.server_version.clone().unwrap_or_default(),
-            reason: o.reason.as_deref().map(unquote).unwrap_or_default(),
-            tested_at: fmt_dt(o.tested_at),
-        }
-    }
-}
+pub use crate::web::view::token::{ResultView, unquote};
 
 /// Ids of tokens saved twice: same provider, hosting, server URL, workspace and account
 /// (case-insensitive; tokens whose account is not known yet are never duplicates).

@@ -1,0 +1,91 @@
+//! Writing audit records (every use case writes its own, in its transaction) and reading the
+//! organization's trail.
+
+use super::Error;
+use crate::db::DbConn;
+use crate::db::models::audit::Audit;
+use crate::domain::account::{Member, User};
+use crate::domain::audit::{AuditAction, AuditDetails};
+use crate::domain::ids::{OrgId, TokenId};
+use chrono::NaiveDateTime;
+
+/// Who an audit record names.
+#[derive(Debug, Clone)]
+pub enum Who {
+    /// A signed-in user.
+    User(User),
+    /// Forgekeys itself: the scheduler, a CLI command.
+    System(System),
+}
+
+/// The non-human actors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum System {
+    Scheduler,
+    TokensCheck,
+    Cli,
+}
+
+impl System {
+    /// The actor name stored in the record.
+    pub fn actor_name(self) -> &'static str {
+        match self {
+            System::Scheduler => "forgekeys (scheduled check)",
+            System::TokensCheck => "forgekeys tokens check",
+            System::Cli => "forgekeys CLI",
+        }
+    }
+}
+
+/// One audit record to write.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub action: AuditAction,
+    pub who: Who,
+    pub org: Option<OrgId>,
+    /// The token concerned, with its name at the time.
+    pub token: Option<(TokenId, String)>,
+    pub details: AuditDetails,
+}
+
+impl Record {
+    /// A record of `member` acting in their organization.
+    pub fn by(member: &Member, action: AuditAction) -> Record {
+        Record {
+            action,
+            who: Who::User(member.user.clone()),
+            org: Some(member.org.id.clone()),
+            token: None,
+            details: AuditDetails::default(),
+        }
+    }
+
+    pub fn token(mut self, id: &TokenId, name: &str) -> Record {
+        self.token = Some((id.clone(), name.to_string()));
+        self
+    }
+
+    pub fn details(mut self, d: AuditDetails) -> Record {
+        self.details = d;
+        self
+    }
+
+    /// Write it, dated `at`.
+    pub fn write(self, conn: &mut DbConn, at: NaiveDateTime) -> Result<(), Error> {
+        let mut a = Audit::new(self.action.as_str());
+        a.org_id = self.org.map(|o| o.as_str().to_string());
+        match self.who {
+            Who::User(u) => {
+                a.actor_user_id = Some(u.id.into_string());
+                a.actor_email = Some(u.email);
+            }
+            Who::System(s) => a.actor_email = Some(s.actor_name().to_string()),
+        }
+        if let Some((id, name)) = self.token {
+            a.token_id = Some(id.into_string());
+            a.token_name = Some(name);
+        }
+        a.details = serde_json::to_value(&self.details).unwrap_or_default();
+        Ok(a.write_at(conn, at)?)
+    }
+}

@@ -1,0 +1,120 @@
+//! Audit records in words: the action, and details (changed field names, outcomes) — never
+//! values.
+
+use super::time::fmt_time;
+use crate::domain::audit::{AuditAction, AuditDetails, MoveDirection};
+use crate::domain::status::TestStatus;
+use chrono::NaiveDateTime;
+
+/// Short words for an action; an action this version does not know is shown as stored.
+pub fn action_label(action: &str) -> &str {
+    let Some(a) = AuditAction::parse(action) else {
+        return action;
+    };
+    match a {
+        AuditAction::TokenCreate => "Created",
+        AuditAction::TokenUpdate => "Edited",
+        AuditAction::TokenTest => "Tested",
+        AuditAction::TokenDelete => "Deleted",
+        AuditAction::TokenRotate => "Rotated",
+        AuditAction::ServiceCreate => "Service added",
+        AuditAction::ServiceUpdate => "Service edited",
+        AuditAction::ServiceDelete => "Service deleted",
+        AuditAction::ServiceMove => "Services moved",
+        AuditAction::ServiceMigrate => "Services moved off the GitHub App",
+        AuditAction::OrgCreate => "Organization created",
+        AuditAction::MemberAdd => "Member added",
+        AuditAction::KeysRotate => "Master key rotated",
+        AuditAction::NotificationsUpdate => "Notification webhook set",
+        AuditAction::NotificationsRemove => "Notification webhook removed",
+        AuditAction::NotificationsTest => "Test notification sent",
+        AuditAction::InventoryExport => "Inventory exported",
+        AuditAction::Login => "Signed in",
+        AuditAction::LoginFailed => "Failed sign-in",
+        AuditAction::Setup => "Set up",
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Details in words: changed field names and outcomes, never values.
+pub fn details_text(details: &str) -> String {
+    let d = AuditDetails::from_json(details);
+    let mut parts = Vec::new();
+    if !d.fields.is_empty() {
+        parts.push(format!("fields: {}", d.fields.join(", ")));
+    }
+    if let Some(s) = &d.status {
+        parts.push(format!(
+            "status: {}",
+            TestStatus::parse(s).map(|s| s.label()).unwrap_or(s)
+        ));
+    }
+    if !d.missing.is_empty() {
+        parts.push(format!("missing: {}", d.missing.join(", ")));
+    }
+    if let Some(r) = &d.reason {
+        parts.push(r.replace('_', " "));
+    }
+    match d.method.as_deref() {
+        Some("manual") => parts.push("new value entered by hand".into()),
+        Some("provider") => parts.push("rotated at the provider".into()),
+        _ => {}
+    }
+    if d.account_changed == Some(true) {
+        parts.push("account changed (confirmed)".into());
+    }
+    if let Some(services) = &d.services {
+        let what = plural(services.len(), "service");
+        match d.direction {
+            Some(MoveDirection::Out) => parts.push(match &d.to_token {
+                Some(t) => format!("moved {what} to “{t}”"),
+                None => format!("moved {what} away"),
+            }),
+            Some(MoveDirection::In) => parts.push(match &d.from_token {
+                Some(t) => format!("received {what} from “{t}”"),
+                None => format!("received {what}"),
+            }),
+            None => parts.push(what),
+        }
+    }
+    if let (Some(f), Some(n)) = (&d.format, d.count) {
+        parts.push(format!(
+            "{} with {}",
+            f.to_uppercase(),
+            plural(n as usize, "token")
+        ));
+        let filters = d.filters.as_ref();
+        for (key, label) in [
+            ("q", "name contains"),
+            ("provider", "provider"),
+            ("status", "status"),
+        ] {
+            if let Some(x) = filters.and_then(|fs| fs.get(key)).and_then(|x| x.as_str()) {
+                parts.push(format!("{label} {x}"));
+            }
+        }
+    }
+    parts.join("; ")
+}
+
+/// One line of a token's history.
+pub struct HistoryLine {
+    pub when: String,
+    pub who: String,
+    pub action: String,
+    pub details: String,
+}
+
+impl HistoryLine {
+    pub fn new(at: NaiveDateTime, who: Option<&str>, action: &str, details: &str) -> HistoryLine {
+        HistoryLine {
+            when: fmt_time(at),
+            who: who.unwrap_or("—").to_string(),
+            action: action_label(action).to_string(),
+            details: details_text(details),
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! How domain values look on a page: words, badge classes and formatted times. Every sentence
+//! a page shows about a token, a status or a date comes from here (or from the handler that
+//! owns the page), never from the use cases.
+
+pub mod audit;
+pub mod expiry;
+pub mod status;
+pub mod time;
+pub mod token;
