@@ -1,5 +1,5 @@
-//! Seeds an organization with many tokens (and services using them) for the inventory
-//! benchmark (`scripts/bench-inventory.sh`). Not a test.
+//! Seeds an organization with many tokens (and services using them) for the inventory and page
+//! benchmarks (`scripts/bench-inventory.sh`, `scripts/bench-pages.sh`). Not a test.
 //!
 //! Uses the app's own code: migrations and the key file through `startup::prepare`, secrets
 //! sealed with `SecretBox` (XChaCha20-Poly1305 bound to the row id), rows written with
@@ -11,6 +11,9 @@
 //! echo 'bench password' | DATABASE_URL=sqlite:///tmp/inv.db FORGEKEYS_KEY_FILE=/tmp/inv.key \
 //!     cargo run --release --example seed_inventory -- --count 10000 --email bench@example.test
 //! ```
+//!
+//! `--start K` numbers the tokens from K, so a second run adds to an organization seeded by a
+//! first one (`scripts/bench-pages.sh` seeds 100, then grows the organization to 10,000).
 
 use clap::Parser;
 use diesel::Connection;
@@ -31,6 +34,10 @@ struct Args {
     /// How many tokens to add.
     #[arg(long, default_value_t = 10_000)]
     count: usize,
+    /// Number of the first token (names, secrets and service names are numbered from it), so a
+    /// second run can grow an organization seeded by a first one without name clashes.
+    #[arg(long, default_value_t = 0)]
+    start: usize,
     /// Organization slug (created if missing).
     #[arg(long, default_value = "bench")]
     org: String,
@@ -77,7 +84,7 @@ fn main() -> anyhow::Result<()> {
     let base = now();
     let (tokens, services) = conn.transaction(|conn| -> anyhow::Result<(usize, usize)> {
         let mut services = 0;
-        for i in 0..args.count {
+        for i in args.start..args.start + args.count {
             let id = new_id();
             let secret = format!("ghp_bench{:032}", i);
             let (blob, key_id) = secrets.seal_token(&id, &SecretString::from(secret.clone()))?;
