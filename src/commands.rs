@@ -1,17 +1,18 @@
 //! Operator subcommands: `org add`, `user add`, `keys rotate`, `tokens check`.
 
+use crate::app;
+use crate::app::setup::{MemberAdded, NewOrg, OrgAdded};
 use crate::config::Config;
 use crate::crypto::keyfile;
 use crate::crypto::password;
 use crate::crypto::secret_box::{MasterKey, SecretBox};
 use crate::db::models::audit::Audit;
-use crate::db::models::membership::Membership;
-use crate::db::models::organization::{Organization, parse_slug};
 use crate::db::models::token::{GitToken, TokenFilter};
-use crate::db::models::user::{User, parse_email};
+use crate::domain::account::{ORG_NAME_MAX, parse_email, parse_slug};
 use crate::domain::role::Role;
 use crate::domain::test_result::{TestOutcome, TestStatus};
 use crate::startup::prepare;
+use crate::web::forms::account::{email_message, password_message, slug_message};
 use anyhow::{Context, bail};
 use futures::StreamExt;
 use secrecy::SecretString;
@@ -19,20 +20,32 @@ use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
 
+/// A runtime for a CLI command that calls the async use cases.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")
+}
+
+/// `forgekeys org add`: the same bootstrap as the setup page (`app::setup`).
 pub fn org_add(config: &Config, slug: &str, name: &str) -> anyhow::Result<()> {
-    let slug = parse_slug(slug).map_err(|m| anyhow::anyhow!("--slug: {m}"))?;
+    let slug = parse_slug(slug).map_err(|e| anyhow::anyhow!("--slug: {}", slug_message(e)))?;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        bail!("--name: use 1–100 characters");
+    if name.is_empty() || name.chars().count() > ORG_NAME_MAX {
+        bail!("--name: use 1–{ORG_NAME_MAX} characters");
     }
-    let (pool, _) = prepare(config)?;
-    let mut conn = pool.get()?;
-    let org = Organization::create(&mut conn, &slug, name)?;
-    let mut a = Audit::new("org.create");
-    a.org_id = Some(org.id.clone());
-    a.actor_email = Some("forgekeys CLI".into());
-    a.write(&mut conn)?;
-    println!("created organization {slug}");
+    let state = crate::startup::state(config, crate::clock::Clock::system())?;
+    let new = NewOrg {
+        slug: slug.clone(),
+        name: name.to_string(),
+    };
+    match runtime()?.block_on(app::setup::add_org(&state, new))? {
+        OrgAdded::Created(_) => println!("created organization {slug}"),
+        OrgAdded::SlugTaken => {
+            bail!("--slug: an organization with the slug {slug:?} already exists")
+        }
+    }
     Ok(())
 }
 
@@ -56,35 +69,29 @@ fn read_password() -> anyhow::Result<SecretString> {
     }
 }
 
+/// `forgekeys user add`: creates the account (password from stdin or a prompt) or, for an
+/// existing account, sets its role only.
 pub fn user_add(config: &Config, email: &str, org: &str, role: &str) -> anyhow::Result<()> {
-    let email = parse_email(email).map_err(|m| anyhow::anyhow!("--email: {m}"))?;
+    let email = parse_email(email).map_err(|e| anyhow::anyhow!("--email: {}", email_message(e)))?;
     let role = Role::parse(role).context("--role: use owner, admin, devops, viewer or billing")?;
-    let (pool, _) = prepare(config)?;
-    let mut conn = pool.get()?;
-    let org = Organization::find_by_slug(&mut conn, org)?.with_context(|| {
-        format!("--org: no organization with the slug {org:?} (create it with `forgekeys org add`)")
-    })?;
-    let user = match User::find_by_email(&mut conn, &email)? {
-        Some(u) => {
-            println!("{email} exists; setting the role only");
-            u
-        }
-        None => {
-            let pw = read_password()?;
-            password::check_policy(secrecy::ExposeSecret::expose_secret(&pw))
-                .map_err(|m| anyhow::anyhow!("password: {m}"))?;
-            let hash =
-                password::hash(&pw).map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))?;
-            User::create(&mut conn, &email, &hash)?
-        }
+    let state = crate::startup::state(config, crate::clock::Clock::system())?;
+    let rt = runtime()?;
+    let password = if rt.block_on(app::setup::user_exists(&state, &email))? {
+        None
+    } else {
+        let pw = read_password()?;
+        password::check_policy(secrecy::ExposeSecret::expose_secret(&pw))
+            .map_err(|e| anyhow::anyhow!("password: {}", password_message(e)))?;
+        Some(pw)
     };
-    Membership::upsert(&mut conn, &org.id, &user.id, role)?;
-    let mut a = Audit::new("member.add");
-    a.org_id = Some(org.id.clone());
-    a.actor_email = Some("forgekeys CLI".into());
-    a.details = serde_json::json!({"member": email, "role": role.as_str()});
-    a.write(&mut conn)?;
-    println!("{email} is {} of {}", role.label(), org.slug);
+    match rt.block_on(app::setup::add_member(&state, org, &email, password, role))? {
+        MemberAdded::Created(_) => {}
+        MemberAdded::RoleSet(_) => println!("{email} exists; setting the role only"),
+        MemberAdded::NoSuchOrg => bail!(
+            "--org: no organization with the slug {org:?} (create it with `forgekeys org add`)"
+        ),
+    }
+    println!("{email} is {} of {org}", role.label());
     Ok(())
 }
 

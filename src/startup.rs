@@ -118,7 +118,7 @@ impl Application {
         if config.base_url.ends_with(":0") {
             config.base_url = format!("{}:{port}", config.base_url.trim_end_matches(":0"));
         }
-        let setup_token = (users == 0).then(web::session::random_token);
+        let setup_token = (users == 0).then(crate::app::auth::random_token);
         let setup_url = setup_token
             .as_ref()
             .map(|t| format!("{}/setup?token={t}", config.base_url));

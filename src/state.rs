@@ -103,6 +103,36 @@ impl AppState {
         self.setup_token.lock().ok().and_then(|g| g.clone())
     }
 
+    /// Whether `candidate` is the one-time setup token (compared in constant time).
+    pub fn setup_token_matches(&self, candidate: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        match self.setup_token() {
+            Some(t) => {
+                !candidate.is_empty() && bool::from(t.as_bytes().ct_eq(candidate.as_bytes()))
+            }
+            None => false,
+        }
+    }
+
+    /// Take the setup token if `candidate` is it: of simultaneous submissions, one gets it.
+    pub fn take_setup_token(&self, candidate: &str) -> Option<String> {
+        use subtle::ConstantTimeEq;
+        let mut g = self.setup_token.lock().ok()?;
+        let ok = g.as_ref().is_some_and(|t| {
+            !candidate.is_empty() && bool::from(t.as_bytes().ct_eq(candidate.as_bytes()))
+        });
+        if ok { g.take() } else { None }
+    }
+
+    /// Put a taken setup token back (the submission that took it failed).
+    pub fn restore_setup_token(&self, token: String) {
+        if let Ok(mut g) = self.setup_token.lock() {
+            if g.is_none() {
+                *g = Some(token);
+            }
+        }
+    }
+
     pub fn clear_setup_token(&self) {
         if let Ok(mut g) = self.setup_token.lock() {
             *g = None;

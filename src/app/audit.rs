@@ -16,6 +16,9 @@ pub enum Who {
     User(User),
     /// Forgekeys itself: the scheduler, a CLI command.
     System(System),
+    /// Someone not signed in (a failed sign-in for an unknown e-mail): what they typed, when it
+    /// looks like an e-mail address.
+    Anonymous(String),
 }
 
 /// The non-human actors.
@@ -80,6 +83,7 @@ impl Record {
                 a.actor_email = Some(u.email);
             }
             Who::System(s) => a.actor_email = Some(s.actor_name().to_string()),
+            Who::Anonymous(e) => a.actor_email = Some(e),
         }
         if let Some((id, name)) = self.token {
             a.token_id = Some(id.into_string());

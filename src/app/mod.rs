@@ -22,5 +22,7 @@ pub fn require(member: &Member, p: Permission) -> Result<(), Error> {
     }
 }
 pub mod audit;
+pub mod auth;
 pub mod checks;
+pub mod setup;
 pub mod tokens;

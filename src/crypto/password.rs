@@ -38,14 +38,21 @@ pub fn verify(password: &SecretString, stored: Option<&str>) -> bool {
     ok && stored.is_some()
 }
 
+/// Why a new password is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordError {
+    TooShort,
+    TooLong,
+}
+
 /// Password policy: length only (NIST 800-63B), no composition rules.
-pub fn check_policy(pw: &str) -> Result<(), String> {
+pub fn check_policy(pw: &str) -> Result<(), PasswordError> {
     let n = pw.chars().count();
     if n < MIN_PASSWORD_LEN {
-        return Err(format!("Use at least {MIN_PASSWORD_LEN} characters."));
+        return Err(PasswordError::TooShort);
     }
     if n > MAX_PASSWORD_LEN {
-        return Err(format!("Use at most {MAX_PASSWORD_LEN} characters."));
+        return Err(PasswordError::TooLong);
     }
     Ok(())
 }

@@ -1,14 +1,10 @@
-//! Request extractors: the signed-in user, the organization context with the member's role.
+//! Request extractors: the signed-in user, and the organization context with the member's role.
 
 use super::error::AppError;
-use super::session::{SESSION_COOKIE, hash_id, idle_timeout};
-use crate::db::models::membership::Membership;
-use crate::db::models::organization::Organization;
-use crate::db::models::session::Session;
-use crate::db::models::token::GitToken;
-use crate::db::models::user::User;
-use crate::domain::account::Member;
-use crate::domain::ids::{OrgId, UserId};
+use super::session::SESSION_COOKIE;
+use crate::app;
+use crate::app::auth::{Session, hash_id};
+use crate::domain::account::{Member, User};
 use crate::domain::role::{Permission, Role};
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -38,20 +34,13 @@ impl CurrentUser {
             return Err(AppError::Unauthorized);
         };
         let state = state(req)?;
-        let id_hash = hash_id(cookie.value());
-        let found = web::block(move || {
-            let mut conn = state.conn()?;
-            let Some(session) = Session::find_live(&mut conn, &id_hash, idle_timeout())? else {
-                return Ok(None);
-            };
-            let Some(user) = User::find(&mut conn, &session.user_id)? else {
-                return Ok(None);
-            };
-            Session::touch(&mut conn, &session)?;
-            Ok::<_, crate::db::StoreError>(Some(CurrentUser { user, session }))
-        })
-        .await??;
-        let cu = found.ok_or(AppError::Unauthorized)?;
+        let session = app::auth::session(&state, hash_id(cookie.value()))
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let cu = CurrentUser {
+            user: session.user.clone(),
+            session,
+        };
         req.extensions_mut().insert(cu.clone());
         Ok(cu)
     }
@@ -67,32 +56,55 @@ impl FromRequest for CurrentUser {
     }
 }
 
+/// Transitional: the organization and user as storage rows, for handlers not yet moved onto
+/// `app::` use cases (they read `id`, `slug`, `name`, `email` only).
+#[derive(Clone)]
+pub struct LegacyRows {
+    pub user: crate::db::models::user::User,
+    pub org: crate::db::models::organization::Organization,
+}
+
 /// The organization named by `{org}` in the path, with the signed-in member's role.
 /// Not a member (or no such organization) → 404, never 403.
 #[derive(Clone)]
 pub struct OrgContext {
     /// The actor every organization use case takes.
     pub member: Member,
-    pub user: User,
     pub session: Session,
-    pub org: Organization,
     pub role: Role,
-    /// Tokens needing attention (failing, expired or expiring within 30 days), for the banner
-    /// on every organization page; 0 for roles that may not see tokens.
+    /// Tokens needing attention (failing, expired or expiring soon), for the banner on every
+    /// organization page; 0 for roles that may not see tokens.
     pub attention: i64,
+    pub user: crate::db::models::user::User,
+    pub org: crate::db::models::organization::Organization,
 }
 
 impl OrgContext {
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
-        if p.allows(self.role) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(p))
-        }
+        Ok(app::require(&self.member, p)?)
     }
 
     pub fn can(&self, p: Permission) -> bool {
-        p.allows(self.role)
+        self.member.can(p)
+    }
+}
+
+fn legacy(member: &Member) -> LegacyRows {
+    LegacyRows {
+        user: crate::db::models::user::User {
+            id: member.user.id.as_str().to_string(),
+            email: member.user.email.clone(),
+            password_hash: String::new(),
+            failed_logins: 0,
+            locked_until: None,
+            created_at: chrono::NaiveDateTime::default(),
+        },
+        org: crate::db::models::organization::Organization {
+            id: member.org.id.as_str().to_string(),
+            slug: member.org.slug.clone(),
+            name: member.org.name.clone(),
+            created_at: chrono::NaiveDateTime::default(),
+        },
     }
 }
 
@@ -107,52 +119,19 @@ impl FromRequest for OrgContext {
                 return Ok(ctx.clone());
             }
             let cu = CurrentUser::load(&req).await?;
-            let slug = req
-                .match_info()
-                .get("org")
-                .ok_or(AppError::NotFound)?
-                .to_string();
+            let slug = req.match_info().get("org").ok_or(AppError::NotFound)?;
             let state = state(&req)?;
-            let user_id = cu.user.id.clone();
-            let found = web::block(move || {
-                let mut conn = state.conn()?;
-                let Some((org, role)) = Membership::find_for_user(&mut conn, &slug, &user_id)?
-                else {
-                    return Ok(None);
-                };
-                // One count query for the attention banner of the layout.
-                let attention = if Permission::ViewTokens.allows(role) {
-                    GitToken::attention_count(
-                        &mut conn,
-                        &org.id,
-                        crate::domain::expiry::attention_horizon(state.clock.naive()),
-                    )?
-                } else {
-                    0
-                };
-                Ok::<_, crate::db::StoreError>(Some((org, role, attention)))
-            })
-            .await??;
-            let (org, role, attention) = found.ok_or(AppError::NotFound)?;
-            let member = Member {
-                user: crate::domain::account::User {
-                    id: UserId::new(cu.user.id.clone()),
-                    email: cu.user.email.clone(),
-                },
-                org: crate::domain::account::Organization {
-                    id: OrgId::new(org.id.clone()),
-                    slug: org.slug.clone(),
-                    name: org.name.clone(),
-                },
-                role,
-            };
+            let (member, attention) = app::auth::member(&state, &cu.user, slug)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let rows = legacy(&member);
             let ctx = OrgContext {
+                role: member.role,
                 member,
-                user: cu.user,
                 session: cu.session,
-                org,
-                role,
                 attention,
+                user: rows.user,
+                org: rows.org,
             };
             req.extensions_mut().insert(ctx.clone());
             Ok(ctx)

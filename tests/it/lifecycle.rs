@@ -675,7 +675,15 @@ async fn expiry_warnings_follow_the_servers_clock_once_per_threshold() {
             "{msgs:?}"
         );
     }
-    // The list page counts days from the same clock.
+    // The list page counts days from the same clock. (Sessions live on that clock too: the
+    // one from 34 days ago has ended, so sign in again.)
+    owner
+        .get("/orgs/acme/settings/git-tokens")
+        .await
+        .assert_redirect_to("/login");
+    owner
+        .login("owner@acme.test", crate::helpers::PASSWORD)
+        .await;
     owner
         .get("/orgs/acme/settings/git-tokens")
         .await
@@ -685,6 +693,9 @@ async fn expiry_warnings_follow_the_servers_clock_once_per_threshold() {
     app.clock.advance(Duration::days(7));
     scheduler::run_once(&state).await.unwrap();
     assert_eq!(expiry_messages().len(), 3);
+    owner
+        .login("owner@acme.test", crate::helpers::PASSWORD)
+        .await;
     owner
         .get("/orgs/acme/settings/git-tokens")
         .await

@@ -2,7 +2,7 @@
 //! leaked database does not hand out live sessions.
 
 use crate::db::schema::sessions;
-use crate::db::{DbConn, StoreError, now};
+use crate::db::{DbConn, StoreError};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -30,8 +30,8 @@ impl Session {
         conn: &mut DbConn,
         id_hash: &str,
         idle: chrono::Duration,
+        n: NaiveDateTime,
     ) -> Result<Option<Session>, StoreError> {
-        let n = now();
         let s: Option<Session> = sessions::table
             .find(id_hash)
             .select(Session::as_select())
@@ -41,8 +41,7 @@ impl Session {
     }
 
     /// Refresh `last_seen_at`, at most once a minute to spare writes.
-    pub fn touch(conn: &mut DbConn, s: &Session) -> Result<(), StoreError> {
-        let n = now();
+    pub fn touch(conn: &mut DbConn, s: &Session, n: NaiveDateTime) -> Result<(), StoreError> {
         if n - s.last_seen_at > chrono::Duration::seconds(60) {
             diesel::update(sessions::table.find(&s.id_hash))
                 .set(sessions::last_seen_at.eq(n))
@@ -56,7 +55,7 @@ impl Session {
         Ok(())
     }
 
-    pub fn delete_expired(conn: &mut DbConn) -> Result<usize, StoreError> {
-        Ok(diesel::delete(sessions::table.filter(sessions::expires_at.lt(now()))).execute(conn)?)
+    pub fn delete_expired(conn: &mut DbConn, n: NaiveDateTime) -> Result<usize, StoreError> {
+        Ok(diesel::delete(sessions::table.filter(sessions::expires_at.lt(n))).execute(conn)?)
     }
 }

@@ -16,11 +16,6 @@ pub struct User {
 
 impl User {
     pub fn create(conn: &mut DbConn, email: &str, password_hash: &str) -> Result<User, StoreError> {
-        if User::find_by_email(conn, email)?.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "A user with the e-mail {email} already exists."
-            )));
-        }
         let user = User {
             id: new_id(),
             email: email.to_string(),
@@ -59,7 +54,12 @@ impl User {
     /// atomic UPDATE (no read-then-write), so concurrent sign-ins cannot try more passwords than
     /// allowed, and SQLite never has to upgrade a read lock. `false`: the account is locked, or
     /// every attempt is already taken by requests in flight.
-    pub fn claim_attempt(conn: &mut DbConn, id: &str, threshold: i64) -> Result<bool, StoreError> {
+    pub fn claim_attempt(
+        conn: &mut DbConn,
+        id: &str,
+        threshold: i64,
+        now: NaiveDateTime,
+    ) -> Result<bool, StoreError> {
         let claimed = diesel::update(
             users::table
                 .find(id)
@@ -67,7 +67,7 @@ impl User {
                 .filter(
                     users::locked_until
                         .is_null()
-                        .or(users::locked_until.le(now())),
+                        .or(users::locked_until.le(now)),
                 ),
         )
         .set(users::failed_logins.eq(users::failed_logins + 1))
@@ -82,6 +82,7 @@ impl User {
         id: &str,
         threshold: i64,
         lock_for: chrono::Duration,
+        now: NaiveDateTime,
     ) -> Result<bool, StoreError> {
         let locked = diesel::update(
             users::table
@@ -90,25 +91,10 @@ impl User {
         )
         .set((
             users::failed_logins.eq(0),
-            users::locked_until.eq(Some(now() + lock_for)),
+            users::locked_until.eq(Some(now + lock_for)),
         ))
         .execute(conn)?;
         Ok(locked == 1)
-    }
-
-    /// Record a failed login that did not claim an attempt first; lock the account for
-    /// `lock_for` once `threshold` is reached.
-    pub fn record_failure(
-        conn: &mut DbConn,
-        id: &str,
-        threshold: i64,
-        lock_for: chrono::Duration,
-    ) -> Result<(), StoreError> {
-        diesel::update(users::table.find(id))
-            .set(users::failed_logins.eq(users::failed_logins + 1))
-            .execute(conn)?;
-        User::lock_if_exhausted(conn, id, threshold, lock_for)?;
-        Ok(())
     }
 
     pub fn record_success(conn: &mut DbConn, id: &str) -> Result<(), StoreError> {
@@ -126,20 +112,5 @@ impl User {
             .set(users::password_hash.eq(hash))
             .execute(conn)?;
         Ok(())
-    }
-}
-
-/// Normalise and check an e-mail address (a light check: an `@` with text on both sides).
-pub fn parse_email(raw: &str) -> Result<String, String> {
-    let e = raw.trim().to_lowercase();
-    let valid = e.len() <= 254
-        && e.split_once('@').is_some_and(|(l, d)| {
-            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
-        })
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid {
-        Ok(e)
-    } else {
-        Err("Enter an e-mail address like admin@example.com.".into())
     }
 }

@@ -1,10 +1,11 @@
 //! The user's organizations.
 
-use crate::db::models::membership::Membership;
+use crate::app;
 use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::extractors::{CurrentUser, OrgContext};
 use crate::web::render::{Layout, html, see_other};
+use crate::web::urls;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
@@ -26,13 +27,7 @@ pub async fn list_orgs(
     state: web::Data<AppState>,
     cu: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let uid = cu.user.id.clone();
-    let st = state.clone();
-    let orgs = web::block(move || {
-        let mut conn = st.conn()?;
-        Membership::orgs_of_user(&mut conn, &uid)
-    })
-    .await??;
+    let orgs = app::auth::organizations(&state, &cu.user).await?;
     let mut layout = Layout::anonymous(&req, "Organizations");
     layout.csrf = Some(cu.session.csrf_token.clone());
     layout.user_email = Some(cu.user.email.clone());
@@ -53,20 +48,17 @@ pub async fn list_orgs(
 
 /// `/orgs/{org}` → its Git Repository Access page (404 for non-members).
 pub async fn org_home(req: HttpRequest, ctx: OrgContext) -> Result<HttpResponse, AppError> {
-    Ok(see_other(
-        &req,
-        &format!("/orgs/{}/settings/git-tokens", ctx.org.slug),
-    ))
+    Ok(see_other(&req, &urls::tokens(&ctx.member.org.slug)))
 }
 
 pub async fn root(req: HttpRequest) -> HttpResponse {
     match CurrentUser::load(&req).await {
-        Ok(_) => see_other(&req, "/orgs"),
-        Err(_) => see_other(&req, "/login"),
+        Ok(_) => see_other(&req, urls::ORGS),
+        Err(_) => see_other(&req, urls::LOGIN),
     }
 }
 
 /// `/orgs/{org}` itself.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(crate::web::urls::org::HOME, web::get().to(org_home));
+    cfg.route(urls::org::HOME, web::get().to(org_home));
 }

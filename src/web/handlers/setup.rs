@@ -1,25 +1,23 @@
-//! First start: the one-time setup page creates the first organization and its Owner. It is gone
-//! once any user exists.
+//! First start: the one-time setup page creates the first organization and its Owner
+//! (`app::setup::first_setup`). It is gone once any user exists.
 
+use crate::app;
+use crate::app::setup::{FirstSetup, NewOrg, SetupDone};
 use crate::crypto::password;
-use crate::db::models::audit::Audit;
-use crate::db::models::membership::Membership;
-use crate::db::models::organization::{Organization, parse_slug};
-use crate::db::models::user::{User, parse_email};
-use crate::db::{DbConn, StoreError};
-use crate::domain::role::Role;
+use crate::domain::account::{ORG_NAME_MAX, parse_email, parse_slug};
 use crate::state::AppState;
 use crate::web::csrf::AnonPosted;
 use crate::web::error::AppError;
 use crate::web::forms::FormErrors;
+use crate::web::forms::account::{email_message, password_message, slug_message};
+use crate::web::handlers::auth::{pre_csrf, with_pre_cookie};
 use crate::web::render::{Layout, html, html_status, see_other_with_flash};
 use crate::web::session::{self, PRE_CSRF_COOKIE};
+use crate::web::urls;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
 use secrecy::SecretString;
-use subtle::ConstantTimeEq;
 
 #[derive(Template)]
 #[template(path = "pages/auth/setup.html")]
@@ -55,36 +53,15 @@ pub struct SetupQuery {
     token: String,
 }
 
-/// The setup token matches and no user exists yet.
-async fn setup_open(state: &web::Data<AppState>, token: &str) -> Result<bool, AppError> {
-    let Some(expected) = state.setup_token() else {
-        return Ok(false);
-    };
-    if token.is_empty() || !bool::from(expected.as_bytes().ct_eq(token.as_bytes())) {
-        return Ok(false);
-    }
-    let st = state.clone();
-    let users = web::block(move || {
-        let mut conn = st.conn()?;
-        User::count(&mut conn)
-    })
-    .await??;
-    if users > 0 {
-        state.clear_setup_token();
-        return Ok(false);
-    }
-    Ok(true)
-}
-
 pub async fn setup_form(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<SetupQuery>,
 ) -> Result<HttpResponse, AppError> {
-    if !setup_open(&state, &q.token).await? {
+    if !app::setup::setup_open(&state, &q.token).await? {
         return Err(AppError::NotFound);
     }
-    let csrf = crate::web::handlers::auth::pre_csrf(&req);
+    let csrf = pre_csrf(&req);
     let page = SetupPage {
         layout: Layout::anonymous(&req, "Set up Forgekeys"),
         csrf: csrf.clone(),
@@ -94,35 +71,34 @@ pub async fn setup_form(
         email: String::new(),
         errors: FormErrors::default(),
     };
-    let mut resp = html(&req, page.render()?);
-    let _ = resp.add_cookie(&session::cookie(
-        PRE_CSRF_COOKIE,
-        csrf,
-        state.config.cookie_secure,
-        None,
-    ));
-    Ok(resp)
+    Ok(with_pre_cookie(&state, html(&req, page.render()?), csrf))
 }
 
-fn create_all(
-    conn: &mut DbConn,
-    slug: &str,
-    name: &str,
-    email: &str,
-    hash: &str,
-) -> Result<User, StoreError> {
-    conn.transaction(|conn| {
-        let org = Organization::create(conn, slug, name)?;
-        let user = User::create(conn, email, hash)?;
-        Membership::upsert(conn, &org.id, &user.id, Role::Owner)?;
-        let mut a = Audit::new("setup");
-        a.org_id = Some(org.id.clone());
-        a.actor_user_id = Some(user.id.clone());
-        a.actor_email = Some(user.email.clone());
-        a.details = serde_json::json!({"created": ["organization", "owner"]});
-        a.write(conn)?;
-        Ok(user)
-    })
+/// The form's values, or its field errors.
+fn parse(f: &SetupForm) -> Result<(NewOrg, String), FormErrors> {
+    let mut errors = FormErrors::default();
+    let name = f.org_name.trim().to_string();
+    if name.is_empty() || name.chars().count() > ORG_NAME_MAX {
+        errors.add(
+            "org_name",
+            "Enter the organization's name (1–100 characters).",
+        );
+    }
+    let slug = parse_slug(&f.org_slug)
+        .map_err(|e| errors.add("org_slug", slug_message(e)))
+        .ok();
+    let email = parse_email(&f.email)
+        .map_err(|e| errors.add("email", email_message(e)))
+        .ok();
+    if let Err(e) = password::check_policy(&f.password) {
+        errors.add("password", password_message(e));
+    } else if f.password != f.password_confirm {
+        errors.add("password_confirm", "The two passwords differ.");
+    }
+    match (slug, email) {
+        (Some(slug), Some(email)) if errors.is_empty() => Ok((NewOrg { slug, name }, email)),
+        _ => Err(errors),
+    }
 }
 
 pub async fn setup(
@@ -131,76 +107,54 @@ pub async fn setup(
     form: AnonPosted<SetupForm>,
 ) -> Result<HttpResponse, AppError> {
     let f = form.0;
-    if !setup_open(&state, &f.token).await? {
+    if !app::setup::setup_open(&state, &f.token).await? {
         return Err(AppError::NotFound);
     }
-    let mut errors = FormErrors::default();
-    let name = f.org_name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        errors.add(
-            "org_name",
-            "Enter the organization's name (1–100 characters).",
-        );
-    }
-    let slug = parse_slug(&f.org_slug)
-        .map_err(|m| errors.add("org_slug", m))
-        .ok();
-    let email = parse_email(&f.email)
-        .map_err(|m| errors.add("email", m))
-        .ok();
-    if let Err(m) = password::check_policy(&f.password) {
-        errors.add("password", m);
-    } else if f.password != f.password_confirm {
-        errors.add("password_confirm", "The two passwords differ.");
-    }
-    let (Some(slug), Some(email), true) = (slug, email, errors.is_empty()) else {
-        let csrf = req
-            .cookie(PRE_CSRF_COOKIE)
-            .map(|c| c.value().to_string())
-            .unwrap_or_default();
-        let page = SetupPage {
-            layout: Layout::anonymous(&req, "Set up Forgekeys"),
-            csrf,
-            token: f.token,
-            org_name: f.org_name,
-            org_slug: f.org_slug,
-            email: f.email,
-            errors,
-        };
-        return Ok(html_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ));
+    let (org, email) = match parse(&f) {
+        Ok(v) => v,
+        Err(errors) => {
+            let csrf = req
+                .cookie(PRE_CSRF_COOKIE)
+                .map(|c| c.value().to_string())
+                .unwrap_or_default();
+            let page = SetupPage {
+                layout: Layout::anonymous(&req, "Set up Forgekeys"),
+                csrf,
+                token: f.token,
+                org_name: f.org_name,
+                org_slug: f.org_slug,
+                email: f.email,
+                errors,
+            };
+            return Ok(html_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page.render()?,
+            ));
+        }
     };
-    let st = state.clone();
-    let pw = SecretString::from(f.password);
-    let slug2 = slug.clone();
-    let sid = web::block(move || -> Result<String, StoreError> {
-        let hash = password::hash(&pw)
-            .map_err(|e| StoreError::Corrupt(format!("password hashing failed: {e}")))?;
-        let mut conn = st.conn()?;
-        let user = create_all(&mut conn, &slug2, &name, &email, &hash)?;
-        session::start(&mut conn, &user.id)
-    })
-    .await??;
-    state.clear_setup_token();
-    tracing::info!(org = %slug, "setup complete: first organization and owner created");
-    let mut resp = see_other_with_flash(
-        &req,
-        &format!("/orgs/{slug}/settings/git-tokens"),
-        "Welcome! Your organization is ready. Add its first Git token.",
-    );
-    let _ = resp.add_cookie(&session::session_cookie(sid, state.config.cookie_secure));
-    let _ = resp.add_cookie(&session::removal(
-        PRE_CSRF_COOKIE,
-        state.config.cookie_secure,
-    ));
-    Ok(resp)
+    let setup = FirstSetup {
+        org,
+        email,
+        password: SecretString::from(f.password),
+    };
+    match app::setup::first_setup(&state, &f.token, setup).await? {
+        SetupDone::Created { org, session: sid } => {
+            let mut resp = see_other_with_flash(
+                &req,
+                &urls::tokens(&org.slug),
+                "Welcome! Your organization is ready. Add its first Git token.",
+            );
+            let secure = state.config.cookie_secure;
+            let _ = resp.add_cookie(&session::session_cookie(sid, secure));
+            let _ = resp.add_cookie(&session::removal(PRE_CSRF_COOKIE, secure));
+            Ok(resp)
+        }
+        SetupDone::Closed => Err(AppError::NotFound),
+    }
 }
 
 /// `/setup`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use crate::web::urls;
     cfg.route(urls::SETUP, web::get().to(setup_form))
         .route(urls::SETUP, web::post().to(setup));
 }

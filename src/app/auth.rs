@@ -1,0 +1,266 @@
+//! Signing in and out, sessions, and who may act in which organization.
+//!
+//! Sessions are server-side: the browser holds a random id, the database its SHA-256, so a
+//! leaked database hands out no live session. A session ends after [`IDLE_TIMEOUT`] idle or
+//! [`ABSOLUTE_TIMEOUT`] after sign-in; its id is renewed at sign-in.
+
+use super::Error;
+use super::audit::{Record, Who};
+use super::tokens::attention;
+use crate::crypto::password;
+use crate::db::DbConn;
+use crate::db::models::membership::Membership;
+use crate::db::models::session::Session as SessionRow;
+use crate::db::models::user::User as UserRow;
+use crate::domain::account::{Member, Organization, User, parse_email};
+use crate::domain::audit::{AuditAction, AuditDetails};
+use crate::domain::ids::{OrgId, UserId};
+use crate::domain::role::Role;
+use crate::state::AppState;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{Duration, NaiveDateTime};
+use rand::RngCore;
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+
+/// Failed attempts before an account is locked, and for how long.
+pub const LOCK_THRESHOLD: i64 = 5;
+pub const LOCK_MINUTES: i64 = 15;
+pub const IDLE_TIMEOUT: Duration = Duration::hours(12);
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::days(7);
+
+/// A random URL-safe token (session ids, CSRF tokens, setup links).
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+/// What the database keeps of a session id.
+pub fn hash_id(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
+}
+
+/// A live session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    /// SHA-256 of the cookie's id.
+    pub id_hash: String,
+    /// The token every state-changing request of this session must carry.
+    pub csrf_token: String,
+}
+
+impl From<UserRow> for User {
+    fn from(u: UserRow) -> User {
+        User {
+            id: UserId::new(u.id),
+            email: u.email,
+        }
+    }
+}
+
+impl From<crate::db::models::organization::Organization> for Organization {
+    fn from(o: crate::db::models::organization::Organization) -> Organization {
+        Organization {
+            id: OrgId::new(o.id),
+            slug: o.slug,
+            name: o.name,
+        }
+    }
+}
+
+/// The live session whose cookie id hashes to `id_hash` (its last use recorded at most once
+/// a minute), or `None`.
+pub async fn session(state: &AppState, id_hash: String) -> Result<Option<Session>, Error> {
+    let now = state.clock.naive();
+    state
+        .db(move |conn| {
+            let Some(s) = SessionRow::find_live(conn, &id_hash, IDLE_TIMEOUT, now)? else {
+                return Ok(None);
+            };
+            let Some(user) = UserRow::find(conn, &s.user_id)? else {
+                return Ok(None);
+            };
+            SessionRow::touch(conn, &s, now)?;
+            Ok(Some(Session {
+                user: user.into(),
+                id_hash: s.id_hash,
+                csrf_token: s.csrf_token,
+            }))
+        })
+        .await
+}
+
+/// The user as a member of the organization with this slug, and the number of its tokens that
+/// need attention; `None` when the organization does not exist or the user is not a member
+/// (both answer 404).
+pub async fn member(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+) -> Result<Option<(Member, i64)>, Error> {
+    let (user, slug, now) = (user.clone(), slug.to_string(), state.clock.naive());
+    state
+        .db(move |conn| {
+            let Some((org, role)) = Membership::find_for_user(conn, &slug, user.id.as_str())?
+            else {
+                return Ok(None);
+            };
+            let member = Member {
+                user,
+                org: org.into(),
+                role,
+            };
+            let attention = attention(conn, &member, now)?;
+            Ok(Some((member, attention)))
+        })
+        .await
+}
+
+/// The user's organizations, by name, with their role in each.
+pub async fn organizations(
+    state: &AppState,
+    user: &User,
+) -> Result<Vec<(Organization, Role)>, Error> {
+    let id = user.id.clone();
+    state
+        .db(move |conn| {
+            Ok(Membership::orgs_of_user(conn, id.as_str())?
+                .into_iter()
+                .map(|(o, r)| (o.into(), r))
+                .collect())
+        })
+        .await
+}
+
+/// Start a session for a user (a fresh id: sign-in renews it). Returns the cookie's id.
+pub fn start_session(
+    conn: &mut DbConn,
+    user_id: &UserId,
+    now: NaiveDateTime,
+) -> Result<String, Error> {
+    let id = random_token();
+    SessionRow::insert(
+        conn,
+        &SessionRow {
+            id_hash: hash_id(&id),
+            user_id: user_id.as_str().to_string(),
+            csrf_token: random_token(),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + ABSOLUTE_TIMEOUT,
+        },
+    )?;
+    let _ = SessionRow::delete_expired(conn, now);
+    Ok(id)
+}
+
+/// What became of a sign-in.
+#[derive(Debug)]
+pub enum SignIn {
+    /// The new session's cookie id.
+    SignedIn(String),
+    /// Too many failed attempts: locked for [`LOCK_MINUTES`].
+    Locked,
+    /// Wrong e-mail or password (the same answer for both).
+    Refused,
+}
+
+/// Sign in with e-mail and password. Argon2 runs on a blocking thread; an unknown e-mail is
+/// checked against a dummy hash so timing does not tell it apart. Every attempt is audited
+/// (never the password; an e-mail field holding something else is not recorded as typed).
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: SecretString,
+    previous: Option<String>,
+) -> Result<SignIn, Error> {
+    let email = email.trim().to_lowercase();
+    let now = state.clock.naive();
+    state
+        .db(move |conn| {
+            let user = UserRow::find_by_email(conn, &email)?;
+            // Claim one of the account's attempts before checking the password (one atomic
+            // UPDATE): parallel guesses share the same LOCK_THRESHOLD attempts.
+            let claimed = match &user {
+                Some(u) => UserRow::claim_attempt(conn, &u.id, LOCK_THRESHOLD, now)?,
+                None => true,
+            };
+            let ok = claimed
+                && password::verify(&password, user.as_ref().map(|u| u.password_hash.as_str()));
+            let lock = Duration::minutes(LOCK_MINUTES);
+            let (action, reason, result) = match &user {
+                Some(u) if !claimed => {
+                    // Locked, or every attempt taken: make sure the lock is in place (also
+                    // heals attempts left claimed by an interrupted request).
+                    UserRow::lock_if_exhausted(conn, &u.id, LOCK_THRESHOLD, lock, now)?;
+                    (AuditAction::LoginFailed, Some("locked"), SignIn::Locked)
+                }
+                Some(u) if ok => {
+                    UserRow::record_success(conn, &u.id)?;
+                    if let Some(old) = &previous {
+                        SessionRow::delete(conn, &hash_id(old))?;
+                    }
+                    let id = start_session(conn, &UserId::new(u.id.clone()), now)?;
+                    (AuditAction::Login, None, SignIn::SignedIn(id))
+                }
+                Some(u) => {
+                    UserRow::lock_if_exhausted(conn, &u.id, LOCK_THRESHOLD, lock, now)?;
+                    (
+                        AuditAction::LoginFailed,
+                        Some("bad_password"),
+                        SignIn::Refused,
+                    )
+                }
+                None => (
+                    AuditAction::LoginFailed,
+                    Some("unknown_email"),
+                    SignIn::Refused,
+                ),
+            };
+            let recorded_email =
+                parse_email(&email).unwrap_or_else(|_| "(not an e-mail address)".into());
+            let who = User {
+                id: UserId::new(user.as_ref().map(|u| u.id.clone()).unwrap_or_default()),
+                email: recorded_email,
+            };
+            let details = AuditDetails {
+                reason: reason.map(str::to_string),
+                ..AuditDetails::default()
+            };
+            // Recorded in every organization the user belongs to, or globally.
+            let orgs = match &user {
+                Some(u) => Membership::orgs_of_user(conn, &u.id)?,
+                None => Vec::new(),
+            };
+            let record = |org: Option<OrgId>| Record {
+                action,
+                who: if user.is_some() {
+                    Who::User(who.clone())
+                } else {
+                    Who::Anonymous(who.email.clone())
+                },
+                org,
+                token: None,
+                details: details.clone(),
+            };
+            if orgs.is_empty() {
+                record(None).write(conn, now)?;
+            }
+            for (org, _) in orgs {
+                record(Some(OrgId::new(org.id))).write(conn, now)?;
+            }
+            Ok(result)
+        })
+        .await
+}
+
+/// End a session.
+pub async fn sign_out(state: &AppState, session: &Session) -> Result<(), Error> {
+    let id_hash = session.id_hash.clone();
+    state
+        .db(move |conn| Ok(SessionRow::delete(conn, &id_hash)?))
+        .await
+}

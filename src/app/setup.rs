@@ -1,0 +1,245 @@
+//! Bootstrap: organizations and their first members. The one-time setup page and the CLI
+//! (`forgekeys org add`, `forgekeys user add`) call the same functions.
+
+use super::Error;
+use super::audit::{Record, System, Who};
+use super::auth::start_session;
+use super::error::is_unique_violation;
+use crate::crypto::password;
+use crate::db::DbConn;
+use crate::db::models::membership::Membership;
+use crate::db::models::organization::Organization as OrgRow;
+use crate::db::models::user::User as UserRow;
+use crate::domain::account::{Organization, User};
+use crate::domain::audit::{AuditAction, AuditDetails};
+use crate::domain::ids::{OrgId, UserId};
+use crate::domain::role::Role;
+use crate::state::AppState;
+use chrono::NaiveDateTime;
+use secrecy::SecretString;
+
+/// A new organization (slug and name already validated by the caller's form or flags).
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub slug: String,
+    pub name: String,
+}
+
+fn hash(password: &SecretString) -> Result<String, Error> {
+    password::hash(password).map_err(|e| Error::Task(format!("password hashing failed: {e}")))
+}
+
+/// Create an organization in the caller's transaction; `None` when the slug is taken.
+fn create_org(conn: &mut DbConn, new: &NewOrg) -> Result<Option<Organization>, Error> {
+    if OrgRow::find_by_slug(conn, &new.slug)?.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(OrgRow::create(conn, &new.slug, &new.name)?.into()))
+}
+
+/// What became of `org add`.
+#[derive(Debug)]
+pub enum OrgAdded {
+    Created(Organization),
+    SlugTaken,
+}
+
+/// `forgekeys org add`.
+pub async fn add_org(state: &AppState, new: NewOrg) -> Result<OrgAdded, Error> {
+    let at = state.clock.naive();
+    let r = state
+        .tx(move |conn| {
+            let Some(org) = create_org(conn, &new)? else {
+                return Ok(None);
+            };
+            Record {
+                action: AuditAction::OrgCreate,
+                who: Who::System(System::Cli),
+                org: Some(org.id.clone()),
+                token: None,
+                details: AuditDetails::default(),
+            }
+            .write(conn, at)?;
+            Ok(Some(org))
+        })
+        .await;
+    match r {
+        Ok(Some(org)) => Ok(OrgAdded::Created(org)),
+        Ok(None) => Ok(OrgAdded::SlugTaken),
+        Err(e) if is_unique_violation(&e) => Ok(OrgAdded::SlugTaken),
+        Err(e) => Err(e),
+    }
+}
+
+/// What became of `user add`.
+#[derive(Debug)]
+pub enum MemberAdded {
+    /// A new account was created with the given password.
+    Created(User),
+    /// The account existed: only its role in the organization was set (its password is
+    /// unchanged).
+    RoleSet(User),
+    NoSuchOrg,
+}
+
+/// Add a member (creating the account if needed) in the caller's transaction.
+fn add_member_in(
+    conn: &mut DbConn,
+    org: &OrgId,
+    email: &str,
+    password_hash: Option<&str>,
+    role: Role,
+    who: Who,
+    at: NaiveDateTime,
+) -> Result<Option<(User, bool)>, Error> {
+    let (user, created) = match UserRow::find_by_email(conn, email)? {
+        Some(u) => (u, false),
+        None => match password_hash {
+            Some(h) => (UserRow::create(conn, email, h)?, true),
+            None => return Ok(None),
+        },
+    };
+    Membership::upsert(conn, org.as_str(), &user.id, role)?;
+    let user: User = user.into();
+    Record {
+        action: AuditAction::MemberAdd,
+        who,
+        org: Some(org.clone()),
+        token: None,
+        details: AuditDetails {
+            member: Some(user.email.clone()),
+            role: Some(role.as_str().into()),
+            ..AuditDetails::default()
+        },
+    }
+    .write(conn, at)?;
+    Ok(Some((user, created)))
+}
+
+/// Whether an account with this e-mail exists (the CLI asks for a password only for new ones).
+pub async fn user_exists(state: &AppState, email: &str) -> Result<bool, Error> {
+    let email = email.to_string();
+    state
+        .db(move |conn| Ok(UserRow::find_by_email(conn, &email)?.is_some()))
+        .await
+}
+
+/// `forgekeys user add`: `password` is needed for a new account only.
+pub async fn add_member(
+    state: &AppState,
+    org_slug: &str,
+    email: &str,
+    password: Option<SecretString>,
+    role: Role,
+) -> Result<MemberAdded, Error> {
+    let hashed = match password {
+        Some(p) => Some(state.blocking(move || hash(&p)).await?),
+        None => None,
+    };
+    let (slug, email, at) = (org_slug.to_string(), email.to_string(), state.clock.naive());
+    state
+        .tx(move |conn| {
+            let Some(org) = OrgRow::find_by_slug(conn, &slug)? else {
+                return Ok(MemberAdded::NoSuchOrg);
+            };
+            let org = OrgId::new(org.id);
+            let who = Who::System(System::Cli);
+            match add_member_in(conn, &org, &email, hashed.as_deref(), role, who, at)? {
+                Some((u, true)) => Ok(MemberAdded::Created(u)),
+                Some((u, false)) => Ok(MemberAdded::RoleSet(u)),
+                None => Err(Error::Task("a new account needs a password".into())),
+            }
+        })
+        .await
+}
+
+/// The first organization and its Owner, from the setup page.
+#[derive(Debug, Clone)]
+pub struct FirstSetup {
+    pub org: NewOrg,
+    pub email: String,
+    pub password: SecretString,
+}
+
+/// What became of the setup form.
+#[derive(Debug)]
+pub enum SetupDone {
+    /// Created; signed in with this session cookie id.
+    Created { org: Organization, session: String },
+    /// The link is not (or no longer) valid: a user exists, or another submission used it.
+    Closed,
+}
+
+/// Whether the one-time setup link `token` is open: it matches and no user exists yet.
+pub async fn setup_open(state: &AppState, token: &str) -> Result<bool, Error> {
+    if !state.setup_token_matches(token) {
+        return Ok(false);
+    }
+    let users = state.db(|conn| Ok(UserRow::count(conn)?)).await?;
+    if users > 0 {
+        state.clear_setup_token();
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Create the first organization and its Owner and sign them in. The setup link is taken
+/// atomically first: of simultaneous submissions exactly one proceeds; if it fails, the link
+/// is put back.
+pub async fn first_setup(
+    state: &AppState,
+    token: &str,
+    setup: FirstSetup,
+) -> Result<SetupDone, Error> {
+    let Some(taken) = state.take_setup_token(token) else {
+        return Ok(SetupDone::Closed);
+    };
+    let result = run_first_setup(state, setup).await;
+    match &result {
+        Ok(SetupDone::Created { .. }) => {}
+        _ => state.restore_setup_token(taken),
+    }
+    result
+}
+
+async fn run_first_setup(state: &AppState, setup: FirstSetup) -> Result<SetupDone, Error> {
+    let pw = setup.password.clone();
+    let hashed = state.blocking(move || hash(&pw)).await?;
+    let at = state.clock.naive();
+    let r = state
+        .tx(move |conn| {
+            if UserRow::count(conn)? > 0 {
+                return Ok(None);
+            }
+            let Some(org) = create_org(conn, &setup.org)? else {
+                return Ok(None);
+            };
+            let user = UserRow::create(conn, &setup.email, &hashed)?;
+            Membership::upsert(conn, org.id.as_str(), &user.id, Role::Owner)?;
+            let user: User = user.into();
+            Record {
+                action: AuditAction::Setup,
+                who: Who::User(user.clone()),
+                org: Some(org.id.clone()),
+                token: None,
+                details: AuditDetails {
+                    created: vec!["organization".into(), "owner".into()],
+                    ..AuditDetails::default()
+                },
+            }
+            .write(conn, at)?;
+            let session = start_session(conn, &UserId::new(user.id.as_str()), at)?;
+            Ok(Some((org, session)))
+        })
+        .await;
+    match r {
+        Ok(Some((org, session))) => {
+            state.clear_setup_token();
+            tracing::info!(org = %org.slug, "setup complete: first organization and owner created");
+            Ok(SetupDone::Created { org, session })
+        }
+        Ok(None) => Ok(SetupDone::Closed),
+        Err(e) if is_unique_violation(&e) => Ok(SetupDone::Closed),
+        Err(e) => Err(e),
+    }
+}
