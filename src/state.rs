@@ -17,6 +17,8 @@ pub struct AppState {
     pub providers: ProviderClient,
     /// "Now" for every decision by date (see [`crate::clock`]).
     pub clock: Clock,
+    /// Token counts per organization, cached per token version.
+    pub stats: Arc<crate::app::tokens::stats::StatsCache>,
     /// One-time setup token while no user exists (only its presence in memory; never stored).
     pub setup_token: Arc<Mutex<Option<String>>>,
 }

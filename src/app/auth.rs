@@ -102,6 +102,7 @@ pub async fn member(
     slug: &str,
 ) -> Result<Option<(Member, i64)>, Error> {
     let (user, slug, now) = (user.clone(), slug.to_string(), state.clock.naive());
+    let cache = state.stats.clone();
     state
         .db(move |conn| {
             let Some((org, role)) = Membership::find_for_user(conn, &slug, user.id.as_str())?
@@ -113,7 +114,7 @@ pub async fn member(
                 org: org.into(),
                 role,
             };
-            let attention = attention(conn, &member, now)?;
+            let attention = attention(conn, &cache, &member, now)?;
             Ok(Some((member, attention)))
         })
         .await

@@ -6,6 +6,7 @@ diesel::table! {
         slug -> Text,
         name -> Text,
         created_at -> Timestamp,
+        tokens_version -> BigInt,
     }
 }
 

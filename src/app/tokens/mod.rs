@@ -2,6 +2,7 @@
 //!
 //! Reads here; changes in [`write`]; tests in [`test`].
 
+pub mod stats;
 pub mod test;
 pub mod write;
 
@@ -12,7 +13,6 @@ use crate::db::models::service::Service;
 use crate::db::models::status_history::StatusHistory;
 use crate::db::models::token::GitToken;
 use crate::domain::account::Member;
-use crate::domain::expiry::attention_horizon;
 use crate::domain::ids::{ServiceId, TokenId};
 use crate::domain::role::Permission;
 use crate::domain::status::{TestSource, TestStatus};
@@ -20,6 +20,7 @@ use crate::domain::test_result::TestOutcome;
 use crate::domain::token::{Token, TokenFilter};
 use crate::state::AppState;
 use chrono::NaiveDateTime;
+use stats::{StatsCache, org_stats};
 
 /// A token as the list shows it, with what the row needs to know about the others.
 #[derive(Debug, Clone)]
@@ -137,15 +138,16 @@ fn duplicates(
 /// Tokens needing attention in the member's organization (the banner on every page): failing,
 /// missing permissions, expired or expiring within `domain::expiry::ATTENTION_DAYS`. Zero for
 /// roles that may not see tokens.
-pub fn attention(conn: &mut DbConn, member: &Member, now: NaiveDateTime) -> Result<i64, Error> {
+pub fn attention(
+    conn: &mut DbConn,
+    cache: &StatsCache,
+    member: &Member,
+    now: NaiveDateTime,
+) -> Result<i64, Error> {
     if !member.can(Permission::ViewTokens) {
         return Ok(0);
     }
-    Ok(GitToken::attention_count(
-        conn,
-        member.org.id.as_str(),
-        attention_horizon(now),
-    )?)
+    Ok(org_stats(conn, cache, &member.org.id, now)?.attention)
 }
 
 /// One page of the list: by name, `page_size` a page (pages count from 1). Each query is
@@ -159,16 +161,16 @@ pub async fn list(
     page_size: i64,
 ) -> Result<TokenList, Error> {
     require(member, Permission::ViewTokens)?;
-    let m = member.clone();
+    let (m, cache, now) = (member.clone(), state.stats.clone(), state.clock.naive());
     state
         .db(move |conn| {
             let org = m.org.id.as_str();
             let rows = GitToken::list_page(conn, org, &filter, (page - 1) * page_size, page_size)?;
-            let total = GitToken::count(conn, org, &filter)?;
-            let org_total = if filter.is_empty() {
-                total
+            let org_total = org_stats(conn, &cache, &m.org.id, now)?.total;
+            let total = if filter.is_empty() {
+                org_total
             } else {
-                GitToken::count(conn, org, &TokenFilter::default())?
+                GitToken::count(conn, org, &filter)?
             };
             let tokens = rows
                 .into_iter()

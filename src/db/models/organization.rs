@@ -34,3 +34,13 @@ impl Organization {
             .optional()?)
     }
 }
+
+impl Organization {
+    /// The organization's token version (bumped by a trigger on every token write).
+    pub fn tokens_version(conn: &mut DbConn, id: &str) -> Result<i64, StoreError> {
+        Ok(organizations::table
+            .find(id)
+            .select(organizations::tokens_version)
+            .first(conn)?)
+    }
+}

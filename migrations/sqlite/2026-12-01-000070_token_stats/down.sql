@@ -1,0 +1,4 @@
+DROP TRIGGER git_tokens_version_delete;
+DROP TRIGGER git_tokens_version_update;
+DROP TRIGGER git_tokens_version_insert;
+ALTER TABLE organizations DROP COLUMN tokens_version;
