@@ -1,5 +1,6 @@
 //! Parsing and validation of posted forms, with the messages shown next to the fields.
 
+pub mod rotation;
 pub mod token;
 
 use std::collections::BTreeMap;
