@@ -15,5 +15,4 @@ pub mod scheduler;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
-pub mod tokens;
 pub mod web;

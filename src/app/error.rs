@@ -3,6 +3,7 @@
 
 use crate::crypto::secret_box::CryptoError;
 use crate::db::StoreError;
+use crate::domain::provider::Provider;
 use crate::domain::role::Permission;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,10 +50,7 @@ pub enum Conflict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BadRequest {
     /// Rotation at the provider exists for GitLab tokens only.
-    ProviderRotationUnsupported {
-        name: String,
-        provider: &'static str,
-    },
+    ProviderRotationUnsupported { name: String, provider: Provider },
 }
 
 impl From<diesel::result::Error> for Error {

@@ -6,7 +6,13 @@
 //! to the database), writes its own audit record, and returns a typed result or an [`Error`].
 //! No HTTP and no page wording here: `web` parses, calls and renders.
 
+pub mod audit;
+pub mod auth;
+pub mod checks;
 pub mod error;
+pub mod rotation;
+pub mod setup;
+pub mod tokens;
 
 pub use error::{BadRequest, Conflict, Error};
 
@@ -21,8 +27,3 @@ pub fn require(member: &Member, p: Permission) -> Result<(), Error> {
         Err(Error::Forbidden(p))
     }
 }
-pub mod audit;
-pub mod auth;
-pub mod checks;
-pub mod setup;
-pub mod tokens;

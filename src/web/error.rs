@@ -105,10 +105,14 @@ pub fn conflict_text(c: &Conflict) -> String {
 
 fn bad_request_text(b: &BadRequest) -> String {
     match b {
-        BadRequest::ProviderRotationUnsupported { name, provider } => format!(
-            "Rotation at the provider is available for GitLab tokens only; “{name}” is a \
-             {provider} token. Create a new token at {provider} and use Rotate with the new value."
-        ),
+        BadRequest::ProviderRotationUnsupported { name, provider } => {
+            let provider = provider.label();
+            format!(
+                "Rotation at the provider is available for GitLab tokens only; “{name}” is a \
+                 {provider} token. Create a new token at {provider} and use Rotate with the new \
+                 value."
+            )
+        }
     }
 }
 

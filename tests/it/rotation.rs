@@ -8,6 +8,7 @@ use crate::fakes;
 use crate::helpers::*;
 use diesel::prelude::*;
 use forgekeys::db::models::audit::AuditEvent;
+use forgekeys::db::models::lease::Lease;
 use forgekeys::db::models::organization::Organization;
 use forgekeys::db::models::service::Service;
 use forgekeys::db::models::token::{GitToken, TokenFilter};
@@ -136,6 +137,23 @@ fn unchanged(before: &GitToken, after: &GitToken) {
     assert_eq!(before.account, after.account);
     assert_eq!(before.last_test, after.last_test);
     assert_eq!(after.rotated_at, None);
+}
+
+const GITLAB_ROTATE: &str = "/api/v4/personal_access_tokens/self/rotate";
+
+/// The calls GitLab's rotate endpoint got, with the token each one sent.
+fn rotate_calls(gl: &fakes::FakeServer) -> Vec<Option<String>> {
+    gl.requests()
+        .into_iter()
+        .filter(|r| r.route() == GITLAB_ROTATE)
+        .map(|r| r.token().map(str::to_owned))
+        .collect()
+}
+
+/// One rotation at the provider, started when every other one waiting on `barrier` is too.
+async fn rotate_at_provider_together(barrier: &tokio::sync::Barrier, e: &Env, id: &str) -> Page {
+    barrier.wait().await;
+    e.rotate_at_provider(id, &[]).await
 }
 
 fn tokens_sent(fake: &fakes::FakeServer) -> Vec<String> {
@@ -651,4 +669,133 @@ async fn another_orgs_token_via_own_slug_is_404_on_rotation_routes() {
         "the provider was not contacted"
     );
     assert_eq!(acme_audit(&e), audit_before, "nothing audited in acme");
+}
+
+#[tokio::test]
+async fn two_rotations_at_the_provider_at_once_call_gitlab_once() {
+    let gl = fakes::gitlab::start();
+    let e = env(Options {
+        gitlab_url: Some(gl.url.clone()),
+        // The winning rotation waits at the fake GitLab while the other one is answered.
+        provider_timeout_ms: Some(30_000),
+        ..Default::default()
+    })
+    .await;
+    let old_value = "glpat-owner-twice";
+    let t = e.create("gitlab", "gl", old_value).await;
+    let done = format!("{BASE}/{}/rotate?done=provider", t.id);
+
+    // GitLab holds its answer to the rotate call until released: the request that took the
+    // token's lease stays in the middle of its rotation while the other one runs.
+    let gate = gl.hold(GITLAB_ROTATE);
+    let barrier = tokio::sync::Barrier::new(2);
+    let a = Box::pin(rotate_at_provider_together(&barrier, &e, &t.id));
+    let b = Box::pin(rotate_at_provider_together(&barrier, &e, &t.id));
+    // The one answered first cannot be the one waiting at GitLab.
+    let (refused, rotating) = match futures::future::select(a, b).await {
+        futures::future::Either::Left((p, other)) => (p, other),
+        futures::future::Either::Right((p, other)) => (p, other),
+    };
+    refused.assert_status(409);
+    refused.assert_contains("A rotation of this token is already running");
+    let ((), rotated) = tokio::join!(
+        async {
+            gate.arrived().await;
+            gate.release();
+        },
+        rotating
+    );
+    rotated.assert_redirect_to(&done);
+
+    assert_eq!(rotate_calls(&gl), vec![Some(old_value.to_owned())]);
+    let after = e.reload(&t.id);
+    assert_ne!(after.secret, t.secret);
+    assert_eq!(after.status, "valid");
+    let rotations = e
+        .audit()
+        .into_iter()
+        .filter(|a| a.action == "token.rotate")
+        .count();
+    assert_eq!(rotations, 1);
+
+    // The lease was released: the next rotation runs, with the value GitLab issued.
+    e.rotate_at_provider(&t.id, &[])
+        .await
+        .assert_redirect_to(&done);
+    let calls = rotate_calls(&gl);
+    assert_eq!(calls.len(), 2);
+    assert!(
+        calls[1]
+            .as_deref()
+            .is_some_and(|v| v.starts_with("glpat-owner-rotated")),
+        "{calls:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_rotation_held_by_another_server_process_is_not_started_again() {
+    let gl = fakes::gitlab::start();
+    let e = env(gitlab_opts(&gl)).await;
+    let t = e
+        .create("gitlab", "gl", "glpat-owner-elsewhere-running")
+        .await;
+    let lease = format!("rotate:{}", t.id);
+
+    // Another process on the same database is rotating the token (it holds the lease).
+    let taken = Lease::try_acquire_named(
+        &mut db(&e.app),
+        &lease,
+        "another-process",
+        e.app.clock.naive(),
+        chrono::Duration::minutes(2),
+    )
+    .unwrap();
+    assert!(taken);
+    let p = e.rotate_at_provider(&t.id, &[]).await;
+    p.assert_status(409);
+    p.assert_contains("already running");
+    assert!(rotate_calls(&gl).is_empty(), "GitLab was not called");
+    unchanged(&t, &e.reload(&t.id));
+
+    // That process died: once its lease has expired, a rotation runs and gives the lease back.
+    e.app.clock.advance(chrono::Duration::minutes(3));
+    e.rotate_at_provider(&t.id, &[])
+        .await
+        .assert_redirect_to(&format!("{BASE}/{}/rotate?done=provider", t.id));
+    assert_eq!(rotate_calls(&gl).len(), 1);
+    let row = Lease::find(&mut db(&e.app), &lease).unwrap().unwrap();
+    assert_eq!(row.holder, None);
+}
+
+#[tokio::test]
+async fn a_value_changed_while_the_new_one_is_tested_is_not_overwritten() {
+    let gh = fakes::github::start();
+    let e = env(Options {
+        github_api_url: Some(gh.url.clone()),
+        provider_timeout_ms: Some(30_000),
+        ..Default::default()
+    })
+    .await;
+    let t = e.create("github", "deploy", "ghp_allscopes_first").await;
+
+    // While the new value is at the provider for its test, someone else changes the stored one.
+    let gate = gh.hold("/user");
+    let elsewhere = b"changed meanwhile".to_vec();
+    let (p, ()) = tokio::join!(
+        e.rotate(&t.id, &[("token", "ghp_allscopes_second")]),
+        async {
+            gate.arrived().await;
+            diesel::update(git_tokens::table.find(&t.id))
+                .set(git_tokens::secret.eq(&elsewhere))
+                .execute(&mut db(&e.app))
+                .unwrap();
+            gate.release();
+        }
+    );
+    p.assert_status(409);
+    p.assert_contains("changed by someone else");
+    let after = e.reload(&t.id);
+    assert_eq!(after.secret, elsewhere, "the other change is kept");
+    assert_eq!(after.rotated_at, None);
+    assert!(e.audit().iter().all(|a| a.action != "token.rotate"));
 }

@@ -61,6 +61,51 @@ impl Lease {
         not_finished_since: Option<NaiveDateTime>,
     ) -> Result<bool, StoreError> {
         Lease::ensure(conn, name)?;
+        Lease::take(conn, name, holder, now, ttl, not_finished_since)
+    }
+
+    /// Take the lease `name` for `ttl` if nobody holds it, creating its row on first use (for
+    /// leases named at run time, e.g. one per token). The row is created with
+    /// `INSERT … ON CONFLICT (name) DO NOTHING`, which SQLite and PostgreSQL both run atomically:
+    /// a concurrent insert of the same name neither fails nor aborts a surrounding PostgreSQL
+    /// transaction. The lease is then taken with the same conditional `UPDATE` as
+    /// [`Lease::try_acquire`], so of competing holders exactly one gets it.
+    pub fn try_acquire_named(
+        conn: &mut DbConn,
+        name: &str,
+        holder: &str,
+        now: NaiveDateTime,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let row = Lease {
+            name: name.to_string(),
+            holder: None,
+            expires_at: chrono::DateTime::UNIX_EPOCH.naive_utc(),
+            last_started_at: None,
+            last_finished_at: None,
+        };
+        // The multi-backend connection has no ON CONFLICT clause: run the same statement on
+        // the backend's own connection.
+        let insert = diesel::insert_into(scheduler_leases::table)
+            .values(&row)
+            .on_conflict(scheduler_leases::name)
+            .do_nothing();
+        match conn {
+            DbConn::Sqlite(c) => insert.execute(c)?,
+            DbConn::Postgres(c) => insert.execute(c)?,
+        };
+        Lease::take(conn, name, holder, now, ttl, None)
+    }
+
+    /// The conditional `UPDATE` that takes an existing lease row.
+    fn take(
+        conn: &mut DbConn,
+        name: &str,
+        holder: &str,
+        now: NaiveDateTime,
+        ttl: Duration,
+        not_finished_since: Option<NaiveDateTime>,
+    ) -> Result<bool, StoreError> {
         let free = scheduler_leases::name
             .eq(name)
             .and(scheduler_leases::expires_at.lt(now));
@@ -128,5 +173,37 @@ impl Lease {
             .select(Lease::as_select())
             .first(conn)
             .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::Connection;
+    use diesel::sqlite::SqliteConnection;
+
+    #[test]
+    fn a_named_lease_is_made_on_first_use_and_held_by_one_holder_at_a_time() {
+        let mut conn = DbConn::Sqlite(SqliteConnection::establish(":memory:").unwrap());
+        crate::db::migrations::run(&mut conn).unwrap();
+        let now = chrono::DateTime::UNIX_EPOCH.naive_utc() + Duration::days(20_000);
+        let ttl = Duration::minutes(2);
+        assert!(Lease::try_acquire_named(&mut conn, "rotate:t1", "a", now, ttl).unwrap());
+        assert!(!Lease::try_acquire_named(&mut conn, "rotate:t1", "b", now, ttl).unwrap());
+        // Another name is another lease.
+        assert!(Lease::try_acquire_named(&mut conn, "rotate:t2", "b", now, ttl).unwrap());
+        Lease::release(&mut conn, "rotate:t1", "a", now).unwrap();
+        assert!(Lease::try_acquire_named(&mut conn, "rotate:t1", "b", now, ttl).unwrap());
+        // A holder that never gives it back loses it when it expires.
+        let later = now + ttl + Duration::seconds(1);
+        assert!(Lease::try_acquire_named(&mut conn, "rotate:t1", "c", later, ttl).unwrap());
+        assert_eq!(
+            Lease::find(&mut conn, "rotate:t1")
+                .unwrap()
+                .unwrap()
+                .holder
+                .as_deref(),
+            Some("c")
+        );
     }
 }

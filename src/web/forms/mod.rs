@@ -1,6 +1,7 @@
 //! Parsing and validation of posted forms, with the messages shown next to the fields.
 
 pub mod account;
+pub mod rotation;
 pub mod token;
 
 use std::collections::BTreeMap;

@@ -175,6 +175,28 @@ impl FakeResponse {
 
 type Handler = Arc<dyn Fn(&RecordedRequest) -> FakeResponse + Send + Sync>;
 
+/// Holds the answers to one route until released (see [`FakeServer::hold`]): a test can keep a
+/// request "at the provider" while it makes another, without sleeping.
+pub struct Gate {
+    route: String,
+    arrived: tokio::sync::Semaphore,
+    open: tokio::sync::watch::Sender<bool>,
+}
+
+impl Gate {
+    /// Waits until a request to the route has arrived (each call waits for one more).
+    pub async fn arrived(&self) {
+        self.arrived.acquire().await.expect("gate open").forget();
+    }
+
+    /// Lets every held and every later request through.
+    pub fn release(&self) {
+        self.open.send_replace(true);
+    }
+}
+
+type Gates = Arc<Mutex<Vec<Arc<Gate>>>>;
+
 /// A running fake HTTP server. Stops when dropped.
 pub struct FakeServer {
     /// Origin, e.g. `http://127.0.0.1:41234`.
@@ -184,6 +206,7 @@ pub struct FakeServer {
     pub anchor: chrono::DateTime<chrono::Utc>,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
     connections: Arc<AtomicUsize>,
+    gates: Gates,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -197,10 +220,15 @@ impl FakeServer {
         let port = listener.local_addr().expect("local addr").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
+        let gates: Gates = Arc::new(Mutex::new(Vec::new()));
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         let handler: Handler = Arc::new(handler);
         let anchor = dates::anchor_now();
-        let (reqs, conns) = (Arc::clone(&requests), Arc::clone(&connections));
+        let (reqs, conns, held) = (
+            Arc::clone(&requests),
+            Arc::clone(&connections),
+            Arc::clone(&gates),
+        );
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -215,7 +243,7 @@ impl FakeServer {
                             let Ok((stream, _)) = accepted else { continue };
                             conns.fetch_add(1, Ordering::SeqCst);
                             let (h, r) = (Arc::clone(&handler), Arc::clone(&reqs));
-                            tokio::spawn(serve(stream, h, r, anchor));
+                            tokio::spawn(serve(stream, h, r, Arc::clone(&held), anchor));
                         }
                     }
                 }
@@ -227,8 +255,21 @@ impl FakeServer {
             anchor,
             requests,
             connections,
+            gates,
             shutdown: Some(tx),
         }
+    }
+
+    /// From now on, requests to `route` (path without query) are recorded at once but answered
+    /// only after [`Gate::release`].
+    pub fn hold(&self, route: &str) -> Arc<Gate> {
+        let gate = Arc::new(Gate {
+            route: route.to_owned(),
+            arrived: tokio::sync::Semaphore::new(0),
+            open: tokio::sync::watch::Sender::new(false),
+        });
+        self.gates.lock().unwrap().push(Arc::clone(&gate));
+        gate
     }
 
     /// `{url}{path}`.
@@ -285,6 +326,7 @@ async fn serve(
     mut stream: TcpStream,
     handler: Handler,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    gates: Gates,
     anchor: chrono::DateTime<chrono::Utc>,
 ) {
     let mut buf = Vec::new();
@@ -329,6 +371,16 @@ async fn serve(
     };
     if let Ok(mut r) = requests.lock() {
         r.push(request.clone());
+    }
+    let gate = gates.lock().ok().and_then(|g| {
+        g.iter()
+            .find(|g| g.route == request.route())
+            .map(Arc::clone)
+    });
+    if let Some(gate) = gate {
+        let mut open = gate.open.subscribe();
+        gate.arrived.add_permits(1);
+        let _ = open.wait_for(|o| *o).await;
     }
     let response = handler(&request);
     if let Some(delay) = response.delay {
