@@ -7,6 +7,7 @@
 use super::Error;
 use super::audit::{Record, Who};
 use super::tokens::attention;
+use super::tokens::stats::StatsCache;
 use crate::crypto::password;
 use crate::db::DbConn;
 use crate::db::models::membership::Membership;
@@ -71,24 +72,69 @@ impl From<crate::db::models::organization::Organization> for Organization {
     }
 }
 
+fn live_session(
+    conn: &mut DbConn,
+    id_hash: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Session>, Error> {
+    let Some(s) = SessionRow::find_live(conn, id_hash, IDLE_TIMEOUT, now)? else {
+        return Ok(None);
+    };
+    let Some(user) = UserRow::find(conn, &s.user_id)? else {
+        return Ok(None);
+    };
+    SessionRow::touch(conn, &s, now)?;
+    Ok(Some(Session {
+        user: user.into(),
+        id_hash: s.id_hash,
+        csrf_token: s.csrf_token,
+    }))
+}
+
 /// The live session whose cookie id hashes to `id_hash` (its last use recorded at most once
 /// a minute), or `None`.
 pub async fn session(state: &AppState, id_hash: String) -> Result<Option<Session>, Error> {
     let now = state.clock.naive();
     state
+        .db(move |conn| live_session(conn, &id_hash, now))
+        .await
+}
+
+fn member_in(
+    conn: &mut DbConn,
+    cache: &StatsCache,
+    user: User,
+    slug: &str,
+    now: NaiveDateTime,
+) -> Result<Option<(Member, i64)>, Error> {
+    let Some((org, role)) = Membership::find_for_user(conn, slug, user.id.as_str())? else {
+        return Ok(None);
+    };
+    let member = Member {
+        user,
+        org: org.into(),
+        role,
+    };
+    let attention = attention(conn, cache, &member, now)?;
+    Ok(Some((member, attention)))
+}
+
+/// A session and, when it is live, the user as a member of the organization `slug` (with the
+/// attention count): what every organization page needs about its visitor, in one database
+/// round trip.
+pub async fn session_in_org(
+    state: &AppState,
+    id_hash: String,
+    slug: &str,
+) -> Result<Option<(Session, Option<(Member, i64)>)>, Error> {
+    let (slug, now, cache) = (slug.to_string(), state.clock.naive(), state.stats.clone());
+    state
         .db(move |conn| {
-            let Some(s) = SessionRow::find_live(conn, &id_hash, IDLE_TIMEOUT, now)? else {
+            let Some(session) = live_session(conn, &id_hash, now)? else {
                 return Ok(None);
             };
-            let Some(user) = UserRow::find(conn, &s.user_id)? else {
-                return Ok(None);
-            };
-            SessionRow::touch(conn, &s, now)?;
-            Ok(Some(Session {
-                user: user.into(),
-                id_hash: s.id_hash,
-                csrf_token: s.csrf_token,
-            }))
+            let member = member_in(conn, &cache, session.user.clone(), &slug, now)?;
+            Ok(Some((session, member)))
         })
         .await
 }
@@ -104,19 +150,7 @@ pub async fn member(
     let (user, slug, now) = (user.clone(), slug.to_string(), state.clock.naive());
     let cache = state.stats.clone();
     state
-        .db(move |conn| {
-            let Some((org, role)) = Membership::find_for_user(conn, &slug, user.id.as_str())?
-            else {
-                return Ok(None);
-            };
-            let member = Member {
-                user,
-                org: org.into(),
-                role,
-            };
-            let attention = attention(conn, &cache, &member, now)?;
-            Ok(Some((member, attention)))
-        })
+        .db(move |conn| member_in(conn, &cache, user, &slug, now))
         .await
 }
 

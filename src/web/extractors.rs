@@ -118,12 +118,31 @@ impl FromRequest for OrgContext {
             if let Some(ctx) = req.extensions().get::<OrgContext>() {
                 return Ok(ctx.clone());
             }
-            let cu = CurrentUser::load(&req).await?;
             let slug = req.match_info().get("org").ok_or(AppError::NotFound)?;
             let state = state(&req)?;
-            let (member, attention) = app::auth::member(&state, &cu.user, slug)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            // (Bound first: the extensions must not stay borrowed while they are written.)
+            let cached = req.extensions().get::<CurrentUser>().cloned();
+            let (cu, member) = match cached {
+                Some(cu) => {
+                    let m = app::auth::member(&state, &cu.user, slug).await?;
+                    (cu, m)
+                }
+                None => {
+                    // Session and membership in one database round trip.
+                    let cookie = req.cookie(SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
+                    let (session, m) =
+                        app::auth::session_in_org(&state, hash_id(cookie.value()), slug)
+                            .await?
+                            .ok_or(AppError::Unauthorized)?;
+                    let cu = CurrentUser {
+                        user: session.user.clone(),
+                        session,
+                    };
+                    req.extensions_mut().insert(cu.clone());
+                    (cu, m)
+                }
+            };
+            let (member, attention) = member.ok_or(AppError::NotFound)?;
             let rows = legacy(&member);
             let ctx = OrgContext {
                 role: member.role,
