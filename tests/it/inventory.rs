@@ -745,7 +745,7 @@ async fn exports_are_audited_with_format_filters_and_count_but_the_page_is_not()
 #[tokio::test]
 async fn a_large_inventory_is_read_in_chunks_without_losing_or_repeating_a_token() {
     use diesel::Connection;
-    use forgekeys::inventory::LOAD_CHUNK_ROWS;
+    use forgekeys::app::inventory::LOAD_CHUNK_ROWS;
     let app = spawn_app();
     let owner = setup_owner(&app, "acme").await;
     let org = org_id(&app, "acme");

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod expiry;
+pub mod inventory;
 pub mod status;
 pub mod time;
 pub mod token;
