@@ -9,7 +9,7 @@
 use super::audit::Record;
 use super::{Error, require};
 use crate::db::DbConn;
-use crate::db::models::inventory::service_names_of;
+use crate::db::models::inventory::{service_names_in_org, service_names_of};
 use crate::db::models::token::GitToken;
 use crate::domain::account::Member;
 use crate::domain::audit::{AuditAction, AuditDetails};
@@ -22,6 +22,7 @@ use crate::domain::token::TokenFilter;
 use crate::state::AppState;
 use chrono::NaiveDateTime;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Rows read from the database per query when loading an inventory: only one chunk of raw rows
 /// (with their last-test JSON) is held at a time, next to the slimmer [`InventoryToken`]s.
@@ -264,12 +265,18 @@ fn load(
 }
 
 /// The tokens matching `filter`, by name, with their services: keyset chunks of
-/// [`LOAD_CHUNK_ROWS`] rows, one services query per chunk.
+/// [`LOAD_CHUNK_ROWS`] rows. The services: when every token is listed, one query for all of
+/// the organization's; when filtered, one query per chunk for its tokens only.
 fn load_tokens(
     conn: &mut DbConn,
     org: &str,
     filter: &TokenFilter,
 ) -> Result<Vec<InventoryToken>, Error> {
+    let mut org_names = if filter.is_empty() {
+        Some(service_names_in_org(conn, org)?)
+    } else {
+        None
+    };
     let mut tokens: Vec<InventoryToken> = Vec::new();
     let mut after: Option<(String, String)> = None;
     loop {
@@ -282,8 +289,14 @@ fn load_tokens(
         )?;
         let full = rows.len() as i64 == LOAD_CHUNK_ROWS;
         after = rows.last().map(|r| (r.name_key.clone(), r.id.clone()));
-        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        let mut names = service_names_of(conn, org, &ids)?;
+        let mut chunk_names = match org_names {
+            Some(_) => HashMap::new(),
+            None => {
+                let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+                service_names_of(conn, org, &ids)?
+            }
+        };
+        let names = org_names.as_mut().unwrap_or(&mut chunk_names);
         tokens.reserve(rows.len());
         for row in rows {
             let services = names.remove(&row.id).unwrap_or_default();
@@ -334,5 +347,104 @@ fn sort_tokens(tokens: &mut [InventoryToken], sort: Sort) {
         tokens.sort_by(|a, b| cmp(b, a));
     } else {
         tokens.sort_by(cmp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::expiry::ATTENTION_DAYS;
+    use crate::domain::ids::TokenId;
+    use crate::domain::provider::Hosting;
+    use crate::domain::token::Destination;
+    use chrono::Duration;
+
+    fn token(name: &str, status: TestStatus, expires_in: Option<Duration>) -> InventoryToken {
+        let now = now();
+        InventoryToken {
+            id: TokenId::new(name),
+            name: name.into(),
+            description: None,
+            destination: Destination {
+                provider: Provider::Gitlab,
+                hosting: Hosting::Cloud,
+                url: None,
+                workspace: None,
+            },
+            account: None,
+            scopes: Vec::new(),
+            missing_permissions: Vec::new(),
+            status,
+            last_tested_at: None,
+            expires_at: expires_in.map(|d| now + d),
+            expiry_source: None,
+            services: Vec::new(),
+            created_by: None,
+            created_at: now,
+            updated_by: None,
+            updated_at: now,
+            rotated_at: None,
+        }
+    }
+
+    fn now() -> NaiveDateTime {
+        chrono::DateTime::UNIX_EPOCH.naive_utc() + Duration::days(20_000)
+    }
+
+    #[test]
+    fn the_summary_counts_expiry_by_the_attention_horizon() {
+        let mut used = token(
+            "used",
+            TestStatus::Valid,
+            Some(Duration::days(ATTENTION_DAYS)),
+        );
+        used.services = vec!["web".into()];
+        let tokens = [
+            used,
+            token(
+                "later",
+                TestStatus::Valid,
+                Some(Duration::days(ATTENTION_DAYS + 1)),
+            ),
+            token("gone", TestStatus::Expired, Some(-Duration::hours(1))),
+            token("never", TestStatus::NotTested, None),
+        ];
+        let s = Summary::of(&tokens, now());
+        assert_eq!(s.total, 4);
+        assert_eq!(s.expiring_soon, 1);
+        assert_eq!(s.expired_by_date, 1);
+        assert_eq!(s.unused, 3);
+        assert_eq!(s.by_provider[1], (Provider::Gitlab, 4));
+        assert!(s.by_status.contains(&(TestStatus::Valid, 2)));
+    }
+
+    #[test]
+    fn sorts_worst_status_first_and_unknown_expiry_last_keeping_name_order_on_ties() {
+        let names = |t: &[InventoryToken]| t.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+        let mut t = vec![
+            token("a", TestStatus::Valid, None),
+            token("b", TestStatus::Invalid, Some(Duration::days(3))),
+            token("c", TestStatus::Valid, Some(Duration::days(1))),
+            token("d", TestStatus::Expired, None),
+        ];
+        sort_tokens(
+            &mut t,
+            Sort {
+                key: SortKey::Status,
+                order: Order::Asc,
+            },
+        );
+        assert_eq!(names(&t), ["d", "b", "a", "c"]);
+        sort_tokens(
+            &mut t,
+            Sort {
+                key: SortKey::Expiry,
+                order: Order::Asc,
+            },
+        );
+        assert_eq!(names(&t), ["c", "b", "d", "a"]);
+        for k in SortKey::ALL {
+            assert_eq!(SortKey::parse(k.as_str()), Some(k));
+        }
     }
 }

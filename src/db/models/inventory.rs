@@ -89,7 +89,9 @@ impl TryFrom<InventoryRow> for InventoryToken {
 }
 
 /// Token id → names of the services of the organization using it (by name), for the tokens
-/// `ids` (one chunk of the inventory): one query, answered by the `services_token` index.
+/// `ids` (one chunk of the inventory): one query, answered by the `services_token` index. (The
+/// organization is checked on the rows: a condition on `org_id` in the query would make SQLite
+/// scan the organization's services by `services_org` for every chunk.)
 pub fn service_names_of(
     conn: &mut DbConn,
     org_id: &str,
@@ -98,9 +100,29 @@ pub fn service_names_of(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(Option<String>, String)> = services::table
+    let rows: Vec<(Option<String>, String, String)> = services::table
         .filter(services::token_id.eq_any(ids))
+        .order((services::name.asc(), services::id.asc()))
+        .select((services::token_id, services::name, services::org_id))
+        .load(conn)?;
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for (id, name, org) in rows {
+        if let Some(id) = id.filter(|_| org == org_id) {
+            map.entry(id).or_default().push(name);
+        }
+    }
+    Ok(map)
+}
+
+/// Token id → names of the services using it (by name), for every token of the organization:
+/// one query, for an inventory that lists every token.
+pub fn service_names_in_org(
+    conn: &mut DbConn,
+    org_id: &str,
+) -> Result<HashMap<String, Vec<String>>, StoreError> {
+    let rows: Vec<(Option<String>, String)> = services::table
         .filter(services::org_id.eq(org_id))
+        .filter(services::token_id.is_not_null())
         .order((services::name.asc(), services::id.asc()))
         .select((services::token_id, services::name))
         .load(conn)?;

@@ -155,10 +155,11 @@ pub async fn audit_trail(
             label: token_label(tok),
         })
         .collect();
-    tokens.sort_by_key(|o| o.label.to_lowercase());
+    tokens.sort_by_cached_key(|o| o.label.to_lowercase());
 
+    // The usual ones, those the trail holds, and the one asked for.
     let mut offered: Vec<AuditAction> = OFFERED_ACTIONS.to_vec();
-    for a in t.actions {
+    for a in t.actions.into_iter().chain(filter.action) {
         if !offered.contains(&a) {
             offered.push(a);
         }
@@ -171,7 +172,7 @@ pub async fn audit_trail(
             value: a.as_str().to_string(),
         })
         .collect();
-    actions.sort_by_key(|o| o.label.to_lowercase());
+    actions.sort_by_cached_key(|o| o.label.to_lowercase());
     let actors = t
         .actors
         .into_iter()
