@@ -8,7 +8,6 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod domain;
-pub mod inventory;
 pub mod notify;
 pub mod providers;
 pub mod scheduler;

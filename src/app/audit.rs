@@ -9,6 +9,10 @@ use crate::domain::audit::{AuditAction, AuditDetails};
 use crate::domain::ids::{OrgId, TokenId};
 use chrono::NaiveDateTime;
 
+mod trail;
+
+pub use trail::{TRAIL_PAGE_SIZE, Trail, TrailEntry, TrailFilter, TrailToken, trail};
+
 /// Who an audit record names.
 #[derive(Debug, Clone)]
 pub enum Who {

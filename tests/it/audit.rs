@@ -315,3 +315,56 @@ async fn role_rules_on_the_audit_page() {
         .await
         .assert_redirect_to("/login");
 }
+
+#[tokio::test]
+async fn the_token_filter_offers_the_tokens_the_trail_names_by_their_current_names() {
+    use forgekeys::db::models::token::GitToken;
+    let gh = fakes::github::start();
+    let e = env(github_opts(&gh)).await;
+    let alpha = e.create("github", "alpha", "ghp_allscopes_a1").await;
+    // Renamed behind the trail's back: rows and choices show the current name, linked.
+    let mut renamed = e.reload(&alpha.id);
+    renamed.name = "alpha prime".into();
+    renamed.name_key = "alpha prime".into();
+    GitToken::save(&mut db(&e.app), &renamed).unwrap();
+    // A token the trail never names (stored without any record) is not offered.
+    let mut silent = e.reload(&alpha.id);
+    silent.id = forgekeys::db::new_id();
+    silent.name = "silent".into();
+    silent.name_key = "silent".into();
+    silent.identity_key = None;
+    GitToken::insert(&mut db(&e.app), &silent).unwrap();
+
+    let p = e.owner.get(AUDIT).await;
+    p.assert_status(200);
+    p.assert_contains(&format!(
+        r#"<option value="{}">alpha prime</option>"#,
+        alpha.id
+    ))
+    .assert_contains(&format!(r#"<a href="{BASE}/{}">alpha prime</a>"#, alpha.id))
+    .assert_lacks(&format!(r#"<option value="{}""#, silent.id));
+    let selected = e.owner.get(&format!("{AUDIT}?token_id={}", alpha.id)).await;
+    selected.assert_contains(&format!(
+        r#"<option value="{}" selected>alpha prime</option>"#,
+        alpha.id
+    ));
+
+    // An action Forgekeys records but this trail does not hold yet: no entries, not an error.
+    let none = e.owner.get(&format!("{AUDIT}?action=service.create")).await;
+    none.assert_status(200)
+        .assert_contains("No entry matches these filters")
+        .assert_contains(r#"<option value="service.create" selected>"#);
+}
+
+#[tokio::test]
+async fn a_recorded_action_this_version_does_not_know_is_an_error_not_a_guess() {
+    let e = env(Options::default()).await;
+    let org = org_id(&e, "acme");
+    let mut a = Audit::new("token.teleport");
+    a.org_id = Some(org);
+    a.actor_email = Some("owner@acme.test".into());
+    a.write(&mut db(&e.app)).unwrap();
+    let p = e.owner.get(AUDIT).await;
+    p.assert_status(500);
+    p.assert_lacks("token.teleport");
+}

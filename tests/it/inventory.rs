@@ -745,7 +745,7 @@ async fn exports_are_audited_with_format_filters_and_count_but_the_page_is_not()
 #[tokio::test]
 async fn a_large_inventory_is_read_in_chunks_without_losing_or_repeating_a_token() {
     use diesel::Connection;
-    use forgekeys::inventory::LOAD_CHUNK_ROWS;
+    use forgekeys::app::inventory::LOAD_CHUNK_ROWS;
     let app = spawn_app();
     let owner = setup_owner(&app, "acme").await;
     let org = org_id(&app, "acme");
@@ -794,5 +794,32 @@ async fn a_large_inventory_is_read_in_chunks_without_losing_or_repeating_a_token
     assert!(
         page.body.find(&last).unwrap() < page.body.find("Bulk token 0000").unwrap(),
         "descending by name"
+    );
+}
+
+#[tokio::test]
+async fn a_stored_value_the_domain_does_not_know_fails_instead_of_being_guessed() {
+    let app = spawn_app();
+    let owner = setup_owner(&app, "acme").await;
+    let org = org_id(&app, "acme");
+    let mut t = token_row(&app, &org, "Gitea token", "gitea", "cloud", SECRET_GH);
+    t.status = "valid".into();
+    insert(&app, &t);
+
+    // Not listed as a GitHub token: the page and the exports fail, and nothing is exported.
+    for path in [
+        PATH.to_string(),
+        format!("{PATH}?format=csv"),
+        format!("{PATH}?format=json"),
+    ] {
+        owner
+            .get(&path)
+            .await
+            .assert_status(500)
+            .assert_lacks("Gitea token");
+    }
+    assert!(
+        export_audits(&app, &org).is_empty(),
+        "no export was recorded"
     );
 }

@@ -1,7 +1,8 @@
 //! Audit records (DESIGN.md §6): who, when, which org and token, which fields changed — never values.
 
-use crate::db::schema::audit_events;
+use crate::db::schema::{audit_events, git_tokens};
 use crate::db::{DbConn, StoreError, new_id, now};
+use crate::domain::audit::AuditAction;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -65,6 +66,10 @@ impl Audit {
     }
 }
 
+fn parse_action(s: &str) -> Result<AuditAction, StoreError> {
+    AuditAction::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown audit action {s:?}")))
+}
+
 /// A unique id that sorts by creation time (microseconds, then random): `created_at` has whole
 /// seconds only, so the id breaks ties and keeps the trail in the order things happened.
 fn ordered_id() -> String {
@@ -73,6 +78,11 @@ fn ordered_id() -> String {
 }
 
 impl AuditEvent {
+    /// The recorded action; one this version does not know is an error, never a default.
+    pub fn action(&self) -> Result<AuditAction, StoreError> {
+        parse_action(&self.action)
+    }
+
     /// Newest first.
     pub fn list_for_org(
         conn: &mut DbConn,
@@ -151,6 +161,13 @@ impl AuditEvent {
         Ok((rows, total))
     }
 
+    /// Events of an organization matching the filter, counted by the database.
+    pub fn count(conn: &mut DbConn, org_id: &str, filter: &AuditFilter) -> Result<i64, StoreError> {
+        Ok(AuditEvent::filtered(org_id, filter)
+            .count()
+            .get_result(conn)?)
+    }
+
     /// Distinct actor e-mails of an organization's events, sorted (filter choices).
     pub fn actors(conn: &mut DbConn, org_id: &str) -> Result<Vec<String>, StoreError> {
         let rows: Vec<Option<String>> = audit_events::table
@@ -173,6 +190,14 @@ impl AuditEvent {
             .load(conn)?)
     }
 
+    /// [`AuditEvent::actions`], typed.
+    pub fn typed_actions(conn: &mut DbConn, org_id: &str) -> Result<Vec<AuditAction>, StoreError> {
+        AuditEvent::actions(conn, org_id)?
+            .iter()
+            .map(|a| parse_action(a))
+            .collect()
+    }
+
     /// Tokens named in an organization's events, deleted ones included: (id, a recorded name).
     pub fn tokens(conn: &mut DbConn, org_id: &str) -> Result<Vec<(String, String)>, StoreError> {
         let rows: Vec<(Option<String>, Option<String>)> = audit_events::table
@@ -188,5 +213,23 @@ impl AuditEvent {
             .into_iter()
             .filter_map(|(id, name)| id.map(|id| (id, name.unwrap_or_default())))
             .collect())
+    }
+
+    /// The current names of the organization's tokens that its events name and that still
+    /// exist: (id, name). A projection of the token rows (no ciphertext) limited by a
+    /// sub-select of the trail, so only the tokens the trail's filter can offer are read.
+    pub fn live_tokens(
+        conn: &mut DbConn,
+        org_id: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let named = audit_events::table
+            .filter(audit_events::org_id.eq(org_id))
+            .filter(audit_events::token_id.is_not_null())
+            .select(audit_events::token_id);
+        Ok(git_tokens::table
+            .filter(git_tokens::org_id.eq(org_id))
+            .filter(git_tokens::id.nullable().eq_any(named))
+            .select((git_tokens::id, git_tokens::name))
+            .load(conn)?)
     }
 }

@@ -1,6 +1,7 @@
 //! Row types and their queries, one file per table.
 
 pub mod audit;
+pub mod inventory;
 pub mod lease;
 pub mod membership;
 pub mod notification;

@@ -39,9 +39,13 @@ fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
-/// Details in words: changed field names and outcomes, never values.
+/// Stored details (JSON) in words: changed field names and outcomes, never values.
 pub fn details_text(details: &str) -> String {
-    let d = AuditDetails::from_json(details);
+    details_words(&AuditDetails::from_json(details))
+}
+
+/// Details in words: changed field names and outcomes, never values.
+pub fn details_words(d: &AuditDetails) -> String {
     let mut parts = Vec::new();
     if !d.fields.is_empty() {
         parts.push(format!("fields: {}", d.fields.join(", ")));

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod expiry;
+pub mod inventory;
 pub mod rotation;
 pub mod status;
 pub mod time;

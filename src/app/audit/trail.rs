@@ -1,0 +1,145 @@
+//! Reading an organization's audit trail (DESIGN.md §6, §7): one page of entries, newest first,
+//! with the filter choices. Each query is shaped for the page: the rows of this page, counts by
+//! the database, the choices from `DISTINCT` / `GROUP BY`, and the current names of only the
+//! tokens the trail names (a projection, never the token rows themselves).
+
+use crate::app::{Error, require};
+use crate::db::models::audit::{AuditEvent, AuditFilter};
+use crate::domain::account::Member;
+use crate::domain::audit::{AuditAction, AuditDetails};
+use crate::domain::ids::TokenId;
+use crate::domain::role::Permission;
+use crate::state::AppState;
+use chrono::NaiveDateTime;
+use std::collections::HashMap;
+
+/// Entries a page of the trail shows.
+pub const TRAIL_PAGE_SIZE: i64 = 50;
+
+/// The trail's filters (`?actor=&action=&token_id=`); `None` is "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrailFilter {
+    /// Exact actor e-mail (or system actor name).
+    pub actor: Option<String>,
+    pub action: Option<AuditAction>,
+    pub token: Option<TokenId>,
+}
+
+impl TrailFilter {
+    pub fn is_empty(&self) -> bool {
+        self.actor.is_none() && self.action.is_none() && self.token.is_none()
+    }
+
+    fn storage(&self) -> AuditFilter {
+        AuditFilter {
+            actor: self.actor.clone(),
+            action: self.action.map(|a| a.as_str().to_string()),
+            token_id: self.token.as_ref().map(|t| t.as_str().to_string()),
+        }
+    }
+}
+
+/// A token named by the trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailToken {
+    pub id: TokenId,
+    /// Its current name while it exists, else the name it was recorded with.
+    pub name: String,
+    /// The token still exists (its page can be linked).
+    pub live: bool,
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrailEntry {
+    pub at: NaiveDateTime,
+    /// Who: a member's e-mail, or a system actor's name.
+    pub actor: Option<String>,
+    pub action: AuditAction,
+    pub token: Option<TrailToken>,
+    pub details: AuditDetails,
+}
+
+/// One page of the trail and the filter choices.
+#[derive(Debug, Clone)]
+pub struct Trail {
+    pub entries: Vec<TrailEntry>,
+    /// Entries matching the filter.
+    pub total: i64,
+    /// Entries of the organization (distinguishes "no activity yet" from "none match").
+    pub org_total: i64,
+    /// Everyone the trail names, sorted.
+    pub actors: Vec<String>,
+    /// The actions the trail holds.
+    pub actions: Vec<AuditAction>,
+    /// Every token the trail names, deleted ones included.
+    pub tokens: Vec<TrailToken>,
+}
+
+/// Page `page` (from 1) of the member's organization's trail, [`TRAIL_PAGE_SIZE`] entries a
+/// page, newest first. Owner, Admin and DevOps may read it.
+pub async fn trail(
+    state: &AppState,
+    member: &Member,
+    filter: TrailFilter,
+    page: i64,
+) -> Result<Trail, Error> {
+    require(member, Permission::ViewAudit)?;
+    let m = member.clone();
+    state
+        .db(move |conn| {
+            let org = m.org.id.as_str();
+            let f = filter.storage();
+            let (rows, total) = AuditEvent::search(
+                conn,
+                org,
+                &f,
+                (page.max(1) - 1) * TRAIL_PAGE_SIZE,
+                TRAIL_PAGE_SIZE,
+            )?;
+            let org_total = if filter.is_empty() {
+                total
+            } else {
+                AuditEvent::count(conn, org, &AuditFilter::default())?
+            };
+            let live: HashMap<String, String> =
+                AuditEvent::live_tokens(conn, org)?.into_iter().collect();
+            let token = |id: String, recorded: Option<String>| match live.get(&id) {
+                Some(name) => TrailToken {
+                    name: name.clone(),
+                    live: true,
+                    id: TokenId::new(id),
+                },
+                None => TrailToken {
+                    name: recorded.unwrap_or_default(),
+                    live: false,
+                    id: TokenId::new(id),
+                },
+            };
+            let entries = rows
+                .into_iter()
+                .map(|e| {
+                    Ok(TrailEntry {
+                        action: e.action()?,
+                        at: e.created_at,
+                        actor: e.actor_email,
+                        token: e.token_id.map(|id| token(id, e.token_name)),
+                        details: AuditDetails::from_json(&e.details),
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            let tokens = AuditEvent::tokens(conn, org)?
+                .into_iter()
+                .map(|(id, recorded)| token(id, Some(recorded)))
+                .collect();
+            Ok(Trail {
+                entries,
+                total,
+                org_total,
+                actors: AuditEvent::actors(conn, org)?,
+                actions: AuditEvent::typed_actions(conn, org)?,
+                tokens,
+            })
+        })
+        .await
+}

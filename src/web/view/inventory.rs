@@ -1,0 +1,250 @@
+//! The inventory in words: a token's row (the page's cells and the export's record), the
+//! summary, the filters in words and the sort choices. Expiry words and classes are
+//! [`super::expiry`]'s, status classes [`super::status`]'s.
+
+use super::expiry::expiry_view;
+use super::status::status_class;
+use crate::app::inventory::{AppliedFilters, SortKey, Summary};
+use crate::domain::expiry::ATTENTION_DAYS;
+use crate::domain::inventory::InventoryToken;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+/// Words for a sort choice.
+pub fn sort_label(k: SortKey) -> &'static str {
+    match k {
+        SortKey::Name => "Name",
+        SortKey::Provider => "Provider",
+        SortKey::Status => "Status (worst first)",
+        SortKey::Expiry => "Expiry (soonest first)",
+        SortKey::LastTested => "Last test (oldest first)",
+        SortKey::Services => "Services (fewest first)",
+        SortKey::Created => "Created",
+        SortKey::Updated => "Last changed",
+    }
+}
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// Date and time for table cells; the page header says once that all times are UTC.
+fn fmt_opt(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// One token as the inventory shows and exports it, borrowed from the typed token for the
+/// time one chunk is rendered. Its JSON form is the export's token object: deliberately
+/// without secret, hint or ciphertext, which [`InventoryToken`] does not have either.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenRow<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub provider: &'static str,
+    pub provider_label: &'static str,
+    pub hosting: &'static str,
+    pub hosting_label: &'static str,
+    pub url: Option<&'a str>,
+    pub workspace: Option<&'a str>,
+    /// Provider account the token belongs to, as last seen by a test.
+    pub account: Option<&'a str>,
+    /// Scopes / permissions the provider reported at the last test.
+    pub scopes: &'a [String],
+    /// Required permissions the token lacked at the last test.
+    pub missing_permissions: &'a [String],
+    pub status: &'static str,
+    pub status_label: &'static str,
+    #[serde(skip)]
+    pub status_class: &'static str,
+    pub last_tested_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// `provider`, `admin`, or null when unknown.
+    pub expiry_source: Option<&'static str>,
+    /// Whole days until expiry (negative once expired); null without a known expiry.
+    pub days_left: Option<i64>,
+    /// Expiry in words, e.g. "Expires in 12 days", "No expiry set", "Expiry unknown".
+    pub expiry_text: String,
+    #[serde(skip)]
+    pub expiry_class: &'static str,
+    /// The expiry has passed (at the time the inventory was made).
+    #[serde(skip)]
+    pub expired: bool,
+    pub services_count: usize,
+    pub services: &'a [String],
+    pub created_by: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
+    pub updated_by: Option<&'a str>,
+    pub updated_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+}
+
+impl<'a> TokenRow<'a> {
+    /// The row of `t` in an inventory made at `now`.
+    pub fn new(t: &'a InventoryToken, now: NaiveDateTime) -> TokenRow<'a> {
+        let (provider, hosting) = (t.provider(), t.hosting());
+        let expiry = expiry_view(t.expiry(), t.born(), now);
+        TokenRow {
+            id: t.id.as_str(),
+            name: &t.name,
+            description: t.description.as_deref(),
+            provider: provider.as_str(),
+            provider_label: provider.label(),
+            hosting: hosting.as_str(),
+            hosting_label: provider.hosting_label(hosting),
+            url: t.destination.url.as_deref(),
+            workspace: t.destination.workspace.as_deref(),
+            account: t.account.as_deref(),
+            scopes: &t.scopes,
+            missing_permissions: &t.missing_permissions,
+            status: t.status.as_str(),
+            status_label: t.status.label(),
+            status_class: status_class(t.status),
+            last_tested_at: t.last_tested_at.map(utc),
+            expires_at: t.expires_at.map(utc),
+            expiry_source: t.expiry_source.map(|s| s.as_str()),
+            days_left: expiry.days_left,
+            expiry_text: expiry.text,
+            expiry_class: expiry.class,
+            expired: t.expiry().is_past(now),
+            services_count: t.services.len(),
+            services: &t.services,
+            created_by: t.created_by.as_deref(),
+            created_at: utc(t.created_at),
+            updated_by: t.updated_by.as_deref(),
+            updated_at: utc(t.updated_at),
+            rotated_at: t.rotated_at.map(utc),
+        }
+    }
+
+    pub fn last_tested_text(&self) -> String {
+        match self.last_tested_at {
+            Some(_) => fmt_opt(self.last_tested_at),
+            None => "Never tested".into(),
+        }
+    }
+    pub fn expiry_date_text(&self) -> String {
+        self.expires_at
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    }
+    /// "12 days left", "1 day left", "expired 3 days ago", or empty.
+    pub fn days_left_text(&self) -> String {
+        match self.days_left {
+            Some(d) if self.expired => {
+                let ago = -d;
+                if ago <= 0 {
+                    "expired today".into()
+                } else {
+                    format!("expired {ago} day{} ago", if ago == 1 { "" } else { "s" })
+                }
+            }
+            Some(0) => "less than a day left".into(),
+            Some(d) => format!("{d} day{} left", if d == 1 { "" } else { "s" }),
+            None => String::new(),
+        }
+    }
+    pub fn created_text(&self) -> String {
+        fmt_opt(Some(self.created_at))
+    }
+    pub fn updated_text(&self) -> String {
+        fmt_opt(Some(self.updated_at))
+    }
+    pub fn rotated_text(&self) -> String {
+        fmt_opt(self.rotated_at)
+    }
+    pub fn services_text(&self) -> String {
+        self.services.join(", ")
+    }
+    pub fn scopes_text(&self) -> String {
+        self.scopes.join(" ")
+    }
+    pub fn missing_text(&self) -> String {
+        self.missing_permissions.join(", ")
+    }
+}
+
+/// A labelled count (summary tables).
+#[derive(Debug, Clone)]
+pub struct Count {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub count: usize,
+}
+
+fn counts_as_map<S: serde::Serializer>(v: &[Count], s: S) -> Result<S::Ok, S::Error> {
+    let mut m = s.serialize_map(Some(v.len()))?;
+    for c in v {
+        m.serialize_entry(c.key, &c.count)?;
+    }
+    m.end()
+}
+
+/// The summary as the page's tables and the JSON export's `summary` object show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryView {
+    pub total: usize,
+    #[serde(serialize_with = "counts_as_map")]
+    pub by_provider: Vec<Count>,
+    #[serde(serialize_with = "counts_as_map")]
+    pub by_status: Vec<Count>,
+    /// Not yet expired, expiring within [`ATTENTION_DAYS`] days (the key keeps its name).
+    pub expiring_within_30_days: usize,
+    /// Expiry date already passed.
+    pub expired_by_date: usize,
+    /// No service uses the token.
+    pub unused: usize,
+    #[serde(skip)]
+    pub attention_days: i64,
+}
+
+impl SummaryView {
+    pub fn new(s: &Summary) -> SummaryView {
+        SummaryView {
+            total: s.total,
+            by_provider: s
+                .by_provider
+                .iter()
+                .map(|(p, n)| Count {
+                    key: p.as_str(),
+                    label: p.label(),
+                    count: *n,
+                })
+                .collect(),
+            by_status: s
+                .by_status
+                .iter()
+                .map(|(st, n)| Count {
+                    key: st.as_str(),
+                    label: st.label(),
+                    count: *n,
+                })
+                .collect(),
+            expiring_within_30_days: s.expiring_soon,
+            expired_by_date: s.expired_by_date,
+            unused: s.unused,
+            attention_days: ATTENTION_DAYS,
+        }
+    }
+}
+
+/// The filters in words, for the printed header.
+pub fn filters_text(f: &AppliedFilters) -> String {
+    let mut parts = Vec::new();
+    if let Some(q) = &f.q {
+        parts.push(format!("name contains \u{201c}{q}\u{201d}"));
+    }
+    if let Some(p) = f.provider {
+        parts.push(format!("provider {}", p.label()));
+    }
+    if let Some(s) = f.status {
+        parts.push(format!("status {}", s.label()));
+    }
+    if parts.is_empty() {
+        "none (all tokens)".into()
+    } else {
+        parts.join("; ")
+    }
+}
