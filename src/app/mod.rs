@@ -23,4 +23,6 @@ pub fn require(member: &Member, p: Permission) -> Result<(), Error> {
 }
 pub mod audit;
 pub mod checks;
+pub mod moves;
+pub mod services;
 pub mod tokens;

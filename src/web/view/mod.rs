@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod expiry;
+pub mod service;
 pub mod status;
 pub mod time;
 pub mod token;
