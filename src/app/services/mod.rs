@@ -5,6 +5,7 @@
 //! Roles: `ViewServices` reads; `ManageServices` changes and uses the pickers. Another
 //! organization's service or token is `NotFound` (or a refusal in a form), never used.
 
+mod check;
 pub mod pickers;
 pub mod write;
 

@@ -8,7 +8,8 @@
 use super::super::audit::Record;
 use super::super::error::is_unique_violation;
 use super::super::{Conflict, Error, require};
-use super::{can_read, open, service_in_org, token_row};
+use super::check::{Verdict, check};
+use super::{service_in_org, token_row};
 use crate::crypto::secret_box::CryptoError;
 use crate::db::DbConn;
 use crate::db::models::service::Service as Row;
@@ -19,8 +20,8 @@ use crate::domain::ids::{ServiceId, TokenId};
 use crate::domain::provider::Provider;
 use crate::domain::role::Permission;
 use crate::domain::service::{Access, Service, ServiceKind};
-use crate::domain::token::{Token, Unusable};
-use crate::providers::repos::{ListError, validate_branch, validate_repository};
+use crate::domain::token::Unusable;
+use crate::providers::repos::ListError;
 use crate::state::AppState;
 
 /// A service as the form gives it: the fields parsed; the rules against the token and the
@@ -92,131 +93,6 @@ pub enum Updated {
     },
     NameTaken,
     Refused(Vec<Problem>),
-}
-
-/// The input after the checks.
-struct Checked {
-    provider: Provider,
-    token: Option<TokenId>,
-    repository: String,
-    branch: String,
-}
-
-enum Verdict {
-    Ok(Checked),
-    NameTaken,
-    Refused(Vec<Problem>),
-}
-
-/// Check the input: fields against the token and the provider, the name (before asking the
-/// provider anything), then whether the token can read the repository.
-async fn check(
-    state: &AppState,
-    member: &Member,
-    input: &ServiceInput,
-    except: Option<&ServiceId>,
-) -> Result<Verdict, Error> {
-    let now = state.clock.naive();
-    let row = match (input.access, &input.token_id) {
-        (Access::Token, Some(id)) => {
-            let (m, id) = (member.clone(), id.clone());
-            state.db(move |c| token_row(c, &m, &id)).await?
-        }
-        _ => None,
-    };
-    let mut problems = Vec::new();
-    let mut provider = input.provider;
-    let mut token: Option<(GitToken, Token)> = None;
-    if input.access == Access::Token {
-        match (&input.token_id, row) {
-            (None, _) => problems.push(Problem::TokenMissing),
-            (Some(_), None) => problems.push(Problem::TokenNotFound),
-            (Some(_), Some(row)) => {
-                let t = Token::try_from(&row)?;
-                if let Some(why) = t.unusable(now) {
-                    problems.push(Problem::TokenUnusable { name: t.name, why });
-                } else if provider.is_some_and(|p| p != t.provider()) {
-                    problems.push(Problem::TokenOtherProvider);
-                } else {
-                    provider = Some(t.provider());
-                    token = Some((row, t));
-                }
-            }
-        }
-    }
-    let Some(provider) = provider else {
-        problems.push(Problem::ProviderMissing);
-        return Ok(Verdict::Refused(problems));
-    };
-    if input.access == Access::GithubApp && provider != Provider::Github {
-        problems.push(Problem::GithubAppNotGithub);
-    }
-    let repository = match validate_repository(provider, &input.repository) {
-        Ok(r) => r,
-        Err(m) => {
-            problems.push(Problem::RepositoryInvalid(m));
-            String::new()
-        }
-    };
-    let branch = match validate_branch(&input.branch) {
-        Ok(b) => b,
-        Err(m) => {
-            problems.push(Problem::BranchInvalid(m));
-            String::new()
-        }
-    };
-    if !problems.is_empty() {
-        return Ok(Verdict::Refused(problems));
-    }
-    let (m, name, except_id) = (member.clone(), input.name.clone(), except.cloned());
-    let taken = state
-        .db(move |c| name_taken(c, &m, &name, except_id.as_ref()))
-        .await?;
-    if taken {
-        return Ok(Verdict::NameTaken);
-    }
-    if let Some((row, t)) = &token {
-        let problem = match open(state, row) {
-            Err(e) => Some(Problem::TokenUndecryptable(e)),
-            Ok(secret) => match can_read(state, row, &secret, &repository).await? {
-                Ok(true) => None,
-                Ok(false) => Some(Problem::RepositoryUnreadable {
-                    token: t.name.clone(),
-                    repository: repository.clone(),
-                }),
-                Err(e @ (ListError::NoAccess(_) | ListError::Invalid(_))) => {
-                    Some(Problem::RepositoryRefused(e))
-                }
-                Err(error) => Some(Problem::RepositoryCheckFailed {
-                    token: t.name.clone(),
-                    error,
-                }),
-            },
-        };
-        if let Some(p) = problem {
-            return Ok(Verdict::Refused(vec![p]));
-        }
-    }
-    Ok(Verdict::Ok(Checked {
-        provider,
-        token: token.map(|(_, t)| t.id),
-        repository,
-        branch,
-    }))
-}
-
-fn name_taken(
-    conn: &mut DbConn,
-    member: &Member,
-    name: &str,
-    except: Option<&ServiceId>,
-) -> Result<bool, Error> {
-    Ok(Row::name_taken(
-        conn,
-        member.org.id.as_str(),
-        name,
-        except.map(ServiceId::as_str),
-    )?)
 }
 
 /// Take the write lock of the token a service is saved with and read its name; a token

@@ -2,6 +2,7 @@
 //! (DESIGN.md §7); the step-by-step form in [`form`] and [`pickers`]; moving services between
 //! tokens in [`moves`]. Handlers parse, call `app::services` / `app::moves`, render.
 
+pub mod choices;
 pub mod form;
 pub mod moves;
 pub mod pickers;
