@@ -11,7 +11,9 @@ pub mod auth;
 pub mod checks;
 pub mod error;
 pub mod inventory;
+pub mod moves;
 pub mod rotation;
+pub mod services;
 pub mod setup;
 pub mod tokens;
 

@@ -1,4 +1,12 @@
-//! What a service is and how it reaches Git (DESIGN.md §7: `kind`, `access`).
+//! What a service is and how it reaches Git (DESIGN.md §7: `kind`, `access`), and a stored
+//! service as the use cases see it.
+
+use super::ids::{OrgId, ServiceId, TokenId};
+use super::provider::Provider;
+use chrono::NaiveDateTime;
+
+/// Longest service name (characters).
+pub const NAME_MAX: usize = 100;
 
 /// `kind` of a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,6 +68,24 @@ impl Access {
     pub fn is_legacy(self) -> bool {
         !matches!(self, Access::Token)
     }
+}
+
+/// A service (application, cron job, Helm chart): the repository and branch it deploys from and
+/// how it reaches Git.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub id: ServiceId,
+    pub org_id: OrgId,
+    pub name: String,
+    pub kind: ServiceKind,
+    pub provider: Provider,
+    pub access: Access,
+    /// The organization token it deploys with (token access only).
+    pub token_id: Option<TokenId>,
+    pub repository: String,
+    pub branch: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }
 
 #[cfg(test)]

@@ -1214,3 +1214,184 @@ async fn expired_or_invalid_tokens_are_disabled_and_refused_as_move_targets() {
     assert_eq!(env.github.requests().len(), requests_before, "never used");
     assert_eq!(audit_of(&env.app).len(), audit_before);
 }
+
+/// How many services a list page shows (`data-service-id` rows).
+fn listed_ids(p: &Page) -> Vec<String> {
+    let re = regex::Regex::new(r#"<tr id="service-[^"]+" data-service-id="([^"]+)""#).unwrap();
+    re.captures_iter(&p.body)
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_services_list_is_paged_25_a_page() {
+    let env = env().await;
+    let t = env.token("github", "ghp_noexpiry-paged", "Deploy").await;
+    let mut all: Vec<String> = (0..30)
+        .map(|i| {
+            env.seed_service(
+                &format!("svc-{i:02}"),
+                "github",
+                "token",
+                Some(&t),
+                "acme/app-01",
+            )
+        })
+        .collect();
+    all.push(env.seed_service("legacy-app", "github", "github_app", None, "acme/app-02"));
+
+    let first = env.owner.get(SERVICES).await;
+    dump("services-page-1", &first);
+    first
+        .assert_status(200)
+        .assert_contains("31 services · page 1 of 2")
+        .assert_contains(&format!(r#"href="{SERVICES}?page=2" rel="next""#))
+        .assert_lacks(r#"rel="prev""#)
+        .assert_contains("1 service still reaches Git through the legacy GitHub App")
+        .assert_contains(&format!(r#"href="{TOKENS}/{t}">Deploy</a>"#));
+    let page1 = listed_ids(&first);
+    assert_eq!(page1.len(), 25, "{}", first.body);
+
+    let second = env.owner.get(&format!("{SERVICES}?page=2")).await;
+    second
+        .assert_status(200)
+        .assert_contains("page 2 of 2")
+        .assert_contains(&format!(r#"href="{SERVICES}?page=1" rel="prev""#))
+        .assert_lacks(r#"rel="next""#)
+        .assert_lacks("There is no page");
+    let page2 = listed_ids(&second);
+    assert_eq!(page2.len(), 6, "{}", second.body);
+    // The two pages list every service once.
+    let mut seen: Vec<String> = page1.iter().chain(&page2).cloned().collect();
+    seen.sort();
+    all.sort();
+    assert_eq!(seen, all);
+
+    // Past the end: the last page, saying so.
+    let beyond = env.owner.get(&format!("{SERVICES}?page=9")).await;
+    beyond
+        .assert_status(200)
+        .assert_contains("There is no page 9: the list has 2 pages. This is the last one.")
+        .assert_contains("page 2 of 2");
+    assert_eq!(listed_ids(&beyond), page2);
+    // Nonsense is page 1.
+    assert_eq!(
+        listed_ids(&env.owner.get(&format!("{SERVICES}?page=x")).await),
+        page1
+    );
+}
+
+/// A proxy in front of a fake that holds the first `n` requests for `route` (path without the
+/// query) until all `n` have arrived (a tokio barrier), then lets everything through. Requests
+/// racing for the same thing thus all get past every step before that request before any of
+/// them goes on. Returns the proxy's origin.
+async fn gate(upstream_port: u16, route: &'static str, n: usize) -> String {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let held = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let (barrier, held) = (Arc::clone(&barrier), Arc::clone(&held));
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match client.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => head.extend_from_slice(&chunk[..k]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&head)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let path = line.split_whitespace().nth(1).unwrap_or("");
+                if path.split('?').next() == Some(route) && held.fetch_add(1, Ordering::SeqCst) < n
+                {
+                    barrier.wait().await;
+                }
+                let mut up = tokio::net::TcpStream::connect(("127.0.0.1", upstream_port))
+                    .await
+                    .unwrap();
+                up.write_all(&head).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut up).await;
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+#[actix_web::test]
+async fn two_creates_of_one_name_at_once_save_one_and_tell_the_other() {
+    let github = fakes::github::start();
+    // Both creates pass the name check, then wait for each other at the repository check.
+    let proxy = gate(github.port, "/repos/acme/app-01", 2).await;
+    let app = spawn_app_with(Options {
+        github_api_url: Some(proxy),
+        outbound_allow: Some("127.0.0.0/8".into()),
+        provider_timeout_ms: Some(5000),
+        ..Options::default()
+    });
+    let owner = setup_owner(&app, "acme").await;
+    let csrf = owner.session_csrf().await;
+    let p = owner
+        .post(
+            TOKENS,
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("provider", "github"),
+                ("hosting", "cloud"),
+                ("name", "Deploy"),
+                ("token", "ghp_noexpiry-race"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let org = org_id(&app, "acme");
+    let token = GitToken::all(&mut db(&app), &org, &TokenFilter::default())
+        .unwrap()
+        .remove(0)
+        .id;
+    let form = |name: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("name", name.to_string()),
+            ("kind", "application".to_string()),
+            ("access", "token".to_string()),
+            ("token_id", token.clone()),
+            ("repository", "acme/app-01".to_string()),
+            ("branch", "main".to_string()),
+        ]
+    };
+    // The same name, differently cased: one key.
+    let (a, b) = (form("billing-api"), form("Billing-API"));
+    let ra: Vec<(&str, &str)> = a.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let rb: Vec<(&str, &str)> = b.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (one, two) = tokio::join!(owner.post(SERVICES, &ra), owner.post(SERVICES, &rb));
+    let mut statuses = [one.status.as_u16(), two.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [303, 422], "{}\n{}", one.body, two.body);
+    let refused = if one.status == 422 { &one } else { &two };
+    refused
+        .assert_contains("A service with this name already exists in this organization")
+        .assert_contains(r#"id="name-error""#);
+    let saved = Service::list_for_org(&mut db(&app), &org).unwrap();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let creates = AuditEvent::list_for_org(&mut db(&app), &org, 50)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "service.create")
+        .count();
+    assert_eq!(creates, 1, "only the saved one is audited");
+    let checks = github
+        .requests()
+        .iter()
+        .filter(|r| r.route() == "/repos/acme/app-01")
+        .count();
+    assert!(checks >= 2, "both creates got past the name check");
+}

@@ -1,10 +1,11 @@
-//! Services (applications) that deploy with an organization token. Issue 4 builds their pages;
-//! the core needs them to show usage and to refuse deleting a token in use.
+//! Services (applications) that deploy with an organization token: storage only. The rules
+//! (validation against the token, unique names, moves) are `app::services` / `app::moves`'.
 
-use crate::db::models::audit::Audit;
-use crate::db::models::token::GitToken;
-use crate::db::schema::services;
-use crate::db::{DbConn, StoreError, now};
+use crate::db::schema::{git_tokens, services};
+use crate::db::{DbConn, StoreError};
+use crate::domain::ids::{OrgId, ServiceId, TokenId};
+use crate::domain::provider::Provider;
+use crate::domain::service::{Access, Service as ServiceEntity, ServiceKind};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use std::collections::HashMap;
@@ -27,12 +28,51 @@ pub struct Service {
     pub name_key: String,
 }
 
+/// A service row with the name and status of the token it uses (NULL without one): one row of
+/// the services list, read with one join.
+pub type ServiceWithToken = (Service, Option<String>, Option<String>);
+
+/// The values [`Service::legacy`] and [`Service::count_legacy`] look for.
+const LEGACY: [&str; 2] = ["github_app", "personal"];
+
 impl Service {
     pub fn insert(conn: &mut DbConn, s: &Service) -> Result<(), StoreError> {
         let mut row = s.clone();
         row.name_key = crate::domain::token::name_key(&s.name);
         diesel::insert_into(services::table)
             .values(&row)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Save every column of an existing row (the name key from the name).
+    pub fn save(conn: &mut DbConn, s: &Service) -> Result<(), StoreError> {
+        diesel::update(services::table.find(&s.id))
+            .set((
+                services::name.eq(&s.name),
+                services::name_key.eq(crate::domain::token::name_key(&s.name)),
+                services::kind.eq(&s.kind),
+                services::provider.eq(&s.provider),
+                services::access.eq(&s.access),
+                services::token_id.eq(&s.token_id),
+                services::repository.eq(&s.repository),
+                services::branch.eq(&s.branch),
+                services::updated_at.eq(s.updated_at),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn delete(conn: &mut DbConn, id: &str) -> Result<(), StoreError> {
+        diesel::delete(services::table.find(id)).execute(conn)?;
+        Ok(())
+    }
+
+    /// Take the row's write lock at the start of a transaction (a no-op update; see
+    /// `GitToken::lock`).
+    pub fn lock(conn: &mut DbConn, id: &str) -> Result<(), StoreError> {
+        diesel::update(services::table.find(id))
+            .set(services::updated_at.eq(services::updated_at))
             .execute(conn)?;
         Ok(())
     }
@@ -83,116 +123,89 @@ impl Service {
             .collect())
     }
 
-    /// token id → number of services using it, for one organization.
+    /// token id → number of services using it, for one organization (one GROUP BY).
     pub fn usage_counts(
         conn: &mut DbConn,
         org_id: &str,
     ) -> Result<HashMap<String, i64>, StoreError> {
-        let ids: Vec<Option<String>> = services::table
+        let rows: Vec<(Option<String>, i64)> = services::table
             .filter(services::org_id.eq(org_id))
             .filter(services::token_id.is_not_null())
-            .select(services::token_id)
+            .group_by(services::token_id)
+            .select((services::token_id, diesel::dsl::count_star()))
             .load(conn)?;
-        let mut counts = HashMap::new();
-        for id in ids.into_iter().flatten() {
-            *counts.entry(id).or_insert(0) += 1;
-        }
-        Ok(counts)
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, n)| id.map(|id| (id, n)))
+            .collect())
     }
-}
 
-/// What a service is (`kind`).
-pub const KINDS: [(&str, &str); 3] = [
-    ("application", "Application"),
-    ("cron", "Cron job"),
-    ("helm", "Helm chart"),
-];
-
-/// How a service reaches Git (`access`).
-pub const ACCESS: [(&str, &str); 3] = [
-    ("token", "Organization token"),
-    ("github_app", "GitHub App (legacy)"),
-    ("personal", "Personal account"),
-];
-
-pub fn kind_label(kind: &str) -> &str {
-    KINDS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, l)| *l)
-        .unwrap_or(kind)
-}
-
-pub fn access_label(access: &str) -> &str {
-    ACCESS
-        .iter()
-        .find(|(k, _)| *k == access)
-        .map(|(_, l)| *l)
-        .unwrap_or(access)
-}
-
-/// Why a service operation did not happen, in words for the page.
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    #[error("A service named {0:?} already exists in this organization. Choose another name.")]
-    DuplicateName(String),
-    #[error("{0}")]
-    Stale(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<diesel::result::Error> for ServiceError {
-    fn from(e: diesel::result::Error) -> ServiceError {
-        ServiceError::Store(StoreError::Query(e))
-    }
-}
-
-/// Who did it, for the audit trail.
-pub struct Actor<'a> {
-    pub id: &'a str,
-    pub email: &'a str,
-}
-
-fn audit(action: &'static str, s: &Service, token_name: Option<&str>, actor: &Actor<'_>) -> Audit {
-    let mut a = Audit::new(action);
-    a.org_id = Some(s.org_id.clone());
-    a.actor_user_id = Some(actor.id.to_string());
-    a.actor_email = Some(actor.email.to_string());
-    a.token_id = s.token_id.clone();
-    a.token_name = token_name.map(str::to_string);
-    a
-}
-
-/// Field names that differ between two versions of a service.
-pub fn changed_fields(old: &Service, new: &Service) -> Vec<&'static str> {
-    let mut f = Vec::new();
-    for (name, a, b) in [
-        ("name", &old.name, &new.name),
-        ("kind", &old.kind, &new.kind),
-        ("provider", &old.provider, &new.provider),
-        ("access", &old.access, &new.access),
-        ("repository", &old.repository, &new.repository),
-        ("branch", &old.branch, &new.branch),
-    ] {
-        if a != b {
-            f.push(name);
-        }
-    }
-    if old.token_id != new.token_id {
-        f.push("token_id");
-    }
-    f
-}
-
-impl Service {
-    /// Every service of the organization, by name.
+    /// Every service of the organization, by name (tests and tools; pages read a page).
     pub fn list_for_org(conn: &mut DbConn, org_id: &str) -> Result<Vec<Service>, StoreError> {
         Ok(services::table
             .filter(services::org_id.eq(org_id))
             .order((services::name.asc(), services::id.asc()))
             .select(Service::as_select())
             .load(conn)?)
+    }
+
+    /// One page of the organization's services by name (the unique name-key index), each with
+    /// the name and status of its token: one query.
+    pub fn list_page(
+        conn: &mut DbConn,
+        org_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<ServiceWithToken>, StoreError> {
+        Ok(services::table
+            .left_join(git_tokens::table)
+            .filter(services::org_id.eq(org_id))
+            .order((services::name_key.asc(), services::id.asc()))
+            .offset(offset)
+            .limit(limit)
+            .select((
+                Service::as_select(),
+                git_tokens::name.nullable(),
+                git_tokens::status.nullable(),
+            ))
+            .load(conn)?)
+    }
+
+    /// One service of the organization with the name and status of its token.
+    pub fn find_with_token(
+        conn: &mut DbConn,
+        org_id: &str,
+        id: &str,
+    ) -> Result<Option<ServiceWithToken>, StoreError> {
+        Ok(services::table
+            .left_join(git_tokens::table)
+            .filter(services::org_id.eq(org_id))
+            .filter(services::id.eq(id))
+            .select((
+                Service::as_select(),
+                git_tokens::name.nullable(),
+                git_tokens::status.nullable(),
+            ))
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Services of the organization, counted by the database.
+    pub fn count_for_org(conn: &mut DbConn, org_id: &str) -> Result<i64, StoreError> {
+        Ok(services::table
+            .filter(services::org_id.eq(org_id))
+            .count()
+            .get_result(conn)?)
+    }
+
+    /// Services still on the legacy GitHub App or on personal accounts, counted by the
+    /// database (index on `(org_id, access)`).
+    pub fn count_legacy(conn: &mut DbConn, org_id: &str) -> Result<i64, StoreError> {
+        Ok(services::table
+            .filter(services::org_id.eq(org_id))
+            .filter(services::access.eq_any(LEGACY))
+            .count()
+            .get_result(conn)?)
     }
 
     pub fn find_in_org(
@@ -208,186 +221,140 @@ impl Service {
             .optional()?)
     }
 
+    /// Those of `ids` that are services of the organization.
+    pub fn find_many_in_org(
+        conn: &mut DbConn,
+        org_id: &str,
+        ids: &[&str],
+    ) -> Result<Vec<Service>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(services::table
+            .filter(services::org_id.eq(org_id))
+            .filter(services::id.eq_any(ids))
+            .order((services::name_key.asc(), services::id.asc()))
+            .select(Service::as_select())
+            .load(conn)?)
+    }
+
     /// Services still on the legacy GitHub App or on personal accounts.
     pub fn legacy(conn: &mut DbConn, org_id: &str) -> Result<Vec<Service>, StoreError> {
         Ok(services::table
             .filter(services::org_id.eq(org_id))
-            .filter(services::access.eq_any(["github_app", "personal"]))
+            .filter(services::access.eq_any(LEGACY))
             .order((services::name.asc(), services::id.asc()))
             .select(Service::as_select())
             .load(conn)?)
     }
 
-    /// Whether another service of the organization has this name (case-insensitive).
+    /// Whether another service of the organization has this name (case-insensitive): one
+    /// lookup on the unique `(org_id, name_key)` index.
     pub fn name_taken(
         conn: &mut DbConn,
         org_id: &str,
         name: &str,
         except: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let key = name.trim().to_lowercase();
-        let rows: Vec<(String, String)> = services::table
+        let mut q = services::table
             .filter(services::org_id.eq(org_id))
-            .select((services::id, services::name))
-            .load(conn)?;
-        Ok(rows
-            .into_iter()
-            .any(|(id, n)| n.trim().to_lowercase() == key && Some(id.as_str()) != except))
+            .filter(services::name_key.eq(crate::domain::token::name_key(name)))
+            .into_boxed();
+        if let Some(id) = except {
+            q = q.filter(services::id.ne(id));
+        }
+        Ok(q.count().get_result::<i64>(conn)? > 0)
     }
 
-    fn save(conn: &mut DbConn, s: &Service) -> Result<(), StoreError> {
-        diesel::update(services::table.find(&s.id))
-            .set((
-                services::name.eq(&s.name),
-                services::name_key.eq(crate::domain::token::name_key(&s.name)),
-                services::kind.eq(&s.kind),
-                services::provider.eq(&s.provider),
-                services::access.eq(&s.access),
-                services::token_id.eq(&s.token_id),
-                services::repository.eq(&s.repository),
-                services::branch.eq(&s.branch),
-                services::updated_at.eq(s.updated_at),
-            ))
-            .execute(conn)?;
-        Ok(())
+    /// The row of a domain service (a new one: its name key is set on insert).
+    pub fn of(s: &ServiceEntity) -> Service {
+        Service {
+            id: s.id.as_str().to_string(),
+            org_id: s.org_id.as_str().to_string(),
+            name: s.name.clone(),
+            kind: s.kind.as_str().to_string(),
+            provider: s.provider.as_str().to_string(),
+            access: s.access.as_str().to_string(),
+            token_id: s.token_id.as_ref().map(|t| t.as_str().to_string()),
+            repository: s.repository.clone(),
+            branch: s.branch.clone(),
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            name_key: crate::domain::token::name_key(&s.name),
+        }
     }
+}
 
-    /// Create a service (audited), refusing a duplicate name.
-    pub fn create(
-        conn: &mut DbConn,
-        s: &Service,
-        token_name: Option<&str>,
-        actor: &Actor<'_>,
-    ) -> Result<(), ServiceError> {
-        conn.transaction(|conn| {
-            if Service::name_taken(conn, &s.org_id, &s.name, None)? {
-                return Err(ServiceError::DuplicateName(s.name.clone()));
-            }
-            Service::insert(conn, s)?;
-            let mut a = audit("service.create", s, token_name, actor);
-            a.details = serde_json::json!({
-                "service_id": s.id, "service": s.name, "access": s.access,
-                "fields": ["name", "kind", "provider", "access", "token_id", "repository", "branch"],
-            });
-            a.write(conn)?;
-            Ok(())
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown service {what} {value:?}"))
+}
+
+/// The domain service of a row; a kind, provider or access the domain does not know is an
+/// error, never a silent default.
+impl TryFrom<&Service> for ServiceEntity {
+    type Error = StoreError;
+
+    fn try_from(r: &Service) -> Result<ServiceEntity, StoreError> {
+        Ok(ServiceEntity {
+            id: ServiceId::new(r.id.clone()),
+            org_id: OrgId::new(r.org_id.clone()),
+            name: r.name.clone(),
+            kind: ServiceKind::parse(&r.kind).ok_or_else(|| corrupt("kind", &r.kind))?,
+            provider: Provider::parse(&r.provider)
+                .ok_or_else(|| corrupt("provider", &r.provider))?,
+            access: Access::parse(&r.access).ok_or_else(|| corrupt("access", &r.access))?,
+            token_id: r.token_id.clone().map(TokenId::new),
+            repository: r.repository.clone(),
+            branch: r.branch.clone(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
         })
     }
+}
 
-    /// Save an edited service (audited with the changed field names).
-    pub fn update(
-        conn: &mut DbConn,
-        old: &Service,
-        new: &Service,
-        token_name: Option<&str>,
-        actor: &Actor<'_>,
-    ) -> Result<Vec<&'static str>, ServiceError> {
-        conn.transaction(|conn| {
-            if Service::name_taken(conn, &new.org_id, &new.name, Some(&new.id))? {
-                return Err(ServiceError::DuplicateName(new.name.clone()));
-            }
-            let fields = changed_fields(old, new);
-            if fields.is_empty() {
-                return Ok(fields);
-            }
-            Service::save(conn, new)?;
-            let mut a = audit("service.update", new, token_name, actor);
-            a.details = serde_json::json!({
-                "service_id": new.id, "service": new.name, "fields": fields,
-            });
-            a.write(conn)?;
-            Ok(fields)
-        })
+impl TryFrom<Service> for ServiceEntity {
+    type Error = StoreError;
+
+    fn try_from(r: Service) -> Result<ServiceEntity, StoreError> {
+        ServiceEntity::try_from(&r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &str, access: &str) -> Service {
+        Service {
+            id: "s1".into(),
+            org_id: "o1".into(),
+            name: "Api".into(),
+            kind: kind.into(),
+            provider: "github".into(),
+            access: access.into(),
+            token_id: Some("t1".into()),
+            repository: "acme/api".into(),
+            branch: "main".into(),
+            created_at: NaiveDateTime::default(),
+            updated_at: NaiveDateTime::default(),
+            name_key: "api".into(),
+        }
     }
 
-    /// Delete a service (audited).
-    pub fn delete(
-        conn: &mut DbConn,
-        s: &Service,
-        token_name: Option<&str>,
-        actor: &Actor<'_>,
-    ) -> Result<(), ServiceError> {
-        conn.transaction(|conn| {
-            diesel::delete(services::table.find(&s.id)).execute(conn)?;
-            let mut a = audit("service.delete", s, token_name, actor);
-            a.details = serde_json::json!({"service_id": s.id, "service": s.name});
-            a.write(conn)?;
-            Ok(())
-        })
-    }
-
-    /// Point `ids` at `target` in one transaction: all or nothing. Each service must still
-    /// be what the caller checked (`expect`: its token id, or `None` = legacy access), else
-    /// nothing moves. Audited on the source token (if any) and on the target token.
-    pub fn move_to_token(
-        conn: &mut DbConn,
-        org_id: &str,
-        ids: &[String],
-        expect: Option<&GitToken>,
-        target: &GitToken,
-        actor: &Actor<'_>,
-    ) -> Result<usize, ServiceError> {
-        conn.transaction(|conn| {
-            let mut moved = Vec::new();
-            for id in ids {
-                let Some(s) = Service::find_in_org(conn, org_id, id)? else {
-                    return Err(ServiceError::Stale(
-                        "A selected service no longer exists. Nothing was moved; reload the page."
-                            .into(),
-                    ));
-                };
-                let still = match expect {
-                    Some(t) => s.token_id.as_deref() == Some(t.id.as_str()),
-                    None => s.access == "github_app" || s.access == "personal",
-                };
-                if !still {
-                    return Err(ServiceError::Stale(format!(
-                        "“{}” changed in the meantime. Nothing was moved; reload the page.",
-                        s.name
-                    )));
-                }
-                let mut n = s.clone();
-                n.access = "token".into();
-                n.token_id = Some(target.id.clone());
-                n.provider = target.provider.clone();
-                n.updated_at = now();
-                Service::save(conn, &n)?;
-                moved.push(s);
-            }
-            let names: Vec<&str> = moved.iter().map(|s| s.name.as_str()).collect();
-            let ids: Vec<&str> = moved.iter().map(|s| s.id.as_str()).collect();
-            let action = if expect.is_some() {
-                "service.move"
-            } else {
-                "service.migrate"
-            };
-            if let Some(src) = expect {
-                let mut a = Audit::new(action);
-                a.org_id = Some(org_id.to_string());
-                a.actor_user_id = Some(actor.id.to_string());
-                a.actor_email = Some(actor.email.to_string());
-                a.token_id = Some(src.id.clone());
-                a.token_name = Some(src.name.clone());
-                a.details = serde_json::json!({
-                    "direction": "out", "to_token_id": target.id, "to_token": target.name,
-                    "services": names, "service_ids": ids,
-                });
-                a.write(conn)?;
-            }
-            let mut a = Audit::new(action);
-            a.org_id = Some(org_id.to_string());
-            a.actor_user_id = Some(actor.id.to_string());
-            a.actor_email = Some(actor.email.to_string());
-            a.token_id = Some(target.id.clone());
-            a.token_name = Some(target.name.clone());
-            a.details = serde_json::json!({
-                "direction": "in",
-                "from_token_id": expect.map(|t| t.id.clone()),
-                "from_token": expect.map(|t| t.name.clone()),
-                "services": names, "service_ids": ids,
-            });
-            a.write(conn)?;
-            Ok(moved.len())
-        })
+    #[test]
+    fn rows_convert_to_typed_services_and_refuse_unknown_values() {
+        let s = ServiceEntity::try_from(&row("cron", "token")).ok();
+        assert_eq!(s.as_ref().map(|s| s.kind), Some(ServiceKind::Cron));
+        assert_eq!(s.as_ref().map(|s| s.access), Some(Access::Token));
+        assert!(matches!(
+            ServiceEntity::try_from(&row("daemon", "token")),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            ServiceEntity::try_from(&row("cron", "ssh")),
+            Err(StoreError::Corrupt(_))
+        ));
+        let back = s.map(|s| Service::of(&s));
+        assert_eq!(back.map(|b| b.name_key), Some("api".to_string()));
     }
 }

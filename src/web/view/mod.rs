@@ -6,6 +6,7 @@ pub mod audit;
 pub mod expiry;
 pub mod inventory;
 pub mod rotation;
+pub mod service;
 pub mod status;
 pub mod time;
 pub mod token;

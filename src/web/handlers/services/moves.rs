@@ -1,21 +1,20 @@
-//! Moving services to another token: from a token in use (`POST …/git-tokens/{id}/move`, offered
-//! by the delete confirmation) and off the legacy GitHub App / personal accounts (the migration
-//! page). Each service's repository is checked with the target token first; the move is one
-//! transaction — all or nothing — and audited.
+//! Moving services to another token (`POST …/git-tokens/{id}/move`, offered by the delete
+//! confirmation): the move panel and the words for a refused move (shared with the migration
+//! page). The rules are `app::moves`'.
 
-use super::form::{open_token, target_of};
-use super::{Opt, org_tokens, service_error, unusable_reason};
-use crate::db::models::service::{Actor, Service};
-use crate::db::models::token::GitToken;
-use crate::domain::role::Permission;
-use crate::providers::repos::{self, ListError};
+use super::form::undecryptable;
+use crate::app::moves::{self, MoveRequest, Moved, Refusal};
+use crate::app::services::TokenChoice;
+use crate::domain::account::Member;
+use crate::domain::ids::{ServiceId, TokenId};
 use crate::state::AppState;
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
-use crate::web::handlers::tokens::load_token;
-use crate::web::handlers::tokens::views::TokenView;
 use crate::web::render::{Layout, html_status, see_other_with_flash};
+use crate::web::urls;
+use crate::web::view::service::{Opt, unusable_text};
+use crate::web::view::token::TokenView;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -34,78 +33,70 @@ pub struct MoveService {
 #[derive(Debug, Clone, Default)]
 pub struct MovePanel {
     pub services: Vec<MoveService>,
-    /// Other usable tokens of the same provider and host.
+    /// Other tokens of the same provider and host (unusable ones disabled).
     pub targets: Vec<Opt>,
     pub error: Option<String>,
     /// Repositories the chosen target cannot read (named on the page).
     pub unreadable: Vec<String>,
 }
 
-/// Same provider and the same server (host URL); Bitbucket workspaces may differ (the
-/// repository check decides).
-pub fn same_destination(a: &GitToken, b: &GitToken) -> bool {
-    a.provider == b.provider
-        && a.hosting == b.hosting
-        && a.url.as_deref().map(str::to_lowercase) == b.url.as_deref().map(str::to_lowercase)
+fn target_option(c: &TokenChoice, selected: &str) -> Opt {
+    let t = &c.token;
+    Opt {
+        value: t.id.as_str().to_string(),
+        selected: t.id.as_str() == selected && c.unusable.is_none(),
+        disabled: c.unusable.is_some(),
+        label: match c.unusable {
+            Some(why) => format!("{} — not selectable: {}", t.name, unusable_text(why)),
+            None => format!(
+                "{}{} — {}",
+                t.name,
+                t.account
+                    .as_deref()
+                    .filter(|a| !a.is_empty())
+                    .map(|a| format!(" · {a}"))
+                    .unwrap_or_default(),
+                t.status.label()
+            ),
+        },
+    }
 }
 
 impl MovePanel {
-    pub async fn load(
-        state: &web::Data<AppState>,
-        ctx: &OrgContext,
-        token: &GitToken,
-        selected_target: &str,
-        selected: Option<&[String]>,
-    ) -> Result<MovePanel, AppError> {
-        let st = state.clone();
-        let tid = token.id.clone();
-        let services = web::block(move || {
-            let mut conn = st.conn()?;
-            Service::using_token(&mut conn, &tid)
-        })
-        .await??;
-        let n = state.clock.naive();
-        let targets = org_tokens(state, ctx, Some(token.provider()))
-            .await?
-            .into_iter()
-            .filter(|t| t.id != token.id && same_destination(t, token))
-            .map(|t| {
-                let reason = unusable_reason(&t, n);
-                Opt {
-                    selected: t.id == selected_target && reason.is_none(),
-                    label: match &reason {
-                        Some(r) => format!("{} — not selectable: {r}", t.name),
-                        None => format!(
-                            "{}{} — {}",
-                            t.name,
-                            t.account
-                                .as_deref()
-                                .filter(|a| !a.is_empty())
-                                .map(|a| format!(" · {a}"))
-                                .unwrap_or_default(),
-                            t.status().label()
-                        ),
-                    },
-                    disabled: reason.is_some(),
-                    value: t.id,
-                }
-            })
-            .collect();
-        Ok(MovePanel {
-            services: services
+    /// The panel of `p`: `selected` services checked (`None`: all), `selected_target` chosen.
+    pub fn new(p: moves::MovePanel, selected_target: &str, selected: Option<&[String]>) -> Self {
+        MovePanel {
+            targets: p
+                .targets
+                .iter()
+                .map(|c| target_option(c, selected_target))
+                .collect(),
+            services: p
+                .services
                 .into_iter()
                 .map(|s| MoveService {
-                    checked: selected.is_none_or(|ids| ids.contains(&s.id)),
-                    id: s.id,
+                    checked: selected.is_none_or(|ids| ids.iter().any(|i| s.id == *i.as_str())),
+                    id: s.id.into_string(),
                     name: s.name,
                     repository: s.repository,
                     branch: s.branch,
                 })
                 .collect(),
-            targets,
             error: None,
             unreadable: Vec::new(),
-        })
+        }
+    }
+
+    /// The move offer for a token's services (delete confirmation).
+    pub async fn load(
+        state: &AppState,
+        member: &Member,
+        token: &TokenId,
+        selected_target: &str,
+        selected: Option<&[String]>,
+    ) -> Result<MovePanel, AppError> {
+        let p = moves::panel(state, member, token).await?;
+        Ok(MovePanel::new(p, selected_target, selected))
     }
 }
 
@@ -126,43 +117,69 @@ pub fn parse_move_form(pairs: &[(String, String)], target_key: &str) -> (String,
     (target, ids)
 }
 
-/// Check every repository of `services` with `target`; names those it cannot read (with the
-/// service), or a problem that stopped the check.
-pub async fn unreadable_with(
-    state: &AppState,
-    target: &GitToken,
-    services: &[Service],
-) -> Result<Vec<String>, String> {
-    let secret = open_token(state, target)?;
-    let tt = target_of(target);
-    let mut bad = Vec::new();
-    let mut checked: Vec<(String, bool)> = Vec::new();
-    for s in services {
-        let ok = match checked.iter().find(|(r, _)| *r == s.repository) {
-            Some((_, ok)) => *ok,
-            None => {
-                let ok =
-                    match repos::can_read_repository(&state.providers, &tt, &secret, &s.repository)
-                        .await
-                    {
-                        Ok(ok) => ok,
-                        Err(ListError::NoAccess(_)) | Err(ListError::Invalid(_)) => false,
-                        Err(e) => {
-                            return Err(format!(
-                                "Could not check {} with “{}”: {e}. Nothing was moved.",
-                                s.repository, target.name
-                            ));
-                        }
-                    };
-                checked.push((s.repository.clone(), ok));
-                ok
-            }
-        };
-        if !ok {
-            bad.push(format!("{} ({})", s.repository, s.name));
-        }
+/// The request of a parsed move form.
+pub fn move_request(target: &str, ids: &[String]) -> MoveRequest {
+    MoveRequest {
+        target: (!target.is_empty()).then(|| TokenId::new(target)),
+        services: ids.iter().map(|i| ServiceId::new(i.clone())).collect(),
     }
-    Ok(bad)
+}
+
+/// Which page a refusal is worded for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum On {
+    /// Moving off a token in use.
+    Token,
+    /// The GitHub App migration.
+    Migration,
+}
+
+/// A refused move in words, and the repositories to name (`repository (service)`).
+pub fn refusal_text(r: &Refusal, on: On) -> (String, Vec<String>) {
+    let text = match r {
+        Refusal::NoTarget => "Choose the token to move the services to.".into(),
+        Refusal::TargetNotFound => "Choose one of this organization's tokens.".into(),
+        Refusal::SameToken => "Choose another token than the one the services use now.".into(),
+        Refusal::OtherServer { target } => format!(
+            "“{target}” is for another provider or server; services can only move to a token of the same provider and server."
+        ),
+        Refusal::TargetUnusable { target, why } => {
+            format!("“{target}” cannot be used: {}.", unusable_text(*why))
+        }
+        Refusal::NoGithubToken => "Choose a usable GitHub token of this organization.".into(),
+        Refusal::NoServices => "Select at least one service to move.".into(),
+        Refusal::NotUsingToken => "A selected service does not use this token (any more). Nothing was moved; check the list and try again.".into(),
+        Refusal::NotLegacy => "A selected service is not a GitHub service on legacy access (any more). Nothing was moved.".into(),
+        Refusal::Undecryptable { error, .. } => undecryptable(error),
+        Refusal::CheckFailed {
+            target,
+            repository,
+            error,
+        } => format!("Could not check {repository} with “{target}”: {error}. Nothing was moved."),
+        Refusal::Unreadable {
+            target,
+            repositories,
+        } => {
+            let base = format!(
+                "Nothing was moved: “{target}” cannot read {} of the selected repositories.",
+                repositories.len()
+            );
+            match on {
+                On::Token => format!(
+                    "{base} Give it access at the provider, or leave those services out."
+                ),
+                On::Migration => base,
+            }
+        }
+    };
+    let named = match r {
+        Refusal::Unreadable { repositories, .. } => repositories
+            .iter()
+            .map(|u| format!("{} ({})", u.repository, u.service))
+            .collect(),
+        _ => Vec::new(),
+    };
+    (text, named)
 }
 
 #[derive(Template)]
@@ -175,6 +192,10 @@ pub struct MovePage {
     pub moves: MovePanel,
 }
 
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// `POST /orgs/{org}/settings/git-tokens/{id}/move`: `target_token_id`, `service_ids` (repeated).
 pub async fn move_services(
     req: HttpRequest,
@@ -183,147 +204,63 @@ pub async fn move_services(
     path: web::Path<(String, String)>,
     form: Posted<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Permission::ManageServices)?;
-    let token = load_token(&state, &ctx, &path.1).await?;
-    let (target_id, ids) = parse_move_form(&form.0, "target_token_id");
-    let mut panel = MovePanel::load(&state, &ctx, &token, &target_id, Some(&ids)).await?;
-    let refuse = |mut panel: MovePanel, msg: String, unreadable: Vec<String>| {
-        panel.error = Some(msg);
-        panel.unreadable = unreadable;
-        let page = MovePage {
-            layout: Layout::for_org(
-                &req,
-                &ctx,
-                format!("Move services from {}", token.name),
-                "tokens",
-            ),
-            slug: ctx.org.slug.clone(),
-            csrf: ctx.session.csrf_token.clone(),
-            t: TokenView::new(&token, panel.services.len() as i64, state.clock.naive()),
-            moves: panel,
-        };
-        Ok::<_, AppError>(html_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ))
-    };
-    if target_id.is_empty() {
-        return refuse(
-            panel,
-            "Choose the token to move the services to.".into(),
-            vec![],
-        );
-    }
-    let all = org_tokens(&state, &ctx, None).await?;
-    let Some(target) = all.iter().find(|t| t.id == target_id).cloned() else {
-        return refuse(
-            panel,
-            "Choose one of this organization's tokens.".into(),
-            vec![],
-        );
-    };
-    if target.id == token.id {
-        return refuse(
-            panel,
-            "Choose another token than the one the services use now.".into(),
-            vec![],
-        );
-    }
-    if !same_destination(&target, &token) {
-        return refuse(
-            panel,
-            format!(
-                "“{}” is for another provider or server; services can only move to a token of the same provider and server.",
-                target.name
-            ),
-            vec![],
-        );
-    }
-    if let Some(r) = unusable_reason(&target, state.clock.naive()) {
-        return refuse(
-            panel,
-            format!("“{}” cannot be used: {r}.", target.name),
-            vec![],
-        );
-    }
-    if ids.is_empty() {
-        return refuse(panel, "Select at least one service to move.".into(), vec![]);
-    }
-    let st = state.clone();
-    let tid = token.id.clone();
-    let users = web::block(move || {
-        let mut conn = st.conn()?;
-        Service::using_token(&mut conn, &tid)
-    })
-    .await??;
-    let chosen: Vec<Service> = users.into_iter().filter(|s| ids.contains(&s.id)).collect();
-    if chosen.len() != ids.len() {
-        return refuse(
-            panel,
-            "A selected service does not use this token (any more). Nothing was moved; check the list and try again.".into(),
-            vec![],
-        );
-    }
-    match unreadable_with(&state, &target, &chosen).await {
-        Err(m) => return refuse(panel, m, vec![]),
-        Ok(bad) if !bad.is_empty() => {
-            let msg = format!(
-                "Nothing was moved: “{}” cannot read {} of the selected repositories. Give it access at the provider, or leave those services out.",
-                target.name,
-                bad.len()
-            );
-            panel
-                .services
-                .iter_mut()
-                .for_each(|s| s.checked = ids.contains(&s.id));
-            return refuse(panel, msg, bad);
+    let (target, ids) = parse_move_form(&form.0, "target_token_id");
+    let from = TokenId::new(path.1.clone());
+    let slug = &ctx.org.slug;
+    match moves::move_services(&state, &ctx.member, &from, move_request(&target, &ids)).await? {
+        Moved::Done {
+            source,
+            target,
+            moved,
+            remaining,
+        } => {
+            let what = format!("{moved} service{}", plural(moved));
+            Ok(if remaining == 0 {
+                see_other_with_flash(
+                    &req,
+                    &urls::token_delete(slug, source.id.as_str()),
+                    &format!(
+                        "Moved {what} to “{}”. No service uses “{}” now; you can delete it.",
+                        target.name, source.name
+                    ),
+                )
+            } else {
+                see_other_with_flash(
+                    &req,
+                    &urls::token(slug, source.id.as_str()),
+                    &format!(
+                        "Moved {what} to “{}”. {remaining} still use “{}”.",
+                        target.name, source.name
+                    ),
+                )
+            })
         }
-        Ok(_) => {}
+        Moved::Refused {
+            source,
+            panel,
+            refusal,
+        } => {
+            let services = panel.services.len() as i64;
+            let mut moves = MovePanel::new(panel, &target, Some(&ids));
+            let (error, unreadable) = refusal_text(&refusal, On::Token);
+            moves.error = Some(error);
+            moves.unreadable = unreadable;
+            let page = MovePage {
+                layout: Layout::for_org(
+                    &req,
+                    &ctx,
+                    format!("Move services from {}", source.name),
+                    "tokens",
+                ),
+                slug: slug.clone(),
+                csrf: ctx.session.csrf_token.clone(),
+                t: TokenView::new(&source, services, false, state.clock.naive()),
+                moves,
+            };
+            Ok(html_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page.render()?,
+            ))
+        }
     }
-    let st = state.clone();
-    let (uid, email) = (ctx.user.id.clone(), ctx.user.email.clone());
-    let (org_id, src, tgt, move_ids) = (
-        ctx.org.id.clone(),
-        token.clone(),
-        target.clone(),
-        ids.clone(),
-    );
-    let moved = web::block(move || {
-        let mut conn = st.conn()?;
-        Service::move_to_token(
-            &mut conn,
-            &org_id,
-            &move_ids,
-            Some(&src),
-            &tgt,
-            &Actor {
-                id: &uid,
-                email: &email,
-            },
-        )
-    })
-    .await?
-    .map_err(service_error)?;
-    let remaining = panel.services.len().saturating_sub(moved);
-    let what = format!("{moved} service{}", if moved == 1 { "" } else { "s" });
-    let base = crate::web::handlers::tokens::token_url(&ctx.org.slug, &token.id);
-    Ok(if remaining == 0 {
-        see_other_with_flash(
-            &req,
-            &format!("{base}/delete"),
-            &format!(
-                "Moved {what} to “{}”. No service uses “{}” now; you can delete it.",
-                target.name, token.name
-            ),
-        )
-    } else {
-        see_other_with_flash(
-            &req,
-            &base,
-            &format!(
-                "Moved {what} to “{}”. {remaining} still use “{}”.",
-                target.name, token.name
-            ),
-        )
-    })
 }

@@ -83,9 +83,14 @@ async fn delete_page(
     token: &Token,
     services: Vec<app::tokens::ServiceRef>,
 ) -> Result<DeleteTokenPage, AppError> {
-    let row = super::load_token(state, ctx, token.id.as_str()).await?;
-    let moves =
-        crate::web::handlers::services::moves::MovePanel::load(state, ctx, &row, "", None).await?;
+    let moves = crate::web::handlers::services::moves::MovePanel::load(
+        state,
+        &ctx.member,
+        &token.id,
+        "",
+        None,
+    )
+    .await?;
     Ok(DeleteTokenPage {
         moves,
         layout: Layout::for_org(req, ctx, format!("Delete {}", token.name), "tokens"),
