@@ -219,7 +219,7 @@ impl ResponseError for AppError {
             };
         }
         let incident = if let AppError::Internal(e) = self {
-            let id = crate::db::new_id();
+            let id = uuid::Uuid::new_v4().to_string();
             tracing::error!(incident = %id, error = ?e, "internal error");
             Some(id)
         } else {
