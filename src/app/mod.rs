@@ -23,4 +23,5 @@ pub fn require(member: &Member, p: Permission) -> Result<(), Error> {
 }
 pub mod audit;
 pub mod checks;
+pub mod notifications;
 pub mod tokens;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod expiry;
 pub mod ids;
+pub mod notification;
 pub mod provider;
 pub mod role;
 pub mod service;

@@ -32,7 +32,10 @@ use secrecy::{ExposeSecret, SecretString};
     reason = "one value per request, moved once"
 )]
 pub enum Created {
-    Saved { token: Token, outcome: TestOutcome },
+    Saved {
+        token: Token,
+        outcome: TestOutcome,
+    },
     /// Another token of the organization has this name (case-insensitive).
     NameTaken,
     /// The test did not pass (or missing permissions without "save anyway"): nothing saved.
