@@ -12,7 +12,7 @@ use forgekeys::db::now;
 use forgekeys::domain::status::TestStatus;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
 /// A provider stand-in on 127.0.0.1 that answers 401 to every request. Each answer waits until
 /// `width` requests are in flight together (a barrier; after a second it answers anyway), so
@@ -30,7 +30,8 @@ impl Gate {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let peak = Arc::new(AtomicUsize::new(0));
         let requests = Arc::new(AtomicUsize::new(0));
-        let in_flight = Arc::new((Mutex::new(0usize), Condvar::new()));
+        // (in flight, release epoch)
+        let in_flight = Arc::new(Mutex::new((0usize, 0u64)));
         let (p, r) = (peak.clone(), requests.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -46,21 +47,28 @@ impl Gate {
                         }
                     }
                     r.fetch_add(1, Ordering::SeqCst);
+                    // Arriving as number `width` releases everyone waiting (a new epoch).
+                    let epoch = {
+                        let mut g = f.lock().unwrap();
+                        g.0 += 1;
+                        p.fetch_max(g.0, Ordering::SeqCst);
+                        if g.0 >= width {
+                            g.1 += 1;
+                        }
+                        g.1
+                    };
+                    // Polled rather than a timed condvar wait: those wait for an absolute
+                    // deadline of the (faked, under faketime) monotonic clock.
+                    let started = std::time::Instant::now();
+                    while f.lock().unwrap().1 == epoch
+                        && f.lock().unwrap().0 < width
+                        && started.elapsed() < std::time::Duration::from_secs(1)
                     {
-                        let (lock, cv) = &*f;
-                        let mut n = lock.lock().unwrap();
-                        *n += 1;
-                        p.fetch_max(*n, Ordering::SeqCst);
-                        cv.notify_all();
-                        let (mut n, _) = cv
-                            .wait_timeout_while(n, std::time::Duration::from_secs(1), |n| {
-                                *n < width
-                            })
-                            .unwrap();
-                        // Counted out before answering: the client starts its next request
-                        // only after this answer.
-                        *n -= 1;
+                        std::thread::sleep(std::time::Duration::from_millis(2));
                     }
+                    // Counted out before answering: the client starts its next request only
+                    // after this answer.
+                    f.lock().unwrap().0 -= 1;
                     let body = r#"{"message":"Bad credentials","type":"error","error":{"message":"Token is invalid, expired, or not supported for this endpoint."}}"#;
                     let _ = s.write_all(
                         format!(
@@ -91,6 +99,7 @@ async fn the_scheduler_tests_every_token_once_in_chunks_with_bounded_concurrency
     let hook = Receiver::start(&[]);
     let app = spawn_app_with(Options {
         bitbucket_api_url: Some(format!("{}/2.0", gate.url)),
+        provider_timeout_ms: Some(10_000),
         outbound_allow: Some("127.0.0.0/8".into()),
         ..Options::default()
     });
@@ -152,6 +161,7 @@ async fn tokens_check_is_a_use_case_with_a_per_host_bound() {
     let gate = Gate::start(2);
     let app = spawn_app_with(Options {
         github_api_url: Some(gate.url.clone()),
+        provider_timeout_ms: Some(10_000),
         ..Options::default()
     });
     let _owner = setup_owner(&app, "acme").await;
