@@ -7,18 +7,14 @@ use crate::crypto::keyfile;
 use crate::crypto::password;
 use crate::crypto::secret_box::{MasterKey, SecretBox};
 use crate::db::models::audit::Audit;
-use crate::db::models::token::{GitToken, TokenFilter};
+use crate::db::models::token::GitToken;
 use crate::domain::account::{ORG_NAME_MAX, parse_email, parse_slug};
 use crate::domain::role::Role;
-use crate::domain::test_result::{TestOutcome, TestStatus};
 use crate::startup::prepare;
 use crate::web::forms::account::{email_message, password_message, slug_message};
 use anyhow::{Context, bail};
-use futures::StreamExt;
 use secrecy::SecretString;
-use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal};
-use std::sync::Arc;
 
 /// A runtime for a CLI command that calls the async use cases.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -161,82 +157,19 @@ pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Why a checked token is unhealthy, if it is.
-fn problem(
-    o: &TestOutcome,
-    expires: Option<chrono::NaiveDateTime>,
-    within_days: u32,
-) -> Option<String> {
-    match o.status {
-        TestStatus::Valid => {}
-        TestStatus::MissingPermissions => {
-            return Some(format!(
-                "missing {}",
-                o.missing
-                    .iter()
-                    .map(|m| m.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        s => return Some(o.reason.clone().unwrap_or_else(|| s.label().to_string())),
-    }
-    // Counted from the moment of the test, by the server's clock.
-    let exp = o.expires_at.map(|e| e.naive_utc()).or(expires)?;
-    let left = exp - o.tested_at.naive_utc();
-    let days = left.num_days();
-    if left <= chrono::Duration::zero() {
-        return Some(format!("expired {} day(s) ago", -days));
-    }
-    (days <= i64::from(within_days)).then(|| format!("expires in {days} day(s)"))
-}
+/// Defaults of `tokens check --concurrency` and `--per-host` (see `app::checks::all`).
+pub use crate::app::checks::all::{CHECK_CONCURRENCY, CHECK_PER_HOST};
 
-fn host_of(t: &GitToken, config: &Config) -> String {
-    match (&t.url, t.provider()) {
-        (Some(u), _) => u.clone(),
-        (None, crate::domain::provider::Provider::Github) => config.github_api_url.to_string(),
-        (None, crate::domain::provider::Provider::Gitlab) => config.gitlab_url.to_string(),
-        (None, crate::domain::provider::Provider::Bitbucket) => {
-            config.bitbucket_api_url.to_string()
+/// A problem of `tokens check`, in words.
+fn problem_text(p: &crate::app::checks::all::Problem) -> String {
+    use crate::app::checks::all::Problem;
+    match p {
+        Problem::MissingPermissions(names) => format!("missing {}", names.join(", ")),
+        Problem::Failing { status, reason } => {
+            reason.clone().unwrap_or_else(|| status.label().to_string())
         }
-    }
-}
-
-/// Default `tokens check --concurrency`: token tests in flight at once, over all hosts.
-pub const CHECK_CONCURRENCY: usize = 64;
-
-/// Default `tokens check --per-host`: token tests in flight at once against one API origin
-/// (`api.github.com`, `gitlab.com`, one self-hosted server, …).
-///
-/// Each test is one to four sequential GET requests, so this is also about the number of
-/// concurrent requests one host sees from Forgekeys. 32 stays well under GitHub's documented
-/// ceiling of 100 concurrent requests (secondary rate limits) and is modest for a self-hosted
-/// GitLab, while 1,000 tokens on one host answering in 100 ms take about
-/// 1,000 / 32 × 0.1 s ≈ 3 s. Lower it for a small self-hosted server.
-pub const CHECK_PER_HOST: usize = 32;
-
-/// Orders jobs round-robin over their hosts, so that the `concurrency` slots are not all taken
-/// by tokens of one host waiting for its per-host permits while other hosts sit idle.
-fn interleave_by_host<T>(jobs: Vec<(String, T)>) -> Vec<T> {
-    let mut queues: Vec<(String, std::collections::VecDeque<T>)> = Vec::new();
-    for (host, job) in jobs {
-        match queues.iter_mut().find(|(h, _)| *h == host) {
-            Some((_, q)) => q.push_back(job),
-            None => queues.push((host, std::collections::VecDeque::from([job]))),
-        }
-    }
-    let mut out = Vec::new();
-    loop {
-        let mut any = false;
-        for (_, q) in &mut queues {
-            if let Some(job) = q.pop_front() {
-                out.push(job);
-                any = true;
-            }
-        }
-        if !any {
-            return out;
-        }
+        Problem::Expired { days_ago } => format!("expired {days_ago} day(s) ago"),
+        Problem::ExpiresSoon { days } => format!("expires in {days} day(s)"),
     }
 }
 
@@ -248,146 +181,59 @@ pub async fn tokens_check(
     concurrency: usize,
     per_host: usize,
 ) -> anyhow::Result<bool> {
+    use crate::domain::expiry::Expiry;
     // The same state the server has, so the CLI re-tests through the same code
-    // (`tokens::test_stored`) as the Test button and the scheduler.
+    // (`app::checks`) as the Test button and the scheduler.
     let state = crate::startup::state(config, crate::clock::Clock::system())?;
-    let pool = state.pool.clone();
-    let tokens = {
-        let pool = pool.clone();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(GitToken, String)>> {
-            let mut conn = pool.get()?;
-            let mut out = Vec::new();
-            let orgs: Vec<String> = {
-                use crate::db::schema::organizations::dsl::*;
-                use diesel::prelude::*;
-                organizations.select(id).load(&mut conn)?
-            };
-            for org_id in orgs {
-                let org = {
-                    use crate::db::schema::organizations::dsl::*;
-                    use diesel::prelude::*;
-                    organizations
-                        .filter(id.eq(&org_id))
-                        .select(slug)
-                        .first::<String>(&mut conn)?
-                };
-                for t in GitToken::all(&mut conn, &org_id, &TokenFilter::default())? {
-                    out.push((t, org.clone()));
-                }
-            }
-            Ok(out)
-        })
-        .await??
-    };
-    let mut host_permits: HashMap<String, Arc<tokio::sync::Semaphore>> = HashMap::new();
-    let jobs: Vec<_> = tokens
-        .into_iter()
-        .map(|(t, org)| {
-            let host = host_of(&t, config);
-            let sem = host_permits
-                .entry(host.clone())
-                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(per_host.max(1))))
-                .clone();
-            (host, (t, org, sem))
-        })
-        .collect();
-    let jobs = interleave_by_host(jobs);
-    let results: Vec<(GitToken, String, TestOutcome)> = futures::stream::iter(jobs)
-        .map(|(t, org, sem)| {
-            let state = state.clone();
-            async move {
-                let _permit = sem.acquire_owned().await;
-                let outcome = crate::app::checks::test_stored(&state, &t).await;
-                (t, org, outcome)
-            }
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    let mut rows = results;
-    rows.sort_by(|a, b| (&a.1, &a.0.name_key).cmp(&(&b.1, &b.0.name_key)));
-    let store = {
-        let pool = pool.clone();
-        let rows: Vec<(GitToken, TestOutcome)> = rows
-            .iter()
-            .map(|(t, _, o)| (t.clone(), o.clone()))
-            .collect();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-            let mut conn = pool.get()?;
-            for (t, o) in rows {
-                use crate::app::audit::{System, Who};
-                use crate::domain::status::TestSource;
-                let stored = diesel::Connection::transaction(&mut *conn, |c| {
-                    let who = Who::System(System::TokensCheck);
-                    crate::app::checks::record(c, &t, &o, who, TestSource::Cli)
-                });
-                match stored {
-                    Ok(_) => {}
-                    // Edited, rotated or deleted while it was tested: that result is stale.
-                    Err(crate::app::Error::Conflict(_)) => {
-                        eprintln!("{}: changed while it was tested; result not stored", t.name);
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            Ok(())
-        })
-    };
+    let report =
+        crate::app::checks::all::check_all(&state, within_days, concurrency, per_host).await?;
+    for r in report.rows.iter().filter(|r| r.changed_meanwhile) {
+        eprintln!("{}: changed while it was tested; result not stored", r.name);
+    }
     println!(
         "{:<16} {:<32} {:<10} {:<20} {:<12} PROBLEM",
         "ORG", "TOKEN", "PROVIDER", "STATUS", "EXPIRES"
     );
-    let mut healthy = true;
-    for (t, org, o) in &rows {
-        let problem = problem(o, t.expires_at, within_days);
-        healthy &= problem.is_none();
-        let expires = o
-            .expires_at
-            .map(|e| e.format("%Y-%m-%d").to_string())
-            .or_else(|| t.expires_at.map(|e| e.format("%Y-%m-%d").to_string()))
-            .unwrap_or_else(|| {
-                if o.never_expires {
-                    "never".into()
-                } else {
-                    "unknown".into()
-                }
-            });
-        let name: String = t.name.chars().take(32).collect();
+    for r in &report.rows {
+        let expires = match r.expiry {
+            Expiry::At(at) => at.format("%Y-%m-%d").to_string(),
+            Expiry::Never => "never".into(),
+            Expiry::Unknown => "unknown".into(),
+        };
+        let name: String = r.name.chars().take(32).collect();
         println!(
             "{:<16} {:<32} {:<10} {:<20} {:<12} {}",
-            org,
+            r.org_slug,
             name,
-            t.provider,
-            o.status.as_str(),
+            r.provider.as_str(),
+            r.status.as_str(),
             expires,
-            problem.unwrap_or_default()
+            r.problem.as_ref().map(problem_text).unwrap_or_default()
         );
     }
-    store.await??;
-    let bad = rows
-        .iter()
-        .filter(|(t, _, o)| problem(o, t.expires_at, within_days).is_some())
-        .count();
-    println!("{} token(s) checked, {} need attention", rows.len(), bad);
-    Ok(healthy)
+    println!(
+        "{} token(s) checked, {} need attention",
+        report.rows.len(),
+        report.needing_attention()
+    );
+    Ok(report.healthy())
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::domain::test_result::{TestOutcome, TestStatus};
 
-    #[test]
-    fn jobs_are_interleaved_by_host() {
-        let jobs = vec![
-            ("a".to_owned(), 1),
-            ("a".to_owned(), 2),
-            ("a".to_owned(), 3),
-            ("b".to_owned(), 4),
-            ("c".to_owned(), 5),
-            ("b".to_owned(), 6),
-        ];
-        assert_eq!(interleave_by_host(jobs), vec![1, 4, 5, 2, 6, 3]);
+    /// A problem in words, as the table prints it.
+    fn problem(
+        o: &TestOutcome,
+        expires: Option<chrono::NaiveDateTime>,
+        within_days: u32,
+    ) -> Option<String> {
+        crate::app::checks::all::problem(o, expires, within_days)
+            .as_ref()
+            .map(problem_text)
     }
 
     #[test]

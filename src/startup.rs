@@ -132,7 +132,7 @@ impl Application {
             secrets: Arc::new(RwLock::new(secrets)),
             setup_token: Arc::new(Mutex::new(setup_token)),
         };
-        let scheduler = crate::scheduler::spawn(state.clone());
+        let scheduler = crate::app::checks::scheduler::spawn(state.clone());
         let data = actix_web::web::Data::new(state);
         let server = HttpServer::new(move || {
             App::new()

@@ -7,6 +7,7 @@ use crate::helpers::{
     Client, Options, TestApp, db, member, setup_owner, spawn_app, spawn_app_with,
 };
 use chrono::{Duration, NaiveDateTime};
+use forgekeys::app::checks::scheduler;
 use forgekeys::db::models::audit::AuditEvent;
 use forgekeys::db::models::lease::Lease;
 use forgekeys::db::models::notification::{Delivery, NotificationSettings};
@@ -15,7 +16,6 @@ use forgekeys::db::models::status_history::StatusHistory;
 use forgekeys::db::models::token::{GitToken, name_key};
 use forgekeys::db::{new_id, now};
 use forgekeys::domain::role::Role;
-use forgekeys::scheduler;
 use forgekeys::state::AppState;
 use secrecy::SecretString;
 use std::collections::VecDeque;
@@ -24,11 +24,11 @@ use std::sync::{Arc, Mutex};
 
 /// The server's state over the test app's database and key file, to run the scheduler
 /// deterministically from the test.
-fn state_for(app: &TestApp) -> AppState {
+pub(crate) fn state_for(app: &TestApp) -> AppState {
     forgekeys::startup::state(&app.config, app.clock.clone()).unwrap()
 }
 
-fn org_id(app: &TestApp, slug: &str) -> String {
+pub(crate) fn org_id(app: &TestApp, slug: &str) -> String {
     Organization::find_by_slug(&mut db(app), slug)
         .unwrap()
         .unwrap()
@@ -36,19 +36,19 @@ fn org_id(app: &TestApp, slug: &str) -> String {
 }
 
 /// A stored token, encrypted like the app does.
-struct Seed<'a> {
-    name: &'a str,
-    secret: &'a str,
-    provider: &'a str,
-    workspace: Option<&'a str>,
-    status: &'a str,
-    expires_at: Option<NaiveDateTime>,
-    expiry_source: Option<&'a str>,
-    created_at: NaiveDateTime,
+pub(crate) struct Seed<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) secret: &'a str,
+    pub(crate) provider: &'a str,
+    pub(crate) workspace: Option<&'a str>,
+    pub(crate) status: &'a str,
+    pub(crate) expires_at: Option<NaiveDateTime>,
+    pub(crate) expiry_source: Option<&'a str>,
+    pub(crate) created_at: NaiveDateTime,
 }
 
 impl<'a> Seed<'a> {
-    fn bitbucket(name: &'a str, secret: &'a str) -> Seed<'a> {
+    pub(crate) fn bitbucket(name: &'a str, secret: &'a str) -> Seed<'a> {
         Seed {
             name,
             secret,
@@ -61,13 +61,13 @@ impl<'a> Seed<'a> {
         }
     }
 
-    fn expires(mut self, at: NaiveDateTime, source: &'a str) -> Seed<'a> {
+    pub(crate) fn expires(mut self, at: NaiveDateTime, source: &'a str) -> Seed<'a> {
         self.expires_at = Some(at);
         self.expiry_source = Some(source);
         self
     }
 
-    fn insert(self, state: &AppState, org_id: &str) -> String {
+    pub(crate) fn insert(self, state: &AppState, org_id: &str) -> String {
         let id = new_id();
         let (secret, key_id) = state
             .seal(&id, &SecretString::from(self.secret.to_string()))
@@ -436,13 +436,13 @@ async fn the_lease_allows_one_run_at_a_time() {
 
 /// A tiny webhook receiver on 127.0.0.1: records request bodies and answers with queued
 /// statuses (200 once the queue is empty).
-struct Receiver {
-    url: String,
-    bodies: Arc<Mutex<Vec<String>>>,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
+    pub(crate) bodies: Arc<Mutex<Vec<String>>>,
 }
 
 impl Receiver {
-    fn start(statuses: &[u16]) -> Receiver {
+    pub(crate) fn start(statuses: &[u16]) -> Receiver {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let bodies = Arc::new(Mutex::new(Vec::new()));
@@ -495,12 +495,12 @@ impl Receiver {
         }
     }
 
-    fn bodies(&self) -> Vec<String> {
+    pub(crate) fn bodies(&self) -> Vec<String> {
         self.bodies.lock().unwrap().clone()
     }
 }
 
-async fn save_webhook(c: &Client, url: &str) -> crate::helpers::Page {
+pub(crate) async fn save_webhook(c: &Client, url: &str) -> crate::helpers::Page {
     let page = c.get("/orgs/acme/settings/notifications").await;
     let csrf = page.csrf();
     c.post(

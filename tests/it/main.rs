@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod checks;
 mod cli;
 mod fakes;
 mod helpers;

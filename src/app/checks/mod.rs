@@ -1,5 +1,13 @@
 //! Re-testing stored tokens: the one re-test used by the Test button, the scheduler and
 //! `forgekeys tokens check`, and recording its result (token row, status history, audit).
+//!
+//! [`scheduler`] runs it periodically in the server (and hands the results to
+//! `app::notifications`); [`all`] is `tokens check`; [`stored`] reads every stored token a
+//! chunk at a time for both.
+
+pub mod all;
+pub mod scheduler;
+pub mod stored;
 
 use super::audit::{Record, Who};
 use super::{Conflict, Error};
@@ -42,16 +50,21 @@ pub async fn test_stored(state: &AppState, token: &GitToken) -> TestOutcome {
     let target = match target_of(token) {
         Ok(t) => t,
         Err(e) => {
-            return TestOutcome::failed(TestStatus::Error, format!("stored token unreadable: {e}"));
+            let mut o =
+                TestOutcome::failed(TestStatus::Error, format!("stored token unreadable: {e}"));
+            o.tested_at = state.clock.now();
+            return o;
         }
     };
     let secret = match state.open(&token.id, &token.key_id, &token.secret) {
         Ok(s) => s,
         Err(e) => {
-            return TestOutcome::failed(
+            let mut o = TestOutcome::failed(
                 TestStatus::Error,
                 format!("{e}. Edit the token and paste its value again."),
             );
+            o.tested_at = state.clock.now();
+            return o;
         }
     };
     let known_expiry = token.expires_at.map(|e| e.and_utc());

@@ -1,7 +1,10 @@
 //! Organization webhook settings and the record of every notification (sent once per key).
 
+use crate::db::schema::organizations;
 use crate::db::schema::{notification_deliveries, notification_settings};
 use crate::db::{DbConn, StoreError, new_id};
+use crate::domain::ids::TokenId;
+use crate::domain::notification::{DeliveryEntry, DeliveryState, DueDelivery, NotificationKind};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -41,23 +44,29 @@ impl NotificationSettings {
         Ok(diesel::delete(notification_settings::table.find(org_id)).execute(conn)? > 0)
     }
 
-    /// Every organization with a webhook.
-    pub fn all(conn: &mut DbConn) -> Result<Vec<NotificationSettings>, StoreError> {
-        Ok(notification_settings::table
+    /// Every organization with a webhook, with its slug and name (for the messages).
+    pub fn with_orgs(
+        conn: &mut DbConn,
+    ) -> Result<Vec<(NotificationSettings, String, String)>, StoreError> {
+        let settings: Vec<NotificationSettings> = notification_settings::table
             .select(NotificationSettings::as_select())
-            .load(conn)?)
+            .load(conn)?;
+        let ids: Vec<&str> = settings.iter().map(|s| s.org_id.as_str()).collect();
+        let orgs: std::collections::HashMap<String, (String, String)> = organizations::table
+            .filter(organizations::id.eq_any(ids))
+            .select((organizations::id, organizations::slug, organizations::name))
+            .load::<(String, String, String)>(conn)?
+            .into_iter()
+            .map(|(id, slug, name)| (id, (slug, name)))
+            .collect();
+        Ok(settings
+            .into_iter()
+            .filter_map(|s| {
+                let (slug, name) = orgs.get(&s.org_id)?.clone();
+                Some((s, slug, name))
+            })
+            .collect())
     }
-}
-
-/// Delivery states.
-pub mod state {
-    /// Created, not tried yet.
-    pub const PENDING: &str = "pending";
-    /// Tried and failed; tried again on a later scheduler run.
-    pub const RETRYING: &str = "retrying";
-    pub const SENT: &str = "sent";
-    /// Given up (blocked address, no webhook, or too many attempts).
-    pub const FAILED: &str = "failed";
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -81,7 +90,7 @@ impl Delivery {
     pub fn new(
         org_id: &str,
         token_id: Option<&str>,
-        kind: &str,
+        kind: NotificationKind,
         dedup_key: String,
         message: String,
         now: NaiveDateTime,
@@ -90,10 +99,10 @@ impl Delivery {
             id: new_id(),
             org_id: org_id.to_string(),
             token_id: token_id.map(str::to_string),
-            kind: kind.to_string(),
+            kind: kind.as_str().to_string(),
             dedup_key,
             message,
-            state: state::PENDING.to_string(),
+            state: DeliveryState::Pending.as_str().to_string(),
             attempts: 0,
             last_error: None,
             next_attempt_at: now,
@@ -125,29 +134,49 @@ impl Delivery {
         }
     }
 
-    /// Deliveries waiting to be (re)tried for an organization, oldest first.
-    pub fn due(
+    /// Up to `limit` deliveries waiting to be (re)tried for an organization, oldest first,
+    /// after the `(created_at, id)` of the previous chunk's last row (keyset paging: each is
+    /// visited once per pass, even one that stays due after a failed attempt). The message is
+    /// the only large column read.
+    pub fn due_chunk(
         conn: &mut DbConn,
         org_id: &str,
         now: NaiveDateTime,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        Ok(notification_deliveries::table
+        after: Option<(NaiveDateTime, &str)>,
+        limit: i64,
+    ) -> Result<Vec<DueDelivery>, StoreError> {
+        let due = [DeliveryState::Pending, DeliveryState::Retrying].map(DeliveryState::as_str);
+        let mut q = notification_deliveries::table
             .filter(notification_deliveries::org_id.eq(org_id))
-            .filter(notification_deliveries::state.eq_any([state::PENDING, state::RETRYING]))
+            .filter(notification_deliveries::state.eq_any(due))
             .filter(notification_deliveries::next_attempt_at.le(now))
-            .order((
-                notification_deliveries::created_at.asc(),
-                notification_deliveries::id.asc(),
-            ))
-            .select(Delivery::as_select())
-            .load(conn)?)
+            .into_boxed();
+        if let Some((at, id)) = after {
+            q = q.filter(
+                notification_deliveries::created_at
+                    .gt(at)
+                    .or(notification_deliveries::created_at
+                        .eq(at)
+                        .and(notification_deliveries::id.gt(id.to_string()))),
+            );
+        }
+        q.order((
+            notification_deliveries::created_at.asc(),
+            notification_deliveries::id.asc(),
+        ))
+        .limit(limit)
+        .select(DueRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(DueDelivery::try_from)
+        .collect()
     }
 
     /// Store the outcome of a send attempt (or attempts).
     pub fn record(
         conn: &mut DbConn,
         id: &str,
-        new_state: &str,
+        new_state: DeliveryState,
         attempts: i64,
         error: Option<&str>,
         next_attempt_at: NaiveDateTime,
@@ -155,7 +184,7 @@ impl Delivery {
     ) -> Result<(), StoreError> {
         diesel::update(notification_deliveries::table.find(id))
             .set((
-                notification_deliveries::state.eq(new_state),
+                notification_deliveries::state.eq(new_state.as_str()),
                 notification_deliveries::attempts.eq(attempts),
                 notification_deliveries::last_error.eq(error),
                 notification_deliveries::next_attempt_at.eq(next_attempt_at),
@@ -165,21 +194,25 @@ impl Delivery {
         Ok(())
     }
 
-    /// Newest first, for the settings page.
+    /// The newest `limit` deliveries of an organization, for the settings page: only the
+    /// columns it shows.
     pub fn recent(
         conn: &mut DbConn,
         org_id: &str,
         limit: i64,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        Ok(notification_deliveries::table
+    ) -> Result<Vec<DeliveryEntry>, StoreError> {
+        notification_deliveries::table
             .filter(notification_deliveries::org_id.eq(org_id))
             .order((
                 notification_deliveries::created_at.desc(),
                 notification_deliveries::id.desc(),
             ))
             .limit(limit)
-            .select(Delivery::as_select())
-            .load(conn)?)
+            .select(EntryRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(DeliveryEntry::try_from)
+            .collect()
     }
 
     pub fn list_for_org(conn: &mut DbConn, org_id: &str) -> Result<Vec<Delivery>, StoreError> {
@@ -191,5 +224,100 @@ impl Delivery {
             ))
             .select(Delivery::as_select())
             .load(conn)?)
+    }
+}
+
+/// The columns of a delivery the settings page shows.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notification_deliveries)]
+pub struct EntryRow {
+    pub kind: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// The columns of a delivery that sending needs.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notification_deliveries)]
+pub struct DueRow {
+    pub id: String,
+    pub token_id: Option<String>,
+    pub kind: String,
+    pub message: String,
+    pub attempts: i64,
+    pub created_at: NaiveDateTime,
+}
+
+fn kind_of(s: &str) -> Result<NotificationKind, StoreError> {
+    NotificationKind::parse(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown notification kind {s:?}")))
+}
+
+fn state_of(s: &str) -> Result<DeliveryState, StoreError> {
+    DeliveryState::parse(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown delivery state {s:?}")))
+}
+
+impl TryFrom<EntryRow> for DeliveryEntry {
+    type Error = StoreError;
+
+    fn try_from(r: EntryRow) -> Result<DeliveryEntry, StoreError> {
+        Ok(DeliveryEntry {
+            kind: kind_of(&r.kind)?,
+            state: state_of(&r.state)?,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            sent_at: r.sent_at,
+        })
+    }
+}
+
+impl TryFrom<DueRow> for DueDelivery {
+    type Error = StoreError;
+
+    fn try_from(r: DueRow) -> Result<DueDelivery, StoreError> {
+        Ok(DueDelivery {
+            kind: kind_of(&r.kind)?,
+            id: r.id,
+            token_id: r.token_id.map(TokenId::new),
+            message: r.message,
+            attempts: r.attempts,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_state_or_kind_is_corrupt_not_a_default() {
+        let at = chrono::DateTime::UNIX_EPOCH.naive_utc();
+        let row = |kind: &str, state: &str| EntryRow {
+            kind: kind.into(),
+            state: state.into(),
+            attempts: 1,
+            last_error: None,
+            created_at: at,
+            sent_at: None,
+        };
+        let ok = DeliveryEntry::try_from(row("status", "retrying")).map(|e| (e.kind, e.state));
+        assert!(matches!(
+            ok,
+            Ok((NotificationKind::Status, DeliveryState::Retrying))
+        ));
+        assert!(matches!(
+            DeliveryEntry::try_from(row("status", "lost")),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            DeliveryEntry::try_from(row("email", "sent")),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 }

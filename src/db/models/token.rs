@@ -548,3 +548,24 @@ impl GitToken {
         Ok(failing + expiring)
     }
 }
+
+impl GitToken {
+    /// One chunk of every stored token of every organization, with its organization's slug,
+    /// by id after the previous chunk's last id (keyset paging on the primary key): the
+    /// scheduler and `tokens check` re-test a large installation a chunk at a time.
+    pub fn check_chunk(
+        conn: &mut DbConn,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(GitToken, String)>, StoreError> {
+        use crate::db::schema::organizations;
+        let mut q = git_tokens::table
+            .inner_join(organizations::table)
+            .select((GitToken::as_select(), organizations::slug))
+            .into_boxed();
+        if let Some(id) = after {
+            q = q.filter(git_tokens::id.gt(id.to_string()));
+        }
+        Ok(q.order(git_tokens::id.asc()).limit(limit).load(conn)?)
+    }
+}

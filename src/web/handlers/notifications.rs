@@ -1,35 +1,49 @@
 //! `GET/POST /orgs/{org}/settings/notifications`: the organization's webhook for expiry warnings
 //! and status changes (Slack-compatible JSON), a test message, and the recent deliveries.
 
-use crate::db::StoreError;
-use crate::db::models::audit::Audit;
-use crate::db::models::notification::{Delivery, NotificationSettings, state as dstate};
+use crate::app;
+use crate::app::notifications::{Overview, Removed, Saved, TestSent};
+use crate::domain::notification::{DeliveryEntry, DeliveryState, NotificationKind};
 use crate::domain::role::Permission;
-use crate::notify;
-use crate::providers::webhook::{WebhookError, describe_url};
+use crate::providers::webhook::WebhookError;
 use crate::state::AppState;
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
-use crate::web::handlers::tokens::views::fmt_time;
 use crate::web::render::{Layout, html, html_status, see_other_with_flash};
+use crate::web::urls;
+use crate::web::view::time::fmt_time;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
+use std::time::Duration;
 
-pub fn settings_url(slug: &str) -> String {
-    format!("/orgs/{slug}/settings/notifications")
-}
+/// Longest input kept from the form (the use case refuses anything over the URL limit).
+const INPUT_MAX: usize = 2100;
 
 pub struct DeliveryLine {
     pub when: String,
     pub kind: &'static str,
-    pub state: String,
+    pub state: &'static str,
     pub state_label: &'static str,
     pub state_class: &'static str,
     pub attempts: i64,
     pub error: String,
+}
+
+impl From<DeliveryEntry> for DeliveryLine {
+    fn from(d: DeliveryEntry) -> DeliveryLine {
+        let (state_label, state_class) = state_view(d.state);
+        DeliveryLine {
+            when: fmt_time(d.sent_at.unwrap_or(d.created_at)),
+            kind: kind_label(d.kind),
+            state: d.state.as_str(),
+            state_label,
+            state_class,
+            attempts: d.attempts,
+            error: d.last_error.unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -57,8 +71,8 @@ pub struct NotificationsForm {
     pub webhook_url: String,
 }
 
-fn interval_words(state: &AppState) -> String {
-    match state.config.recheck_interval {
+fn interval_words(interval: Option<Duration>) -> String {
+    match interval {
         None => "The scheduler is off (FORGEKEYS_RECHECK_INTERVAL=0): tokens are only tested by \
                  hand or with forgekeys tokens check, and no notification is sent."
             .into(),
@@ -78,59 +92,52 @@ fn interval_words(state: &AppState) -> String {
     }
 }
 
-fn kind_label(kind: &str) -> &'static str {
+fn kind_label(kind: NotificationKind) -> &'static str {
     match kind {
-        "expiry" => "Expiry warning",
-        "status" => "Status change",
-        "test" => "Test message",
-        _ => "Notification",
+        NotificationKind::Expiry => "Expiry warning",
+        NotificationKind::Status => "Status change",
+        NotificationKind::Test => "Test message",
     }
 }
 
-fn state_view(s: &str) -> (&'static str, &'static str) {
+fn state_view(s: DeliveryState) -> (&'static str, &'static str) {
     match s {
-        dstate::SENT => ("Sent", "ok"),
-        dstate::PENDING => ("Waiting", "muted"),
-        dstate::RETRYING => ("Will retry", "warn"),
-        _ => ("Failed", "danger"),
+        DeliveryState::Sent => ("Sent", "ok"),
+        DeliveryState::Pending => ("Waiting", "muted"),
+        DeliveryState::Retrying => ("Will retry", "warn"),
+        DeliveryState::Failed => ("Failed", "danger"),
     }
 }
 
-async fn page(
+/// Why a webhook URL was refused, in words.
+fn refusal_text(e: &WebhookError) -> String {
+    match e {
+        WebhookError::Blocked(m) => format!("This address may not be used for webhooks ({m})."),
+        other => other.to_string(),
+    }
+}
+
+fn page(
     req: &HttpRequest,
-    state: &web::Data<AppState>,
     ctx: &OrgContext,
+    o: Overview,
     value: String,
     error: Option<String>,
-) -> Result<NotificationsPage, AppError> {
-    let st = state.clone();
-    let org_id = ctx.org.id.clone();
-    let (settings, recent) = web::block(move || -> Result<_, StoreError> {
-        let mut conn = st.conn()?;
-        Ok((
-            NotificationSettings::find(&mut conn, &org_id)?,
-            Delivery::recent(&mut conn, &org_id, 20)?,
-        ))
-    })
-    .await??;
-    let thresholds: Vec<String> = state
-        .config
-        .expiry_warn_days
-        .iter()
-        .map(|d| d.to_string())
-        .collect();
-    Ok(NotificationsPage {
+) -> NotificationsPage {
+    let thresholds: Vec<String> = o.warn_days.iter().map(|d| d.to_string()).collect();
+    NotificationsPage {
         layout: Layout::for_org(req, ctx, "Notifications", "notifications"),
         slug: ctx.org.slug.clone(),
         csrf: ctx.session.csrf_token.clone(),
-        current: settings.as_ref().map(|s| describe_url(&s.webhook_url)),
-        updated: settings
+        current: o.webhook.as_ref().map(|w| w.masked.clone()),
+        updated: o
+            .webhook
             .as_ref()
-            .map(|s| {
+            .map(|w| {
                 format!(
                     "{}{}",
-                    fmt_time(s.updated_at),
-                    s.updated_by
+                    fmt_time(w.updated_at),
+                    w.updated_by
                         .as_deref()
                         .map(|b| format!(" by {b}"))
                         .unwrap_or_default()
@@ -139,28 +146,27 @@ async fn page(
             .unwrap_or_default(),
         value,
         error,
-        interval: interval_words(state),
+        interval: interval_words(o.recheck_interval),
         thresholds: if thresholds.is_empty() {
             "none".into()
         } else {
             thresholds.join(", ")
         },
-        deliveries: recent
-            .into_iter()
-            .map(|d| {
-                let (state_label, state_class) = state_view(&d.state);
-                DeliveryLine {
-                    when: fmt_time(d.sent_at.unwrap_or(d.created_at)),
-                    kind: kind_label(&d.kind),
-                    state: d.state,
-                    state_label,
-                    state_class,
-                    attempts: d.attempts,
-                    error: d.last_error.unwrap_or_default(),
-                }
-            })
-            .collect(),
-    })
+        deliveries: o.recent.into_iter().map(DeliveryLine::from).collect(),
+    }
+}
+
+/// The page again with a message at the field, as 422.
+async fn refused(
+    req: &HttpRequest,
+    state: &AppState,
+    ctx: &OrgContext,
+    value: String,
+    message: String,
+) -> Result<HttpResponse, AppError> {
+    let o = app::notifications::settings(state, &ctx.member).await?;
+    let p = page(req, ctx, o, value, Some(message));
+    Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, p.render()?))
 }
 
 /// `GET …/settings/notifications`.
@@ -169,18 +175,11 @@ pub async fn show_notifications(
     state: web::Data<AppState>,
     ctx: OrgContext,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Permission::ManageNotifications)?;
-    let p = page(&req, &state, &ctx, String::new(), None).await?;
-    Ok(html(&req, p.render()?))
-}
-
-fn audit(ctx: &OrgContext, action: &'static str, details: serde_json::Value) -> Audit {
-    let mut a = Audit::new(action);
-    a.org_id = Some(ctx.org.id.clone());
-    a.actor_user_id = Some(ctx.user.id.clone());
-    a.actor_email = Some(ctx.user.email.clone());
-    a.details = details;
-    a
+    let o = app::notifications::settings(&state, &ctx.member).await?;
+    Ok(html(
+        &req,
+        page(&req, &ctx, o, String::new(), None).render()?,
+    ))
 }
 
 /// `POST …/settings/notifications`: `action` = `save` (default), `test` or `remove`.
@@ -190,126 +189,48 @@ pub async fn update_notifications(
     ctx: OrgContext,
     form: Posted<NotificationsForm>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Permission::ManageNotifications)?;
     let form = form.0;
-    let back = settings_url(&ctx.org.slug);
+    let back = urls::notifications(&ctx.org.slug);
     match form.action.trim() {
         "" | "save" => {
-            let typed: String = form.webhook_url.trim().chars().take(2100).collect();
-            let url = match state.providers.check_webhook_url(&typed).await {
-                Ok(u) => u,
-                Err(e) => {
-                    let msg = match e {
-                        WebhookError::Blocked(m) => {
-                            format!("This address may not be used for webhooks ({m}).")
-                        }
-                        other => other.to_string(),
-                    };
-                    let p = page(&req, &state, &ctx, typed, Some(msg)).await?;
-                    return Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, p.render()?));
-                }
-            };
-            let st = state.clone();
-            let org_id = ctx.org.id.clone();
-            let by = ctx.user.email.clone();
-            let a = audit(
-                &ctx,
-                "notifications.update",
-                serde_json::json!({ "fields": ["webhook_url"] }),
-            );
-            web::block(move || -> Result<(), StoreError> {
-                let mut conn = st.conn()?;
-                conn.transaction(|conn| {
-                    NotificationSettings::save(
-                        conn,
-                        &NotificationSettings {
-                            org_id,
-                            webhook_url: url.to_string(),
-                            updated_by: Some(by),
-                            updated_at: state.clock.naive(),
-                        },
-                    )?;
-                    a.write(conn)
-                })
-            })
-            .await??;
-            Ok(see_other_with_flash(
-                &req,
-                &back,
-                "Webhook saved. Use “Send test message” to check that messages arrive.",
-            ))
+            let typed: String = form.webhook_url.trim().chars().take(INPUT_MAX).collect();
+            match app::notifications::save_webhook(&state, &ctx.member, &typed).await? {
+                Saved::Saved => Ok(see_other_with_flash(
+                    &req,
+                    &back,
+                    "Webhook saved. Use “Send test message” to check that messages arrive.",
+                )),
+                Saved::Refused(e) => refused(&req, &state, &ctx, typed, refusal_text(&e)).await,
+            }
         }
         "remove" => {
-            let st = state.clone();
-            let org_id = ctx.org.id.clone();
-            let a = audit(
-                &ctx,
-                "notifications.remove",
-                serde_json::json!({ "fields": ["webhook_url"] }),
-            );
-            let removed = web::block(move || -> Result<bool, StoreError> {
-                let mut conn = st.conn()?;
-                conn.transaction(|conn| {
-                    let removed = NotificationSettings::delete(conn, &org_id)?;
-                    if removed {
-                        a.write(conn)?;
-                    }
-                    Ok(removed)
-                })
-            })
-            .await??;
-            Ok(see_other_with_flash(
-                &req,
-                &back,
-                if removed {
-                    "Webhook removed. No notifications will be sent."
-                } else {
-                    "No webhook was set."
-                },
-            ))
+            let msg = match app::notifications::remove_webhook(&state, &ctx.member).await? {
+                Removed::Removed => "Webhook removed. No notifications will be sent.",
+                Removed::NoneSet => "No webhook was set.",
+            };
+            Ok(see_other_with_flash(&req, &back, msg))
         }
         "test" => {
-            let st = state.clone();
-            let org_id = ctx.org.id.clone();
-            let settings = web::block(move || {
-                let mut conn = st.conn()?;
-                NotificationSettings::find(&mut conn, &org_id)
-            })
-            .await??;
-            let Some(settings) = settings else {
-                let p = page(
-                    &req,
-                    &state,
-                    &ctx,
-                    String::new(),
-                    Some("Save a webhook URL first, then send a test message.".into()),
-                )
-                .await?;
-                return Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, p.render()?));
-            };
-            let result =
-                notify::send_test(&state, &ctx.org, &settings.webhook_url, &ctx.user.email).await?;
-            let a = audit(
-                &ctx,
-                "notifications.test",
-                serde_json::json!({ "result": if result.is_ok() { "sent" } else { "failed" } }),
-            );
-            let st = state.clone();
-            web::block(move || -> Result<(), StoreError> {
-                let mut conn = st.conn()?;
-                a.write(&mut conn)
-            })
-            .await??;
-            let msg = match result {
-                Ok(code) => format!("Test message delivered (the webhook answered HTTP {code})."),
-                Err(e) => format!("The test message was not delivered: {e}"),
+            let msg = match app::notifications::send_test(&state, &ctx.member).await? {
+                TestSent::Delivered { status } => {
+                    format!("Test message delivered (the webhook answered HTTP {status}).")
+                }
+                TestSent::NotDelivered(e) => format!("The test message was not delivered: {e}"),
+                TestSent::NoWebhook => {
+                    let msg = "Save a webhook URL first, then send a test message.".to_string();
+                    return refused(&req, &state, &ctx, String::new(), msg).await;
+                }
             };
             Ok(see_other_with_flash(&req, &back, &msg))
         }
-        other => Err(AppError::BadRequest(format!(
-            "Unknown action {:?}: use save, test or remove.",
-            other.chars().take(40).collect::<String>()
-        ))),
+        other => {
+            // The role decides first: a member who may not change the settings gets 403.
+            app::require(&ctx.member, Permission::ManageNotifications)?;
+            Err(AppError::BadRequest(format!(
+                "Unknown action {:?}: use save, test or remove.",
+                other.chars().take(40).collect::<String>()
+            )))
+        }
     }
 }
 

@@ -1,0 +1,108 @@
+//! The text of the webhook messages (Slack's message format). They leave Forgekeys, so they
+//! are written here rather than in a page; links come from `web::urls`. A message names the
+//! token, its provider, the organization and a link — never a secret, never the webhook URL.
+
+use crate::domain::provider::Provider;
+use crate::domain::status::TestStatus;
+use chrono::NaiveDateTime;
+
+/// Escape text for Slack's message format (`&`, `<`, `>`).
+pub fn slack_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A token, as a message names it.
+pub struct Subject<'a> {
+    pub provider: Provider,
+    pub token_name: &'a str,
+    pub org_name: &'a str,
+    /// Absolute link to the token's page.
+    pub link: &'a str,
+}
+
+/// "…expires in 3 days (on 2031-05-01)…"; `days_left` 0 = less than a day.
+pub fn expiry(s: &Subject<'_>, expires_at: NaiveDateTime, days_left: i64) -> String {
+    let when = if days_left < 1 {
+        "in less than a day".to_string()
+    } else {
+        format!(
+            "in {days_left} day{}",
+            if days_left == 1 { "" } else { "s" }
+        )
+    };
+    format!(
+        "Forgekeys: the {} token “{}” of {} expires {when} (on {}). Rotate it before then: {}",
+        s.provider.label(),
+        slack_escape(s.token_name),
+        slack_escape(s.org_name),
+        expires_at.format("%Y-%m-%d"),
+        s.link
+    )
+}
+
+/// "…is now Invalid (was Valid)…", with the missing permissions when that is the problem.
+pub fn status_change(
+    s: &Subject<'_>,
+    now: TestStatus,
+    was: TestStatus,
+    missing: &[String],
+) -> String {
+    let missing = if now == TestStatus::MissingPermissions {
+        format!(" (missing: {})", slack_escape(&missing.join(", ")))
+    } else {
+        String::new()
+    };
+    format!(
+        "Forgekeys: the {} token “{}” of {} is now {}{missing} (was {}). Services that use it \
+         may fail to deploy. Details: {}",
+        s.provider.label(),
+        slack_escape(s.token_name),
+        slack_escape(s.org_name),
+        now.label(),
+        was.label(),
+        s.link
+    )
+}
+
+/// The message of the settings page's "Send test message".
+pub fn test(org_name: &str, actor_email: &str) -> String {
+    format!(
+        "Forgekeys: test message for {} (sent by {}). Expiry warnings and status changes of \
+         Git tokens will arrive here.",
+        slack_escape(org_name),
+        slack_escape(actor_email)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_escape_names_and_count_days() {
+        assert_eq!(slack_escape("a<b>&c"), "a&lt;b&gt;&amp;c");
+        let at = chrono::DateTime::UNIX_EPOCH.naive_utc();
+        let s = Subject {
+            provider: Provider::Gitlab,
+            token_name: "<deploy>",
+            org_name: "A&B",
+            link: "https://fk.example/orgs/ab/settings/git-tokens/t1",
+        };
+        let m = expiry(&s, at, 0);
+        assert!(m.contains("GitLab token “&lt;deploy&gt;” of A&amp;B expires in less than a day"));
+        assert!(expiry(&s, at, 1).contains("expires in 1 day (on 1970-01-01)"));
+        assert!(expiry(&s, at, 5).contains("expires in 5 days"));
+        let m = status_change(
+            &s,
+            TestStatus::MissingPermissions,
+            TestStatus::Valid,
+            &["api".into(), "read_repository".into()],
+        );
+        assert!(
+            m.contains("is now Missing permissions (missing: api, read_repository) (was Valid)")
+        );
+        assert!(m.ends_with(s.link));
+    }
+}
