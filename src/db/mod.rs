@@ -28,8 +28,6 @@ pub enum StoreError {
     Query(#[from] diesel::result::Error),
     #[error("database connection error: {0}")]
     Pool(#[from] r2d2::PoolError),
-    #[error("{0}")]
-    Conflict(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
 }

@@ -5,7 +5,6 @@
 //! HTMX with `HX-Redirect`). Internal errors are logged with their chain and shown only as an id.
 
 use crate::app::{self, BadRequest, Conflict};
-use crate::db::StoreError;
 use crate::domain::role::Permission;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -113,21 +112,6 @@ fn bad_request_text(b: &BadRequest) -> String {
                  value."
             )
         }
-    }
-}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> AppError {
-        match e {
-            StoreError::Conflict(m) => AppError::Conflict(m),
-            other => AppError::Internal(anyhow::Error::new(other)),
-        }
-    }
-}
-
-impl From<actix_web::error::BlockingError> for AppError {
-    fn from(e: actix_web::error::BlockingError) -> AppError {
-        AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
     }
 }
 
@@ -257,11 +241,4 @@ impl ResponseError for AppError {
         }
         resp.body(body)
     }
-}
-
-/// Turn a `web::block` result carrying a store error into an `AppError`.
-pub fn blocking<T>(
-    r: Result<Result<T, StoreError>, actix_web::error::BlockingError>,
-) -> Result<T, AppError> {
-    Ok(r??)
 }

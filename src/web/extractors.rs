@@ -4,7 +4,7 @@ use super::error::AppError;
 use super::session::SESSION_COOKIE;
 use crate::app;
 use crate::app::auth::{Session, hash_id};
-use crate::domain::account::{Member, User};
+use crate::domain::account::{Member, Organization, User};
 use crate::domain::role::{Permission, Role};
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -56,14 +56,6 @@ impl FromRequest for CurrentUser {
     }
 }
 
-/// Transitional: the organization and user as storage rows, for handlers not yet moved onto
-/// `app::` use cases (they read `id`, `slug`, `name`, `email` only).
-#[derive(Clone)]
-pub struct LegacyRows {
-    pub user: crate::db::models::user::User,
-    pub org: crate::db::models::organization::Organization,
-}
-
 /// The organization named by `{org}` in the path, with the signed-in member's role.
 /// Not a member (or no such organization) → 404, never 403.
 #[derive(Clone)]
@@ -75,8 +67,8 @@ pub struct OrgContext {
     /// Tokens needing attention (failing, expired or expiring soon), for the banner on every
     /// organization page; 0 for roles that may not see tokens.
     pub attention: i64,
-    pub user: crate::db::models::user::User,
-    pub org: crate::db::models::organization::Organization,
+    /// The organization (the same as `member.org`).
+    pub org: Organization,
 }
 
 impl OrgContext {
@@ -86,25 +78,6 @@ impl OrgContext {
 
     pub fn can(&self, p: Permission) -> bool {
         self.member.can(p)
-    }
-}
-
-fn legacy(member: &Member) -> LegacyRows {
-    LegacyRows {
-        user: crate::db::models::user::User {
-            id: member.user.id.as_str().to_string(),
-            email: member.user.email.clone(),
-            password_hash: String::new(),
-            failed_logins: 0,
-            locked_until: None,
-            created_at: chrono::NaiveDateTime::default(),
-        },
-        org: crate::db::models::organization::Organization {
-            id: member.org.id.as_str().to_string(),
-            slug: member.org.slug.clone(),
-            name: member.org.name.clone(),
-            created_at: chrono::NaiveDateTime::default(),
-        },
     }
 }
 
@@ -143,14 +116,12 @@ impl FromRequest for OrgContext {
                 }
             };
             let (member, attention) = member.ok_or(AppError::NotFound)?;
-            let rows = legacy(&member);
             let ctx = OrgContext {
                 role: member.role,
+                org: member.org.clone(),
                 member,
                 session: cu.session,
                 attention,
-                user: rows.user,
-                org: rows.org,
             };
             req.extensions_mut().insert(ctx.clone());
             Ok(ctx)

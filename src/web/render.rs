@@ -55,7 +55,7 @@ impl Layout {
             title: title.into(),
             assets: urls(),
             csrf: Some(ctx.session.csrf_token.clone()),
-            user_email: Some(ctx.user.email.clone()),
+            user_email: Some(ctx.member.user.email.clone()),
             org: Some(OrgNav {
                 slug: ctx.org.slug.clone(),
                 name: ctx.org.name.clone(),

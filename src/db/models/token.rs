@@ -100,21 +100,6 @@ pub struct InventoryRow {
 pub use crate::domain::token::{TokenFilter, name_key};
 
 impl GitToken {
-    pub fn provider(&self) -> Provider {
-        Provider::parse(&self.provider).unwrap_or(Provider::Github)
-    }
-    pub fn hosting(&self) -> Hosting {
-        Hosting::parse(&self.hosting).unwrap_or(Hosting::Cloud)
-    }
-    pub fn status(&self) -> TestStatus {
-        TestStatus::parse(&self.status).unwrap_or(TestStatus::NotTested)
-    }
-    pub fn last_outcome(&self) -> Option<TestOutcome> {
-        self.last_test
-            .as_deref()
-            .and_then(|j| serde_json::from_str(j).ok())
-    }
-
     /// The duplicate-detection key of this row's destination and account.
     fn computed_identity(&self) -> Option<String> {
         let d = Destination {
@@ -259,30 +244,6 @@ impl GitToken {
             .limit(limit)
             .select(InventoryRow::as_select())
             .load(conn)?)
-    }
-
-    /// How many tokens need attention: a failing status, expired, or expiring within 30 days.
-    pub fn needing_attention(
-        conn: &mut DbConn,
-        org_id: &str,
-        now: NaiveDateTime,
-    ) -> Result<i64, StoreError> {
-        let bad = [
-            TestStatus::Invalid.as_str(),
-            TestStatus::Expired.as_str(),
-            TestStatus::Unreachable.as_str(),
-            TestStatus::Error.as_str(),
-            TestStatus::MissingPermissions.as_str(),
-        ];
-        Ok(git_tokens::table
-            .filter(git_tokens::org_id.eq(org_id))
-            .filter(
-                git_tokens::status
-                    .eq_any(bad)
-                    .or(git_tokens::expires_at.le(now + chrono::Duration::days(30))),
-            )
-            .count()
-            .get_result(conn)?)
     }
 
     /// Take the row's write lock at the start of a transaction (a no-op update): see

@@ -6,16 +6,12 @@ pub mod fields;
 pub mod form;
 pub mod list;
 pub mod show;
-pub mod views;
 
-use crate::db::models::token::GitToken;
 use crate::domain::ids::TokenId;
 use crate::domain::provider::Provider;
 use crate::domain::test_result::TestStatus;
 use crate::domain::token::TokenFilter;
-use crate::state::AppState;
 use crate::web::error::AppError;
-use crate::web::extractors::OrgContext;
 use crate::web::urls;
 use actix_web::web;
 
@@ -132,22 +128,4 @@ pub fn status_choices(selected: &str) -> Vec<Choice> {
             selected: s.as_str() == selected,
         })
         .collect()
-}
-
-/// Load a token row of the context's organization or answer 404. Transitional: for the areas
-/// not yet moved onto `app::` use cases.
-pub async fn load_token(
-    state: &web::Data<AppState>,
-    ctx: &OrgContext,
-    id: &str,
-) -> Result<GitToken, AppError> {
-    let st = state.clone();
-    let org_id = ctx.org.id.clone();
-    let id = id.to_string();
-    web::block(move || {
-        let mut conn = st.conn()?;
-        GitToken::find_in_org(&mut conn, &org_id, &id)
-    })
-    .await??
-    .ok_or(AppError::NotFound)
 }
