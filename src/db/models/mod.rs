@@ -10,4 +10,6 @@ pub mod service;
 pub mod session;
 pub mod status_history;
 pub mod token;
+pub mod token_domain;
+pub mod token_queries;
 pub mod user;

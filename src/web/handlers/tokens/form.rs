@@ -5,7 +5,6 @@
 use super::fields::{FieldsFragment, FormValues, ProviderFields};
 use super::token_id;
 use crate::app;
-use crate::app::tokens::write::{Created, Updated};
 use crate::domain::role::Permission;
 use crate::domain::test_result::{TestOutcome, TestStatus};
 use crate::domain::token::{Token, TokenInput};
@@ -16,14 +15,13 @@ use crate::web::extractors::OrgContext;
 use crate::web::forms::FormErrors;
 use crate::web::forms::token::{TokenFormData, ValidationOptions, parse_fields, parse_token_value};
 use crate::web::htmx;
-use crate::web::render::{Layout, html, html_status, see_other_with_flash};
+use crate::web::render::{Layout, html, html_status};
 use crate::web::urls;
 use crate::web::view::time::fmt_date;
 use crate::web::view::token::ResultView;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use secrecy::SecretString;
 
 /// Editing an existing token (`None` for the add form).
 pub struct Editing {
@@ -74,7 +72,7 @@ pub struct ValidationFragment {
     pub message: String,
 }
 
-fn validation_options(state: &AppState, token_required: bool) -> ValidationOptions {
+pub(super) fn validation_options(state: &AppState, token_required: bool) -> ValidationOptions {
     ValidationOptions {
         allow_http: !state.config.outbound_allow.is_empty(),
         token_required,
@@ -112,7 +110,7 @@ fn form_page(
     }
 }
 
-fn rerender(
+pub(super) fn rerender(
     req: &HttpRequest,
     ctx: &OrgContext,
     editing: Option<Editing>,
@@ -194,7 +192,7 @@ fn values_of(t: &Token) -> FormValues {
 }
 
 /// The token being edited, for the form's heading and hints.
-async fn editing(
+pub(super) async fn editing(
     state: &AppState,
     ctx: &OrgContext,
     id: &crate::domain::ids::TokenId,
@@ -312,134 +310,4 @@ pub async fn test_new(
         "Tested without saving. Paste the token again to save it (Forgekeys never sends a token back to the browser).".into(),
     ));
     Ok(html(&req, page.render()?))
-}
-
-fn not_saved_notice(outcome: &TestOutcome) -> String {
-    match outcome.status {
-        TestStatus::MissingPermissions => "Not saved: the token lacks required permissions. Fix them at the provider and paste the token again, or tick “Save anyway” and save again.".into(),
-        _ => format!("Not saved: the token test failed ({}). Check the token and try again.", outcome.status.label()),
-    }
-}
-
-fn duplicate_error(name: &str) -> FormErrors {
-    let mut errors = FormErrors::default();
-    errors.add(
-        "name",
-        format!("A token named “{name}” already exists in this organization. Choose another name."),
-    );
-    errors
-}
-
-fn token_error(message: String) -> FormErrors {
-    let mut errors = FormErrors::default();
-    errors.add("token", message);
-    errors
-}
-
-/// `POST …/git-tokens`: validate, test, save only if the test passes, 303 to the list.
-pub async fn create_token(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    form: Posted<TokenFormData>,
-) -> Result<HttpResponse, AppError> {
-    app::require(&ctx.member, Permission::ManageTokens)?;
-    let form = form.0;
-    let input = match parse_fields(&form, validation_options(&state, true)) {
-        Ok(i) => i,
-        Err(errors) => return rerender(&req, &ctx, None, &form, errors, None, None),
-    };
-    let secret = match parse_token_value(&form.token) {
-        Ok(s) => s,
-        Err(m) => return rerender(&req, &ctx, None, &form, token_error(m), None, None),
-    };
-    let name = input.name.clone();
-    match app::tokens::write::create(&state, &ctx.member, input, secret, form.save_anyway()).await?
-    {
-        Created::Saved { token, .. } => Ok(see_other_with_flash(
-            &req,
-            &urls::tokens(&ctx.org.slug),
-            &format!("Token “{}” saved ({}).", token.name, token.status.label()),
-        )),
-        Created::NameTaken => rerender(&req, &ctx, None, &form, duplicate_error(&name), None, None),
-        Created::NotSaved(o) => rerender(
-            &req,
-            &ctx,
-            None,
-            &form,
-            FormErrors::default(),
-            Some(&o),
-            Some(not_saved_notice(&o)),
-        ),
-    }
-}
-
-/// `POST …/git-tokens/{id}`: save an edit.
-pub async fn update_token(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    path: web::Path<(String, String)>,
-    form: Posted<TokenFormData>,
-) -> Result<HttpResponse, AppError> {
-    let id = token_id(&path);
-    let (_, edit) = editing(&state, &ctx, &id).await?;
-    let form = form.0;
-    let mut input = match parse_fields(&form, validation_options(&state, false)) {
-        Ok(i) => i,
-        Err(errors) => return rerender(&req, &ctx, Some(edit), &form, errors, None, None),
-    };
-    // A provider-reported expiry is not an admin entry: keep it out of the comparison.
-    if form.expires_on.trim().is_empty() {
-        input.expires_on = None;
-    }
-    let new_secret: Option<SecretString> = match form.token.trim() {
-        "" => None,
-        raw => Some(parse_token_value(raw).map_err(AppError::BadRequest)?),
-    };
-    let name = input.name.clone();
-    let result = app::tokens::write::update(
-        &state,
-        &ctx.member,
-        &id,
-        input,
-        new_secret,
-        form.save_anyway(),
-    )
-    .await?;
-    match result {
-        Updated::Saved {
-            token,
-            changed,
-            services,
-        } => {
-            let msg = if changed.is_empty() {
-                format!("Nothing changed on “{}”.", token.name)
-            } else if services > 0 {
-                format!("Token “{}” updated; {services} service(s) use it.", token.name)
-            } else {
-                format!("Token “{}” updated.", token.name)
-            };
-            Ok(see_other_with_flash(
-                &req,
-                &urls::token(&ctx.org.slug, token.id.as_str()),
-                &msg,
-            ))
-        }
-        Updated::NeedsToken => rerender(&req, &ctx, Some(edit), &form, token_error(
-            "Paste the token value again: you changed where it is sent (provider, hosting, URL or workspace), and Forgekeys never sends a stored token to a destination it was not tested with.".into(),
-        ), None, None),
-        Updated::NameTaken => {
-            rerender(&req, &ctx, Some(edit), &form, duplicate_error(&name), None, None)
-        }
-        Updated::NotSaved(o) => rerender(
-            &req,
-            &ctx,
-            Some(edit),
-            &form,
-            FormErrors::default(),
-            Some(&o),
-            Some(not_saved_notice(&o)),
-        ),
-    }
 }

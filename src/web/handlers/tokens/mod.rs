@@ -5,6 +5,7 @@ pub mod actions;
 pub mod fields;
 pub mod form;
 pub mod list;
+pub mod save;
 pub mod show;
 
 use crate::domain::ids::TokenId;
@@ -25,11 +26,11 @@ pub const PAGE_SIZE: i64 = 25;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use crate::web::urls::org;
     cfg.route(org::TOKENS, web::get().to(list_tokens))
-        .route(org::TOKENS, web::post().to(form::create_token))
+        .route(org::TOKENS, web::post().to(save::create_token))
         .route(org::TOKEN_NEW, web::get().to(form::new_token_form))
         .route(org::TOKEN_TEST_UNSAVED, web::post().to(form::test_new))
         .route(org::TOKEN, web::get().to(show_token))
-        .route(org::TOKEN, web::post().to(form::update_token))
+        .route(org::TOKEN, web::post().to(save::update_token))
         .route(org::TOKEN_EDIT, web::get().to(form::edit_token_form))
         .route(org::TOKEN_TEST, web::post().to(actions::retest_token))
         .route(org::TOKEN_DELETE, web::get().to(actions::delete_confirm))
