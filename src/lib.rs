@@ -10,6 +10,5 @@ pub mod db;
 pub mod domain;
 pub mod providers;
 pub mod startup;
-pub mod state;
 pub mod telemetry;
 pub mod web;

@@ -1,5 +1,6 @@
 //! Building and running the application.
 
+use crate::app::state::AppState;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::keyfile;
@@ -7,7 +8,6 @@ use crate::crypto::secret_box::SecretBox;
 use crate::db::models::user::User;
 use crate::db::{self, Pool};
 use crate::providers::{ProviderClient, ProviderConfig};
-use crate::state::AppState;
 use crate::web;
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};

@@ -1,6 +1,6 @@
 //! The health check: does the database answer?
 
-use crate::state::AppState;
+use crate::app::state::AppState;
 
 /// Whether the database answers a trivial query.
 pub async fn database_answers(state: &AppState) -> bool {

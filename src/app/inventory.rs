@@ -8,6 +8,7 @@
 
 use super::audit::Record;
 use super::{Error, require};
+use crate::app::state::AppState;
 use crate::db::DbConn;
 use crate::db::models::inventory::{service_names_in_org, service_names_of};
 use crate::db::models::token::GitToken;
@@ -19,7 +20,6 @@ use crate::domain::provider::Provider;
 use crate::domain::role::Permission;
 use crate::domain::status::TestStatus;
 use crate::domain::token::TokenFilter;
-use crate::state::AppState;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use std::collections::HashMap;

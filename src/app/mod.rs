@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod rotation;
 pub mod services;
 pub mod setup;
+pub mod state;
 pub mod tokens;
 
 pub use error::{BadRequest, Conflict, Error};

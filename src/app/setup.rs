@@ -5,6 +5,7 @@ use super::Error;
 use super::audit::{Record, System, Who};
 use super::auth::start_session;
 use super::error::is_unique_violation;
+use crate::app::state::AppState;
 use crate::crypto::password;
 use crate::db::DbConn;
 use crate::db::models::membership::Membership;
@@ -14,7 +15,6 @@ use crate::domain::account::{Organization, User};
 use crate::domain::audit::{AuditAction, AuditDetails};
 use crate::domain::ids::{OrgId, UserId};
 use crate::domain::role::Role;
-use crate::state::AppState;
 use chrono::NaiveDateTime;
 use secrecy::SecretString;
 

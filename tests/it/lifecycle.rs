@@ -8,6 +8,7 @@ use crate::helpers::{
 };
 use chrono::{Duration, NaiveDateTime};
 use forgekeys::app::checks::scheduler;
+use forgekeys::app::state::AppState;
 use forgekeys::db::models::audit::AuditEvent;
 use forgekeys::db::models::lease::Lease;
 use forgekeys::db::models::notification::{Delivery, NotificationSettings};
@@ -16,7 +17,6 @@ use forgekeys::db::models::status_history::StatusHistory;
 use forgekeys::db::models::token::{GitToken, name_key};
 use forgekeys::db::{new_id, now};
 use forgekeys::domain::role::Role;
-use forgekeys::state::AppState;
 use secrecy::SecretString;
 use std::collections::VecDeque;
 use std::io::{Read, Write};

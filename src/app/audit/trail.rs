@@ -3,13 +3,13 @@
 //! the database, the choices from `DISTINCT` / `GROUP BY`, and the current names of only the
 //! tokens the trail names (a projection, never the token rows themselves).
 
+use crate::app::state::AppState;
 use crate::app::{Error, require};
 use crate::db::models::audit::{AuditEvent, AuditFilter};
 use crate::domain::account::Member;
 use crate::domain::audit::{AuditAction, AuditDetails};
 use crate::domain::ids::TokenId;
 use crate::domain::role::Permission;
-use crate::state::AppState;
 use chrono::NaiveDateTime;
 use std::collections::HashMap;
 

@@ -5,6 +5,7 @@
 use super::super::Error;
 use super::super::audit::{System, Who};
 use super::{record, stored, test_stored};
+use crate::app::state::AppState;
 use crate::config::Config;
 use crate::db::models::token::GitToken;
 use crate::domain::expiry::Expiry;
@@ -13,7 +14,6 @@ use crate::domain::provider::Provider;
 use crate::domain::status::{TestSource, TestStatus};
 use crate::domain::test_result::TestOutcome;
 use crate::domain::token::{Destination, Token, name_key};
-use crate::state::AppState;
 use chrono::NaiveDateTime;
 use futures::{StreamExt, TryStreamExt};
 use std::collections::{HashMap, HashSet, VecDeque};

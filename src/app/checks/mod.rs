@@ -11,6 +11,7 @@ pub mod stored;
 
 use super::audit::{Record, Who};
 use super::{Conflict, Error};
+use crate::app::state::AppState;
 use crate::db::DbConn;
 use crate::db::models::service::Service;
 use crate::db::models::status_history::{StatusHistory, TestSource};
@@ -20,7 +21,6 @@ use crate::domain::ids::{OrgId, TokenId};
 use crate::domain::status::TestStatus;
 use crate::domain::test_result::TestOutcome;
 use crate::providers::TokenTarget;
-use crate::state::AppState;
 
 /// Where a stored token is sent: the destination it was tested with, never another.
 pub fn target_of(t: &GitToken) -> Result<TokenTarget, Error> {

@@ -3,8 +3,8 @@
 //! included) in memory.
 
 use super::super::Error;
+use crate::app::state::AppState;
 use crate::db::models::token::GitToken;
-use crate::state::AppState;
 use futures::Stream;
 
 /// Tokens read from the database at once.

@@ -5,6 +5,7 @@
 use super::super::services::{TokenChoice, can_read, choices, open, token_row};
 use super::super::{Error, require};
 use super::{Expect, MoveRequest, Refusal, apply, check_readable};
+use crate::app::state::AppState;
 use crate::crypto::secret_box::CryptoError;
 use crate::db::models::service::Service as Row;
 use crate::db::models::token::GitToken;
@@ -15,7 +16,6 @@ use crate::domain::role::Permission;
 use crate::domain::service::Service;
 use crate::domain::token::{Token, Unusable};
 use crate::providers::repos::ListError;
-use crate::state::AppState;
 
 /// Whether the chosen token reaches a legacy service's repository.
 #[derive(Debug, Clone, PartialEq, Eq)]

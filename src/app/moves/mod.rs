@@ -9,6 +9,7 @@ use super::audit::Record;
 use super::services::{TokenChoice, can_read, choices, open, token_row};
 use super::tokens::ServiceRef;
 use super::{Conflict, Error, require};
+use crate::app::state::AppState;
 use crate::crypto::secret_box::CryptoError;
 use crate::db::DbConn;
 use crate::db::models::service::Service as Row;
@@ -20,7 +21,6 @@ use crate::domain::role::Permission;
 use crate::domain::service::{Access, Service};
 use crate::domain::token::{Token, Unusable};
 use crate::providers::repos::ListError;
-use crate::state::AppState;
 use chrono::NaiveDateTime;
 
 /// Which services to move where (the posted form).

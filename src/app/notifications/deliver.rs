@@ -16,6 +16,7 @@
 
 use super::super::Error;
 use super::messages::{self, Subject};
+use crate::app::state::AppState;
 use crate::db::models::notification::{Delivery, NotificationSettings};
 use crate::domain::expiry::{Expiry, threshold_reached};
 use crate::domain::ids::OrgId;
@@ -23,7 +24,6 @@ use crate::domain::notification::{DeliveryState, DueDelivery, NotificationKind};
 use crate::domain::status::TestStatus;
 use crate::domain::token::Token;
 use crate::providers::webhook::WebhookError;
-use crate::state::AppState;
 use crate::web::urls;
 use chrono::NaiveDateTime;
 use std::collections::HashMap;

@@ -7,6 +7,7 @@ pub mod messages;
 
 use super::audit::Record;
 use super::{Error, require};
+use crate::app::state::AppState;
 use crate::db::DbConn;
 use crate::db::models::notification::{Delivery, NotificationSettings};
 use crate::domain::account::Member;
@@ -14,7 +15,6 @@ use crate::domain::audit::{AuditAction, AuditDetails};
 use crate::domain::notification::{DeliveryEntry, DeliveryState, NotificationKind};
 use crate::domain::role::Permission;
 use crate::providers::webhook::{WebhookError, describe_url};
-use crate::state::AppState;
 use chrono::NaiveDateTime;
 use std::time::Duration;
 

@@ -14,6 +14,7 @@ pub use store::RotationMethod;
 
 use super::tokens::row_in_org;
 use super::{Error, require};
+use crate::app::state::AppState;
 use crate::db::DbConn;
 use crate::db::models::service::Service;
 use crate::db::models::token::GitToken;
@@ -23,7 +24,6 @@ use crate::domain::provider::Provider;
 use crate::domain::role::Permission;
 use crate::domain::status::TestStatus;
 use crate::domain::token::Token;
-use crate::state::AppState;
 
 /// The token being rotated, with what the rotation page shows about it.
 #[derive(Debug, Clone)]

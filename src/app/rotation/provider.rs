@@ -11,6 +11,7 @@ use super::super::tokens::test::target;
 use super::super::{BadRequest, Conflict, Error, require};
 use super::store::{RotationMethod, Swap, store};
 use super::{AtProvider, Subject, at_provider, subject_of};
+use crate::app::state::AppState;
 use crate::crypto::secret_box::CryptoError;
 use crate::db::models::lease::Lease;
 use crate::db::models::token::GitToken;
@@ -21,7 +22,6 @@ use crate::domain::status::TestStatus;
 use crate::domain::test_result::TestOutcome;
 use crate::domain::token::Token;
 use crate::providers::rotate::RotateError;
-use crate::state::AppState;
 use chrono::NaiveDate;
 
 /// How long a provider rotation may hold its token's lease (a rotation takes seconds: one

@@ -3,13 +3,13 @@
 
 use super::super::audit::Record;
 use super::super::{Conflict, Error};
+use crate::app::state::AppState;
 use crate::db::models::token::GitToken;
 use crate::domain::account::Member;
 use crate::domain::audit::{AuditAction, AuditDetails};
 use crate::domain::expiry::ExpirySource;
 use crate::domain::test_result::TestOutcome;
 use crate::domain::token::{Token, token_hint};
-use crate::state::AppState;
 use chrono::{NaiveDate, NaiveTime};
 use secrecy::{ExposeSecret, SecretString};
 

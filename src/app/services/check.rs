@@ -2,8 +2,9 @@
 //! the name, and whether the token can read the repository (asked of the provider).
 
 use super::super::Error;
-use super::write::{Problem, ServiceInput};
+use super::input::{Problem, ServiceInput};
 use super::{can_read, open, token_row};
+use crate::app::state::AppState;
 use crate::db::DbConn;
 use crate::db::models::service::Service as Row;
 use crate::db::models::token::GitToken;
@@ -13,7 +14,6 @@ use crate::domain::provider::Provider;
 use crate::domain::service::Access;
 use crate::domain::token::Token;
 use crate::providers::repos::{ListError, validate_branch, validate_repository};
-use crate::state::AppState;
 
 /// The input after the checks.
 pub(super) struct Checked {

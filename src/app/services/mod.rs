@@ -6,11 +6,13 @@
 //! organization's service or token is `NotFound` (or a refusal in a form), never used.
 
 mod check;
+mod input;
 pub mod pickers;
 pub mod write;
 
 use super::checks::target_of;
 use super::{Error, require};
+use crate::app::state::AppState;
 use crate::crypto::secret_box::CryptoError;
 use crate::db::models::service::{Service as Row, ServiceWithToken};
 use crate::db::models::token::GitToken;
@@ -23,7 +25,6 @@ use crate::domain::service::Service;
 use crate::domain::status::TestStatus;
 use crate::domain::token::{Token, Unusable};
 use crate::providers::repos::{self, ListError};
-use crate::state::AppState;
 use chrono::NaiveDateTime;
 use secrecy::SecretString;
 

@@ -4,6 +4,7 @@
 
 use super::super::{Error, require};
 use super::{TokenChoice, choices, open, service_in_org, token_row};
+use crate::app::state::AppState;
 use crate::crypto::secret_box::CryptoError;
 use crate::db::models::token::GitToken;
 use crate::domain::account::Member;
@@ -13,7 +14,6 @@ use crate::domain::role::Permission;
 use crate::domain::service::{Access, Service};
 use crate::domain::token::{Token, Unusable};
 use crate::providers::repos::{self, BranchPage, ListError, RepoPage, validate_repository};
-use crate::state::AppState;
 
 /// What a step of the form has chosen so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -7,6 +7,7 @@ pub mod test;
 pub mod write;
 
 use super::{Error, require};
+use crate::app::state::AppState;
 use crate::db::DbConn;
 use crate::db::models::audit::AuditEvent;
 use crate::db::models::service::Service;
@@ -18,7 +19,6 @@ use crate::domain::role::Permission;
 use crate::domain::status::{TestSource, TestStatus};
 use crate::domain::test_result::TestOutcome;
 use crate::domain::token::{Token, TokenFilter};
-use crate::state::AppState;
 use chrono::NaiveDateTime;
 use stats::{StatsCache, org_stats};
 

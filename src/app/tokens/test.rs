@@ -5,6 +5,7 @@ use super::super::audit::Who;
 use super::super::checks::retest_stored;
 use super::super::{Error, require};
 use super::{Listed, row_in_org};
+use crate::app::state::AppState;
 use crate::domain::account::Member;
 use crate::domain::ids::TokenId;
 use crate::domain::role::Permission;
@@ -12,7 +13,6 @@ use crate::domain::status::TestSource;
 use crate::domain::test_result::TestOutcome;
 use crate::domain::token::{Destination, Token, TokenInput};
 use crate::providers::TokenTarget;
-use crate::state::AppState;
 use secrecy::SecretString;
 
 /// The provider client's view of a destination.

@@ -10,6 +10,7 @@ use super::super::error::is_unique_violation;
 use super::super::{Conflict, Error, require};
 use super::row_in_org;
 use super::test::target;
+use crate::app::state::AppState;
 use crate::db::DbConn;
 use crate::db::models::service::Service;
 use crate::db::models::token::GitToken;
@@ -21,7 +22,6 @@ use crate::domain::role::Permission;
 use crate::domain::status::TestStatus;
 use crate::domain::test_result::TestOutcome;
 use crate::domain::token::{Token, TokenInput, name_key, token_hint};
-use crate::state::AppState;
 use chrono::{NaiveDateTime, NaiveTime};
 use secrecy::{ExposeSecret, SecretString};
 

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod rotation;
+pub mod service;
 pub mod token;
 
 use std::collections::BTreeMap;

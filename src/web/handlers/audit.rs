@@ -3,9 +3,9 @@
 //! calls `app::audit::trail`, renders.
 
 use crate::app::audit::{TRAIL_PAGE_SIZE, TrailFilter, TrailToken, trail};
+use crate::app::state::AppState;
 use crate::domain::audit::AuditAction;
 use crate::domain::ids::TokenId;
-use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
 use crate::web::paging::{Pager, page_number, query_string};

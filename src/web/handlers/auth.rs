@@ -2,7 +2,7 @@
 
 use crate::app;
 use crate::app::auth::{LOCK_MINUTES, SignIn, random_token};
-use crate::state::AppState;
+use crate::app::state::AppState;
 use crate::web::csrf::{AnonPosted, Posted};
 use crate::web::error::AppError;
 use crate::web::extractors::CurrentUser;

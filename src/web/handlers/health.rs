@@ -1,5 +1,5 @@
 use crate::app;
-use crate::state::AppState;
+use crate::app::state::AppState;
 use actix_web::{HttpResponse, web};
 
 /// `GET /healthz`: 200 `ok` when the database answers, 503 otherwise.

@@ -5,16 +5,16 @@
 //! `app::moves::migrate`'s; this module parses, calls and renders.
 
 use crate::app::moves::migrate::{self, Migrated, Preview, PreviewProblem, Reach};
+use crate::app::state::AppState;
 use crate::domain::ids::TokenId;
 use crate::domain::provider::Provider;
-use crate::state::AppState;
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
-use crate::web::handlers::services::form::undecryptable;
 use crate::web::handlers::services::moves::{On, move_request, parse_move_form, refusal_text};
 use crate::web::render::{Layout, html, html_status, see_other_with_flash};
 use crate::web::urls;
+use crate::web::view::service::undecryptable;
 use crate::web::view::service::{Opt, access_label, token_options, unusable_text};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -3,10 +3,10 @@
 
 use crate::app;
 use crate::app::notifications::{Overview, Removed, Saved, TestSent};
+use crate::app::state::AppState;
 use crate::domain::notification::{DeliveryEntry, DeliveryState, NotificationKind};
 use crate::domain::role::Permission;
 use crate::providers::webhook::WebhookError;
-use crate::state::AppState;
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;

@@ -1,7 +1,7 @@
 //! The user's organizations.
 
 use crate::app;
-use crate::state::AppState;
+use crate::app::state::AppState;
 use crate::web::error::AppError;
 use crate::web::extractors::{CurrentUser, OrgContext};
 use crate::web::render::{Layout, html, see_other};

@@ -3,9 +3,9 @@
 
 use crate::app;
 use crate::app::setup::{FirstSetup, NewOrg, SetupDone};
+use crate::app::state::AppState;
 use crate::crypto::password;
 use crate::domain::account::{ORG_NAME_MAX, parse_email, parse_slug};
-use crate::state::AppState;
 use crate::web::csrf::AnonPosted;
 use crate::web::error::AppError;
 use crate::web::forms::FormErrors;

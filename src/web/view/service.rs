@@ -140,6 +140,13 @@ impl ServiceView {
     }
 }
 
+/// The decrypted-value failure in words.
+pub fn undecryptable(e: &crate::crypto::secret_box::CryptoError) -> String {
+    format!(
+        "The stored token could not be decrypted ({e}). Edit the token and paste its value again."
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,8 @@
 pub mod export;
 
 use crate::app::inventory::{self as inventory, ExportFormat, Inventory, Order, Sort, SortKey};
+use crate::app::state::AppState;
 use crate::domain::inventory::InventoryToken;
-use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
 use crate::web::handlers::tokens::{Choice, ListQuery, provider_choices, status_choices};

@@ -4,7 +4,7 @@
 use super::{page, refused};
 use crate::app;
 use crate::app::rotation::{NewValue, Rotated, RotationProblem};
-use crate::state::AppState;
+use crate::app::state::AppState;
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;

@@ -1,11 +1,12 @@
 //! The repository and branch choices of the service form (`#repository-choices`,
 //! `#branch-choices`) from what the provider listed, in words.
 
-use super::form::{ServiceForm, undecryptable};
 use crate::app::services::pickers::Listing;
 use crate::domain::token::Unusable;
 use crate::providers::repos::{BranchPage, RepoPage};
+use crate::web::forms::service::ServiceForm;
 use crate::web::urls;
+use crate::web::view::service::undecryptable;
 use crate::web::view::service::{Opt, unusable_text};
 
 /// Repository choices (`#repository-choices`).

@@ -8,9 +8,9 @@ pub mod moves;
 pub mod pickers;
 
 use crate::app;
+use crate::app::state::AppState;
 use crate::domain::ids::ServiceId;
 use crate::domain::role::Permission;
-use crate::state::AppState;
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;

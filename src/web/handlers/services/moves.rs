@@ -2,17 +2,17 @@
 //! confirmation): the move panel and the words for a refused move (shared with the migration
 //! page). The rules are `app::moves`'.
 
-use super::form::undecryptable;
 use crate::app::moves::{self, MoveRequest, Moved, Refusal};
 use crate::app::services::TokenChoice;
+use crate::app::state::AppState;
 use crate::domain::account::Member;
 use crate::domain::ids::{ServiceId, TokenId};
-use crate::state::AppState;
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
 use crate::web::render::{Layout, html_status, see_other_with_flash};
 use crate::web::urls;
+use crate::web::view::service::undecryptable;
 use crate::web::view::service::{Opt, unusable_text};
 use crate::web::view::token::TokenView;
 use actix_web::http::StatusCode;

@@ -5,16 +5,16 @@ use super::choices::{
     BranchBlock, CHOOSE_REPOSITORY, CHOOSE_TOKEN, RepoBlock, branch_block, cannot_use, idle_branch,
     idle_repo, repo_block,
 };
-use super::form::ServiceForm;
 use crate::app;
 use crate::app::services::pickers::{Pickers, TokenPick, branches as list_branches};
+use crate::app::state::AppState;
 use crate::domain::provider::Provider;
 use crate::domain::role::Permission;
 use crate::domain::service::{Access, Service, ServiceKind};
-use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
 use crate::web::forms::FormErrors;
+use crate::web::forms::service::ServiceForm;
 use crate::web::htmx;
 use crate::web::render::{Layout, html};
 use crate::web::urls;

@@ -5,10 +5,10 @@
 use super::fields::{FieldsFragment, FormValues, ProviderFields};
 use super::token_id;
 use crate::app;
+use crate::app::state::AppState;
 use crate::domain::role::Permission;
 use crate::domain::test_result::{TestOutcome, TestStatus};
 use crate::domain::token::{Token, TokenInput};
-use crate::state::AppState;
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;

@@ -2,7 +2,7 @@
 
 use super::{Choice, ListQuery, PAGE_SIZE, provider_choices, status_choices};
 use crate::app;
-use crate::state::AppState;
+use crate::app::state::AppState;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
 use crate::web::paging::Pager;

@@ -3,10 +3,10 @@
 use super::form::{editing, rerender, validation_options};
 use super::token_id;
 use crate::app;
+use crate::app::state::AppState;
 use crate::app::tokens::write::{Created, Updated};
 use crate::domain::role::Permission;
 use crate::domain::test_result::{TestOutcome, TestStatus};
-use crate::state::AppState;
 use crate::web::csrf::Posted;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;

@@ -2,9 +2,9 @@
 
 use super::token_id;
 use crate::app;
+use crate::app::state::AppState;
 use crate::app::tokens::{ServiceRef, StatusEntry};
 use crate::domain::role::Permission;
-use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
 use crate::web::render::{Layout, html};
