@@ -63,6 +63,7 @@ fn main() -> anyhow::Result<()> {
                 name: format!("bench-{}-{i:05}", &run[..8]),
                 url: None,
                 workspace: None,
+                username: None,
                 description: None,
                 expires_on: None,
             };

@@ -98,6 +98,7 @@ pub fn create(
             updated_by: Some(actor.email.clone()),
             updated_at: n,
             rotated_at: None,
+            username: input.username.clone(),
         };
         if let Some(o) = outcome {
             t.apply_outcome(o);
@@ -125,6 +126,9 @@ fn changed_fields_new(input: &TokenInput) -> Vec<&'static str> {
     if input.workspace.is_some() {
         f.push("workspace");
     }
+    if input.username.is_some() {
+        f.push("username");
+    }
     if input.description.is_some() {
         f.push("description");
     }
@@ -142,6 +146,7 @@ pub fn input_of(t: &GitToken) -> TokenInput {
         name: t.name.clone(),
         url: t.url.clone(),
         workspace: t.workspace.clone(),
+        username: t.username.clone(),
         description: t.description.clone(),
         expires_on: match t.expiry_source.as_deref() {
             Some("admin") => t.expires_at.map(|d| d.date()),
@@ -177,6 +182,9 @@ pub fn update(
     if before.workspace != input.workspace {
         changed.push("workspace");
     }
+    if before.username != input.username {
+        changed.push("username");
+    }
     if before.description != input.description {
         changed.push("description");
     }
@@ -197,6 +205,7 @@ pub fn update(
         t.hosting = input.hosting.as_str().to_string();
         t.url = input.url.clone();
         t.workspace = input.workspace.clone();
+        t.username = input.username.clone();
         t.description = input.description.clone();
         if before.expires_on != input.expires_on || t.expiry_source.as_deref() != Some("provider") {
             if let Some(exp) = admin_expiry(input) {
@@ -373,6 +382,7 @@ pub fn record_test_from(
             || t.hosting != token.hosting
             || t.url != token.url
             || t.workspace != token.workspace
+            || t.username != token.username
         {
             return Err(TokenError::Store(StoreError::Conflict(
                 "The token was changed while it was being tested; test it again.".into(),
@@ -453,16 +463,22 @@ pub async fn retest_stored(
     Ok((recorded, outcome))
 }
 
+/// Where a stored token is sent: its provider, server, workspace and username as stored.
+pub fn target_of(token: &GitToken) -> crate::providers::TokenTarget {
+    crate::providers::TokenTarget {
+        provider: token.provider(),
+        hosting: token.hosting(),
+        url: token.url.clone(),
+        workspace: token.workspace.clone(),
+        username: token.username.clone(),
+    }
+}
+
 /// Test a stored token without recording anything.
 pub async fn test_stored(state: &AppState, token: &GitToken) -> TestOutcome {
     match state.open(&token.id, &token.key_id, &token.secret) {
         Ok(secret) => {
-            let target = crate::providers::TokenTarget {
-                provider: token.provider(),
-                hosting: token.hosting(),
-                url: token.url.clone(),
-                workspace: token.workspace.clone(),
-            };
+            let target = target_of(token);
             let known_expiry = token
                 .expires_at
                 .map(|e| chrono::TimeZone::from_utc_datetime(&chrono::Utc, &e));

@@ -66,6 +66,7 @@ diesel::table! {
         updated_by -> Nullable<Text>,
         updated_at -> Timestamp,
         rotated_at -> Nullable<Timestamp>,
+        username -> Nullable<Text>,
     }
 }
 

@@ -12,6 +12,8 @@ pub const NAME_MAX: usize = 100;
 pub const TOKEN_MAX: usize = 4096;
 pub const DESCRIPTION_MAX: usize = 1000;
 pub const WORKSPACE_MAX: usize = 62;
+/// An e-mail address has at most 254 characters.
+pub const USERNAME_MAX: usize = 254;
 
 /// The raw form as posted. Every field is optional so that a missing field becomes a message,
 /// not a 400 from the extractor.
@@ -29,6 +31,10 @@ pub struct TokenFormData {
     pub url: String,
     #[serde(default)]
     pub workspace: String,
+    /// Bitbucket: the Atlassian account e-mail (API token) or Bitbucket username (app
+    /// password); empty for access tokens (DESIGN.md §8).
+    #[serde(default)]
+    pub username: String,
     #[serde(default)]
     pub description: String,
     /// Admin-entered expiry (`YYYY-MM-DD`) for providers that do not report one.
@@ -75,17 +81,28 @@ pub struct TokenInput {
     pub name: String,
     pub url: Option<String>,
     pub workspace: Option<String>,
+    /// Bitbucket credentials' username (`None`: a Bearer access token).
+    pub username: Option<String>,
     pub description: Option<String>,
     pub expires_on: Option<NaiveDate>,
 }
 
 impl TokenInput {
-    /// Whether the destination the token is sent to differs from `other`'s.
+    /// Whether the destination the token is sent to differs from `other`'s (the username is
+    /// part of it: it is sent with the token).
     pub fn destination_differs(&self, other: &TokenInput) -> bool {
         self.provider != other.provider
             || self.hosting != other.hosting
             || self.url != other.url
             || self.workspace != other.workspace
+            || self.username != other.username
+    }
+
+    /// The admin-entered expiry as an instant (midnight UTC), for "a 401 after it is expired".
+    pub fn known_expiry(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.expires_on
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|n| n.and_utc())
     }
 }
 
@@ -151,7 +168,11 @@ pub fn parse_fields(
     let url = if hosting == Some(Hosting::SelfHosted)
         && provider.is_none_or(|p| p.supports_self_hosted())
     {
-        match parse_origin(&form.url, opts.allow_http) {
+        match parse_origin_for(
+            &form.url,
+            opts.allow_http,
+            provider == Some(Provider::Gitlab),
+        ) {
             Ok(u) => Some(u),
             Err(msg) => {
                 errors.add("url", msg);
@@ -167,6 +188,18 @@ pub fn parse_fields(
             Ok(w) => Some(w),
             Err(msg) => {
                 errors.add("workspace", msg);
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    let username = if provider == Some(Provider::Bitbucket) {
+        match parse_username(&form.username) {
+            Ok(u) => u,
+            Err(msg) => {
+                errors.add("username", msg);
                 None
             }
         }
@@ -216,6 +249,7 @@ pub fn parse_fields(
             name,
             url,
             workspace,
+            username,
             description,
             expires_on,
         }),
@@ -245,6 +279,12 @@ pub fn parse_token_value(raw: &str) -> Result<SecretString, String> {
 
 /// Validate a server URL and reduce it to its origin, `https://host[:port]`.
 pub fn parse_origin(raw: &str, allow_http: bool) -> Result<String, String> {
+    parse_origin_for(raw, allow_http, false)
+}
+
+/// [`parse_origin`]; with `allow_path` (GitLab) also an origin with the path prefix GitLab is
+/// installed under, `https://dev.company.com/gitlab` (DESIGN.md §2), without trailing slash.
+pub fn parse_origin_for(raw: &str, allow_http: bool, allow_path: bool) -> Result<String, String> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err("Enter the server URL, e.g. https://gitlab.company.com.".into());
@@ -272,17 +312,28 @@ pub fn parse_origin(raw: &str, allow_http: bool) -> Result<String, String> {
         return Err("Enter only the server address, without ?query or #fragment.".into());
     }
     let path = parsed.path().trim_end_matches('/');
-    if !path.is_empty() {
-        if path == "/api/v3" || path == "/api/v4" {
-            return Err(format!(
-                "Enter the server address without {path}: Forgekeys adds the API path itself."
-            ));
-        }
-        return Err("Enter only the server address (scheme and host), without a path.".into());
-    }
     let mut origin = format!("{}://{}", parsed.scheme(), host.to_ascii_lowercase());
     if let Some(port) = parsed.port() {
         origin.push_str(&format!(":{port}"));
+    }
+    if !path.is_empty() {
+        if path.ends_with("/api/v3") || path.ends_with("/api/v4") {
+            let prefix = &path[..path.len() - 7];
+            return Err(format!(
+                "Enter the server address without /api/{}: Forgekeys adds the API path itself{}.",
+                &path[path.len() - 2..],
+                if prefix.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (here: {origin}{prefix})")
+                }
+            ));
+        }
+        if !allow_path {
+            return Err("Enter only the server address (scheme and host), without a path.".into());
+        }
+        check_path_prefix(path)?;
+        origin.push_str(path);
     }
     Ok(origin)
 }
@@ -306,6 +357,56 @@ pub fn parse_workspace(raw: &str) -> Result<String, String> {
         );
     }
     Ok(w.to_ascii_lowercase())
+}
+
+/// A path prefix such as `/gitlab` or `/tools/gitlab`: plain segments, not an API path.
+pub fn check_path_prefix(path: &str) -> Result<(), String> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let plain = |s: &&str| {
+        !s.is_empty()
+            && *s != "."
+            && *s != ".."
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+    };
+    if segments.len() > 5 || !segments.iter().all(plain) {
+        return Err(
+            "The path after the server name may hold only letters, digits, - _ . ~ and /, like \
+             https://dev.company.com/gitlab."
+                .to_owned(),
+        );
+    }
+    if segments.last().is_some_and(|s| *s == "v4" || *s == "v3") || segments.contains(&"api") {
+        return Err(
+            "Enter the address GitLab is installed under, without /api/v4: Forgekeys adds the \
+             API path itself."
+                .to_owned(),
+        );
+    }
+    Ok(())
+}
+
+/// Bitbucket username: empty (an access token), an Atlassian account e-mail (API token) or a
+/// Bitbucket username (app password). Sent as HTTP Basic user name, so no `:` and no spaces.
+pub fn parse_username(raw: &str) -> Result<Option<String>, String> {
+    let u = raw.trim();
+    if u.is_empty() {
+        return Ok(None);
+    }
+    if u.chars().count() > USERNAME_MAX {
+        return Err(format!("Use at most {USERNAME_MAX} characters."));
+    }
+    if u.contains(':') || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(
+            "Enter only the e-mail address (API token) or the Bitbucket username (app password): \
+             no spaces and no “:”."
+                .into(),
+        );
+    }
+    if !u.is_ascii() && !u.contains('@') {
+        return Err("A Bitbucket username has only letters, digits, - and _.".into());
+    }
+    Ok(Some(u.to_string()))
 }
 
 /// The hint shown after save: a known prefix and the last 4 characters, e.g. `ghp_…a1b2`.
@@ -401,6 +502,53 @@ mod tests {
                 .unwrap_or_default()
                 .has("hosting")
         );
+    }
+
+    #[test]
+    fn bitbucket_username_is_optional_and_checked() {
+        let mut f = form("bitbucket", "cloud");
+        f.workspace = "acme".into();
+        assert_eq!(parse_fields(&f, REQ).ok().and_then(|i| i.username), None);
+        f.username = " jane@acme.test ".into();
+        assert_eq!(
+            parse_fields(&f, REQ)
+                .ok()
+                .and_then(|i| i.username)
+                .as_deref(),
+            Some("jane@acme.test")
+        );
+        f.username = "jane:doe".into();
+        assert!(
+            parse_fields(&f, REQ)
+                .err()
+                .unwrap_or_default()
+                .has("username")
+        );
+        // Other providers ignore the field.
+        let mut g = form("github", "cloud");
+        g.username = "whoever".into();
+        assert_eq!(parse_fields(&g, REQ).ok().and_then(|i| i.username), None);
+    }
+
+    #[test]
+    fn gitlab_url_may_carry_a_path() {
+        let mut f = form("gitlab", "self_hosted");
+        f.url = "https://Dev.Company.com/gitlab/".into();
+        assert_eq!(
+            parse_fields(&f, REQ).ok().and_then(|i| i.url).as_deref(),
+            Some("https://dev.company.com/gitlab")
+        );
+        f.url = "https://dev.company.com/gitlab/api/v4".into();
+        let e = parse_fields(&f, REQ).err().unwrap_or_default();
+        assert!(
+            e.get("url")
+                .unwrap_or("")
+                .contains("https://dev.company.com/gitlab"),
+            "{e:?}"
+        );
+        let mut g = form("github", "self_hosted");
+        g.url = "https://ghe.example.com/github".into();
+        assert!(parse_fields(&g, REQ).err().unwrap_or_default().has("url"));
     }
 
     #[test]

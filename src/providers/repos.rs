@@ -16,8 +16,7 @@
 //! `GET /repos/{owner}/{repo}`, GitLab `GET /projects/{path}`, Bitbucket
 //! `GET /repositories/{workspace}/{slug}` — 200 readable, 403/404 not.
 
-use super::http::{FetchError, Fetcher, Redactor, Reply, headers, secret_header};
-use super::outbound::Trust;
+use super::http::{FetchError, Fetcher, Redactor, Reply, basic_header, headers, secret_header};
 use super::{ProviderClient, TokenTarget, encode_segment, provider_message};
 use crate::domain::provider::{Hosting, Provider};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName};
@@ -434,11 +433,7 @@ impl<'a> Session<'a> {
             )
         })?;
         let inner = &client.inner;
-        let http = match (trust, base.starts_with("http://")) {
-            (Trust::Operator, _) => &inner.operator,
-            (Trust::User, false) => &inner.user_https,
-            (Trust::User, true) => &inner.user_http,
-        };
+        let http = inner.client_for(trust, &base);
         let unsendable =
             || ListError::Rejected("The token contains characters that cannot be sent.".into());
         let hdrs = match target.provider {
@@ -463,10 +458,12 @@ impl<'a> Session<'a> {
             }
             Provider::Bitbucket => {
                 let mut map = headers(&[("accept", "application/json")]);
-                map.insert(
-                    AUTHORIZATION,
-                    secret_header(&format!("Bearer {secret}")).ok_or_else(unsendable)?,
-                );
+                // API tokens and app passwords: HTTP Basic with the username (DESIGN.md §8).
+                let auth = match target.username.as_deref().map(str::trim) {
+                    Some(user) if !user.is_empty() => basic_header(user, secret),
+                    _ => secret_header(&format!("Bearer {secret}")),
+                };
+                map.insert(AUTHORIZATION, auth.ok_or_else(unsendable)?);
                 map
             }
         };

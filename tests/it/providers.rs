@@ -15,10 +15,13 @@ const UNUSED: &str = "http://127.0.0.1:9";
 fn config() -> ProviderConfig {
     ProviderConfig {
         github_api_url: UNUSED.parse().unwrap(),
+        github_git_url: UNUSED.parse().unwrap(),
         gitlab_url: UNUSED.parse().unwrap(),
         bitbucket_api_url: UNUSED.parse().unwrap(),
+        bitbucket_git_url: UNUSED.parse().unwrap(),
         outbound_allow: Vec::new(),
         outbound_deny: Vec::new(),
+        ca_bundle: None,
         timeout: Duration::from_secs(5),
         clock: forgekeys::clock::Clock::system(),
     }
@@ -35,6 +38,7 @@ fn target(provider: Provider, hosting: Hosting, url: Option<&str>) -> TokenTarge
         hosting,
         url: url.map(str::to_owned),
         workspace: None,
+        username: None,
     }
 }
 

@@ -1099,6 +1099,7 @@ fn seed(env: &Env, name: &str, provider: &str, status: &str) {
         updated_by: None,
         updated_at: n,
         rotated_at: None,
+        username: None,
     };
     GitToken::insert(&mut conn, &t).unwrap();
 }

@@ -35,6 +35,8 @@ pub struct GitToken {
     pub updated_by: Option<String>,
     pub updated_at: NaiveDateTime,
     pub rotated_at: Option<NaiveDateTime>,
+    /// Bitbucket API tokens and app passwords: the username sent with the token (HTTP Basic).
+    pub username: Option<String>,
 }
 
 /// The columns of a token the inventory reads (`GitToken::inventory_chunk`): no `secret`,

@@ -159,12 +159,7 @@ fn destination_words(t: &GitToken) -> String {
 }
 
 fn target_of(t: &GitToken) -> TokenTarget {
-    TokenTarget {
-        provider: t.provider(),
-        hosting: t.hosting(),
-        url: t.url.clone(),
-        workspace: t.workspace.clone(),
-    }
+    crate::tokens::target_of(t)
 }
 
 /// Whether the provider reports token expiry itself (GitLab always, GitHub classic/fine-grained

@@ -79,9 +79,11 @@
 
 pub mod bitbucket;
 pub mod dates;
+pub mod git_server;
 pub mod github;
 pub mod gitlab;
 pub mod listing;
+pub mod tls;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -101,8 +103,22 @@ pub struct RecordedRequest {
     pub private_token: Option<String>,
     /// All headers, names lower-cased.
     pub headers: Vec<(String, String)>,
+    /// The body (read when `Content-Length` says there is one).
+    pub body: Vec<u8>,
     /// The moment the fake started: every date it reports is relative to it (`dates.rs`).
     pub anchor: chrono::DateTime<chrono::Utc>,
+    basic_user: Option<String>,
+    basic_password: Option<String>,
+}
+
+/// Decodes `Basic base64(user:password)`.
+fn decode_basic(auth: Option<&str>) -> Option<(String, String)> {
+    use base64::Engine;
+    let b64 = auth?.strip_prefix("Basic ")?.trim();
+    let raw = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (u, p) = text.split_once(':')?;
+    Some((u.to_owned(), p.to_owned()))
 }
 
 impl RecordedRequest {
@@ -114,15 +130,31 @@ impl RecordedRequest {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The token sent, from `Authorization: Bearer|token …` or `PRIVATE-TOKEN`.
+    /// The token sent, from `Authorization: Bearer|token …`, `PRIVATE-TOKEN`, or the password
+    /// of `Authorization: Basic …` (as [`Self::basic`] decodes it).
     pub fn token(&self) -> Option<&str> {
         if let Some(t) = &self.private_token {
             return Some(t.as_str());
         }
         let auth = self.authorization.as_deref()?;
+        if auth.starts_with("Basic ") {
+            return self.basic_password.as_deref();
+        }
         auth.strip_prefix("Bearer ")
             .or_else(|| auth.strip_prefix("token "))
             .or(Some(auth))
+    }
+
+    /// `(user, password)` of `Authorization: Basic …`.
+    pub fn basic(&self) -> Option<(&str, &str)> {
+        Some((self.basic_user.as_deref()?, self.basic_password.as_deref()?))
+    }
+
+    /// Whether the credentials came as `Authorization: Bearer`.
+    pub fn is_bearer(&self) -> bool {
+        self.authorization
+            .as_deref()
+            .is_some_and(|a| a.starts_with("Bearer "))
     }
 
     /// Path without the query.
@@ -173,7 +205,7 @@ impl FakeResponse {
     }
 }
 
-type Handler = Arc<dyn Fn(&RecordedRequest) -> FakeResponse + Send + Sync>;
+pub(crate) type Handler = Arc<dyn Fn(&RecordedRequest) -> FakeResponse + Send + Sync>;
 
 /// A running fake HTTP server. Stops when dropped.
 pub struct FakeServer {
@@ -282,15 +314,29 @@ pub fn redirecting(target_origin: &str) -> FakeServer {
 }
 
 async fn serve(
-    mut stream: TcpStream,
+    stream: TcpStream,
     handler: Handler,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
     anchor: chrono::DateTime<chrono::Utc>,
 ) {
+    serve_stream(stream, handler, requests, anchor, true).await;
+}
+
+/// Reads one request from `stream` and writes the handler's answer. `plain`: the stream is
+/// unencrypted, so a TLS ClientHello is closed at once.
+pub(crate) async fn serve_stream<S>(
+    mut stream: S,
+    handler: Handler,
+    requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    anchor: chrono::DateTime<chrono::Utc>,
+    plain: bool,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
-        if buf.first() == Some(&0x16) {
+        if plain && buf.first() == Some(&0x16) {
             return; // TLS ClientHello: not for us.
         }
         if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -319,13 +365,30 @@ async fn serve(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
+    let length: usize = find("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+        .min(16 * 1024 * 1024);
+    let mut body: Vec<u8> = buf[head_end + 4..].to_vec();
+    while body.len() < length {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    body.truncate(length);
+    let authorization = find("authorization");
+    let basic = decode_basic(authorization.as_deref());
     let request = RecordedRequest {
         method,
         path,
-        authorization: find("authorization"),
+        authorization,
         private_token: find("private-token"),
         headers: headers.clone(),
+        body,
         anchor,
+        basic_user: basic.as_ref().map(|(u, _)| u.clone()),
+        basic_password: basic.map(|(_, p)| p),
     };
     if let Ok(mut r) = requests.lock() {
         r.push(request.clone());
@@ -359,6 +422,7 @@ fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        405 => "Method Not Allowed",
         410 => "Gone",
         429 => "Too Many Requests",
         500 => "Internal Server Error",

@@ -203,12 +203,7 @@ fn provider_opts(selected: &str) -> Vec<Opt> {
 }
 
 pub fn target_of(t: &GitToken) -> TokenTarget {
-    TokenTarget {
-        provider: t.provider(),
-        hosting: t.hosting(),
-        url: t.url.clone(),
-        workspace: t.workspace.clone(),
-    }
+    crate::tokens::target_of(t)
 }
 
 /// The decrypted value of a stored token (only in memory, for this request).

@@ -73,6 +73,7 @@ fn target_of(input: &TokenInput) -> TokenTarget {
         hosting: input.hosting,
         url: input.url.clone(),
         workspace: input.workspace.clone(),
+        username: input.username.clone(),
     }
 }
 
@@ -176,6 +177,7 @@ fn values_of(t: &GitToken) -> FormValues {
         name: t.name.clone(),
         url: t.url.clone().unwrap_or_default(),
         workspace: t.workspace.clone().unwrap_or_default(),
+        username: t.username.clone().unwrap_or_default(),
         description: t.description.clone().unwrap_or_default(),
         expires_on: match t.expiry_source.as_deref() {
             Some("admin") => t.expires_at.map(fmt_date).unwrap_or_default(),
@@ -260,7 +262,7 @@ pub async fn test_new(
             Ok(secret) => Some(
                 state
                     .providers
-                    .test_token(&target_of(input), &secret, None)
+                    .test_token(&target_of(input), &secret, input.known_expiry())
                     .await,
             ),
             Err(_) => None,
@@ -314,6 +316,7 @@ pub fn field_label(field: &str) -> &str {
         "token" => "Token",
         "url" => "Server URL",
         "workspace" => "Workspace",
+        "username" => "Username",
         "description" => "Description",
         "expires_on" => "Expiry date",
         other => other,
@@ -391,7 +394,7 @@ pub async fn create_token(
     }
     let outcome = state
         .providers
-        .test_token(&target_of(&input), &secret, None)
+        .test_token(&target_of(&input), &secret, input.known_expiry())
         .await;
     if !may_save(&outcome, form.save_anyway()) {
         return rerender(
@@ -492,7 +495,7 @@ pub async fn update_token(
         let mut errors = FormErrors::default();
         errors.add(
             "token",
-            "Paste the token value again: you changed where it is sent (provider, hosting, URL or workspace), and Forgekeys never sends a stored token to a destination it was not tested with.",
+            "Paste the token value again: you changed where it is sent (provider, hosting, URL, workspace or username), and Forgekeys never sends a stored token to a destination it was not tested with.",
         );
         return rerender(&req, &ctx, Some(editing), &form, errors, None, None);
     }
@@ -511,7 +514,7 @@ pub async fn update_token(
         Some(secret) => {
             let o = state
                 .providers
-                .test_token(&target_of(&input), secret, None)
+                .test_token(&target_of(&input), secret, input.known_expiry())
                 .await;
             if !may_save(&o, form.save_anyway()) {
                 return rerender(

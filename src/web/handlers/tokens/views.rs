@@ -2,7 +2,9 @@
 
 use crate::db::models::token::GitToken;
 use crate::domain::provider::{Hosting, Provider};
-use crate::domain::test_result::{MissingPermission, TestOutcome, TestStatus};
+use crate::domain::test_result::{
+    CloneCheck, CloneResult, MissingPermission, TestOutcome, TestStatus,
+};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 pub fn fmt_time(t: NaiveDateTime) -> String {
@@ -129,6 +131,8 @@ pub struct TokenView {
     /// URL for self-hosted, workspace for Bitbucket, else empty.
     pub location: String,
     pub workspace: String,
+    /// Bitbucket API tokens and app passwords: the username sent with the token.
+    pub username: String,
     pub url: String,
     pub description: String,
     pub status: &'static str,
@@ -167,6 +171,7 @@ impl TokenView {
             hosting_label: provider.hosting_label(hosting),
             location,
             workspace: t.workspace.clone().unwrap_or_default(),
+            username: t.username.clone().unwrap_or_default(),
             url: t.url.clone().unwrap_or_default(),
             description: t.description.clone().unwrap_or_default(),
             status: status.as_str(),
@@ -219,6 +224,40 @@ pub struct ResultView {
     pub server_version: String,
     pub reason: String,
     pub tested_at: String,
+    /// The clone-level check (`data-clone="passed|failed|skipped|error"`), if it ran or was
+    /// recorded.
+    pub clone: Option<CloneView>,
+}
+
+/// The clone-level check in words.
+#[derive(Debug, Clone)]
+pub struct CloneView {
+    pub result: &'static str,
+    pub label: &'static str,
+    pub class: &'static str,
+    pub repository: String,
+    pub url: String,
+    pub username: String,
+    pub message: String,
+}
+
+impl CloneView {
+    fn new(c: &CloneCheck) -> CloneView {
+        CloneView {
+            result: c.result.as_str(),
+            label: c.result.label(),
+            class: match c.result {
+                CloneResult::Passed => "ok",
+                CloneResult::Failed => "danger",
+                CloneResult::Skipped => "muted",
+                CloneResult::Error => "warn",
+            },
+            repository: c.repository.clone().unwrap_or_default(),
+            url: c.url.clone().unwrap_or_default(),
+            username: c.username.clone().unwrap_or_default(),
+            message: unquote(&c.message),
+        }
+    }
 }
 
 /// Provider texts mark names with backticks (`repo`); show them with typographic quotes.
@@ -295,6 +334,7 @@ impl ResultView {
             server_version: o.server_version.clone().unwrap_or_default(),
             reason: o.reason.as_deref().map(unquote).unwrap_or_default(),
             tested_at: fmt_dt(o.tested_at),
+            clone: o.clone_check.as_ref().map(CloneView::new),
         }
     }
 }
