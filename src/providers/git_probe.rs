@@ -153,12 +153,16 @@ pub(crate) async fn check(
                      would fail with \u{201c}repository not found\u{201d}."
                 ),
             };
-            match blocked {
-                Some(block) => o.missing.push(block.missing()),
-                None => o.missing.push(MissingPermission {
+            let missing = match blocked {
+                Some(block) => block.missing(),
+                None => MissingPermission {
                     name: format!("Git read access to {repo}"),
                     fix: format!("{} {}", check.message, target.fix),
-                }),
+                },
+            };
+            // An organization rule the API checks named already is named once.
+            if !o.missing.iter().any(|m| m.name == missing.name) {
+                o.missing.push(missing);
             }
         }
         status => {

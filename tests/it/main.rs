@@ -5,7 +5,9 @@
 mod audit;
 mod auth;
 mod cli;
+mod clone_check;
 mod fakes;
+mod forms;
 mod helpers;
 mod input_guard;
 mod inventory;
@@ -19,3 +21,6 @@ mod setup_flow;
 mod token_testing;
 mod tokens_check;
 mod tokens_crud;
+mod verdicts_bitbucket;
+mod verdicts_github;
+mod verdicts_gitlab;
