@@ -299,4 +299,3 @@ pub async fn through_forms(env: &Env, f: &Form, e: &Expect) {
         .assert_contains("Tested without saving");
     check_result(&page, f, e, "no-js");
 }
-

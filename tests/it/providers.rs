@@ -423,7 +423,10 @@ async fn gitlab_maintainer_is_valid() {
     let reqs = fake.requests();
     assert_eq!(reqs[0].path, "/api/v4/personal_access_tokens/self");
     let (api, git): (Vec<_>, Vec<_>) = reqs.iter().partition(|r| r.path.starts_with("/api/v4/"));
-    assert!(api.iter().all(|r| r.private_token.as_deref() == Some(token)));
+    assert!(
+        api.iter()
+            .all(|r| r.private_token.as_deref() == Some(token))
+    );
     assert!(api.iter().all(|r| r.authorization.is_none()));
     // The clone check: the Maintainer project over Git, user `oauth2`, the token as password.
     assert_eq!(git.len(), 1, "{reqs:?}");

@@ -374,9 +374,11 @@ async fn bitbucket_results_through_the_form_endpoints() {
     }
     // The API, and the clone check of the tokens the API accepted (`x-token-auth`).
     assert!(
-        bb.requests().iter().all(|r| r.route().starts_with("/2.0/repositories/")
-            || (r.route() == "/acme/web.git/info/refs"
-                && r.basic().is_some_and(|(u, _)| u == "x-token-auth"))),
+        bb.requests()
+            .iter()
+            .all(|r| r.route().starts_with("/2.0/repositories/")
+                || (r.route() == "/acme/web.git/info/refs"
+                    && r.basic().is_some_and(|(u, _)| u == "x-token-auth"))),
         "{:?}",
         bb.requests()
     );

@@ -130,7 +130,10 @@ async fn fine_grained_tokens_are_probed_on_a_repository_they_were_granted() {
             "github_pat_nowexpiry_v1",
             expect(
                 "valid",
-                &["a known GitHub fault: expiry unknown", "not reported by the provider"],
+                &[
+                    "a known GitHub fault: expiry unknown",
+                    "not reported by the provider",
+                ],
                 &[],
             )
             .lacking(&["never expires"]),
@@ -149,8 +152,12 @@ async fn fine_grained_tokens_are_probed_on_a_repository_they_were_granted() {
         gh.requests()
     );
     // The second listing of `github_pat_manypublic` asked for private repositories.
-    assert!(gh.requests().iter().any(|r| r.token() == Some("github_pat_manypublic_v1")
-        && r.path == "/user/repos?visibility=private&per_page=100"));
+    assert!(
+        gh.requests()
+            .iter()
+            .any(|r| r.token() == Some("github_pat_manypublic_v1")
+                && r.path == "/user/repos?visibility=private&per_page=100")
+    );
 }
 
 // ------------------------------------------------------------- 2. classic without read:org
@@ -202,10 +209,16 @@ async fn classic_tokens_without_read_org_are_judged_by_the_accounts_organization
     }
     // The fake refused `/user/orgs` as GitHub does, and the verdicts did not take that for
     // "no organizations".
-    assert!(gh.requests().iter().any(|r| r.token() == Some("ghp_inorgs_v2")
-        && r.route() == "/user/orgs"));
-    assert!(!gh.requests().iter().any(|r| r.token() == Some("ghp_allscopes_v2")
-        && r.route() == "/user/orgs"));
+    assert!(
+        gh.requests()
+            .iter()
+            .any(|r| r.token() == Some("ghp_inorgs_v2") && r.route() == "/user/orgs")
+    );
+    assert!(
+        !gh.requests()
+            .iter()
+            .any(|r| r.token() == Some("ghp_allscopes_v2") && r.route() == "/user/orgs")
+    );
 }
 
 // ------------------------------------------------------------- 3. SSO and org policies
@@ -233,7 +246,11 @@ async fn saml_sso_organizations_are_named_with_the_authorization_link() {
     assert!(!fix.contains("tick"), "{fix}");
     assert!(!fix.to_lowercase().contains("edit the token"), "{fix}");
     // The organization was named from the id in `X-GitHub-SSO: partial-results`.
-    assert!(gh.requests().iter().any(|r| r.route() == "/organizations/21955855"));
+    assert!(
+        gh.requests()
+            .iter()
+            .any(|r| r.route() == "/organizations/21955855")
+    );
 }
 
 #[tokio::test]

@@ -46,10 +46,12 @@ enum Cred<'a> {
 }
 
 impl<'a> Cred<'a> {
-    fn of(username: Option<&'a str>) -> Cred<'a> {
+    /// With a username: an API token when the token has the Atlassian prefix (`ATATT`) or the
+    /// username is an e-mail, else an app password.
+    fn of(username: Option<&'a str>, token: &str) -> Cred<'a> {
         match username {
             None => Cred::Access,
-            Some(u) if u.contains('@') => Cred::ApiToken { email: u },
+            Some(u) if u.contains('@') || token.starts_with("ATATT") => Cred::ApiToken { email: u },
             Some(u) => Cred::AppPassword { user: u },
         }
     }
@@ -146,7 +148,7 @@ fn rejected(ctx: &Ctx<'_>, cred: Cred<'_>) -> TestOutcome {
 }
 
 pub(crate) async fn test(ctx: &Ctx<'_>, workspace: &str) -> (TestOutcome, Option<CloneTarget>) {
-    let cred = Cred::of(ctx.username);
+    let cred = Cred::of(ctx.username, ctx.token);
     let auth = match cred {
         Cred::Access => secret_header(&format!("Bearer {}", ctx.token)),
         Cred::ApiToken { email: u } | Cred::AppPassword { user: u } => basic_header(u, ctx.token),
