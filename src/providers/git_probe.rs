@@ -144,13 +144,13 @@ pub(crate) async fn check(
                 .flatten();
             check.message = match reply.status {
                 401 => format!(
-                    "{host} refused the token for git over HTTPS (HTTP 401){said}: a clone of \
-                     {repo} would fail although the API accepted the token."
+                    "{host} refused the token for git over HTTPS (HTTP 401), so a clone of \
+                     {repo} would fail although the API accepted the token.{said}"
                 ),
-                403 => format!("{host} forbade the token to clone {repo} (HTTP 403){said}."),
+                403 => format!("{host} forbade the token to clone {repo} (HTTP 403).{said}"),
                 _ => format!(
-                    "{host} does not show {repo} to the token over git (HTTP 404{said}): a clone \
-                     would fail with \u{201c}repository not found\u{201d}."
+                    "{host} does not show {repo} to the token over git (HTTP 404), so a clone \
+                     would fail with \u{201c}repository not found\u{201d}.{said}"
                 ),
             };
             let missing = match blocked {
@@ -167,7 +167,7 @@ pub(crate) async fn check(
         }
         status => {
             check.message = format!(
-                "The clone check could not run: {host} answered HTTP {status}{said} for {repo}."
+                "The clone check could not run: {host} answered HTTP {status} for {repo}.{said}"
             );
             o.warnings.push(check.message.clone());
         }
@@ -175,7 +175,7 @@ pub(crate) async fn check(
     o.clone_check = Some(check);
 }
 
-/// `": <what the Git server said>"` (its plain-text body, as git prints after `remote:`),
+/// `" The Git server said: “…”"` (its plain-text body, as git prints after `remote:`),
 /// redacted and short, or empty.
 fn git_message(fetch: &Fetcher<'_>, reply: &Reply) -> String {
     if reply.status == 200 {
@@ -190,7 +190,10 @@ fn git_message(fetch: &Fetcher<'_>, reply: &Reply) -> String {
     if text.is_empty() {
         String::new()
     } else {
-        format!(": {}", fetch.redactor.quote(text))
+        format!(
+            " The Git server said: \u{201c}{}\u{201d}",
+            fetch.redactor.quote(text)
+        )
     }
 }
 

@@ -1,7 +1,7 @@
 //! Provider clients: test a Git provider access token (DESIGN.md §4, §5; provider-apis.md).
 //!
 //! [`ProviderClient::test_token`] calls the provider's API with the token, then proves git read
-//! access the way a clone authenticates ([`git_probe`]), and turns both answers into a
+//! access the way a clone authenticates (`git_probe`), and turns both answers into a
 //! [`TestOutcome`]. Every request goes through [`outbound`] (address policy enforced in the DNS
 //! resolver and on IP-literal hosts) and [`http`] (time budget, 1 MiB body cap, no cross-origin
 //! redirects, redaction of quoted text).

@@ -150,8 +150,8 @@ async fn the_clone_check_fails_when_git_refuses_what_the_api_accepted() {
             "missing_permissions",
             &[
                 "refused the token for git over HTTPS (HTTP 401)",
-                "Invalid username or token",
                 "a clone of acme/app-01 would fail although the API accepted the token",
+                "The Git server said: “Invalid username or token.",
                 &format!("{}/acme/app-01.git", refusing.url),
             ],
             &["Git read access to acme/app-01"],
@@ -185,7 +185,7 @@ async fn the_clone_check_fails_on_a_repository_not_granted_for_git() {
         &expect(
             "missing_permissions",
             &[
-                "does not show acme/web to the token over git (HTTP 404",
+                "does not show acme/web to the token over git (HTTP 404)",
                 "Repository not found.",
                 "Give the token Contents",
             ],

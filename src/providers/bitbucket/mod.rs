@@ -143,7 +143,12 @@ fn rejected(ctx: &Ctx<'_>, cred: Cred<'_>) -> TestOutcome {
             reason.push_str(&format!(". {extra}"));
         }
     }
-    o.token_kind = Some(cred.label().to_owned());
+    o.token_kind = Some(match cred {
+        Cred::Access if ctx.token.starts_with("ATATT") => {
+            "Atlassian API token, sent without a username".to_owned()
+        }
+        _ => cred.label().to_owned(),
+    });
     o
 }
 
@@ -279,8 +284,7 @@ pub(crate) async fn test(ctx: &Ctx<'_>, workspace: &str) -> (TestOutcome, Option
     o.token_kind = Some(kind);
     o.account = Some(account);
     if let Some(u) = ctx.username {
-        o.details
-            .push(format!("signed in with username {u} ({})", cred.label()));
+        o.details.push(format!("username sent with the token: {u}"));
     }
     o.warnings
         .push("Expiry is not reported by Bitbucket; enter it if the token has one.".to_owned());
