@@ -157,7 +157,16 @@ pub(crate) async fn check(
                 Some(block) => block.missing(),
                 None => MissingPermission {
                     name: format!("Git read access to {repo}"),
-                    fix: format!("{} {}", check.message, target.fix),
+                    fix: format!(
+                        "The clone check failed: {} (HTTP {}). {}",
+                        if reply.status == 404 {
+                            format!("git over HTTPS does not show {repo} to the token")
+                        } else {
+                            format!("git over HTTPS refuses the token for {repo}")
+                        },
+                        reply.status,
+                        target.fix
+                    ),
                 },
             };
             // An organization rule the API checks named already is named once.
