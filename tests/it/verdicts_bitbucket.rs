@@ -101,6 +101,16 @@ async fn bitbucket_api_tokens_and_app_passwords_are_sent_with_their_username() {
             ),
         ),
         (
+            // An access token (ATCTT…) sent with a username goes as Basic: 401, and the page
+            // says to leave the username empty.
+            api("ATCTT3xaccess_v4", USERNAME),
+            expect(
+                "invalid",
+                &["access token (ATCTT…)", "leave Username empty"],
+                &[],
+            ),
+        ),
+        (
             // Access tokens: unchanged, Bearer, clone as `x-token-auth`.
             Form::bitbucket("bb_valid_v4", "acme"),
             expect(

@@ -127,6 +127,11 @@ fn rejected(ctx: &Ctx<'_>, cred: Cred<'_>) -> TestOutcome {
              account that created it ({email} was sent), not the Bitbucket username or the \
              token's name."
         ),
+        Cred::AppPassword { .. } if ctx.token.starts_with("ATCTT") => {
+            "This looks like a repository, project or workspace access token (ATCTT…), which \
+             Bitbucket takes without a username: leave Username empty and test again."
+                .to_owned()
+        }
         Cred::AppPassword { .. } if ctx.now.date_naive() >= APP_PASSWORDS_END => {
             "Bitbucket turned app passwords off on 2026-06-09. Create an Atlassian API token \
              with scopes (Atlassian account settings → Security → Create and manage API tokens) \

@@ -99,7 +99,7 @@
 //! | `bb_5xx` | 500 |
 //! | `ATATT3xvalid` with Basic `jane@acme.test` | 200, every API-token scope (`read:repository:bitbucket`, …), `x-credential-type: api_token`; `/2.0/user` Jane Doe |
 //! | `ATATT3xwriteonly` / `ATATT3xreadonly` / `ATATT3xnouser` | the same with fewer scopes (no read halves / reads only / no `read:user:bitbucket`: `/2.0/user` 403) |
-//! | `ATATT3x…` as Bearer, or Basic with the username `jdoe` | 401 |
+//! | `ATATT3x…` as Bearer, or Basic with the username `jdoe`; an access token as Basic | 401 |
 //! | `bbapp_` with Basic `jdoe` | app password: 200 (`pullrequest:write, repository, webhook`) before Bitbucket turned them off, 401 after |
 //! | `bb_bad` (and unknown tokens) | 401 `Token is invalid, expired, or not supported for this endpoint.` |
 //! | any known token on another workspace | 404 |
