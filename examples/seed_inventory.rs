@@ -117,6 +117,7 @@ fn main() -> anyhow::Result<()> {
                 updated_by: Some(args.email.clone()),
                 updated_at: base - chrono::Duration::days((i % 90) as i64),
                 rotated_at: (i % 6 == 0).then(|| base - chrono::Duration::days((i % 60) as i64)),
+                username: None,
                 identity_key: None,
             };
             if status != TestStatus::NotTested {

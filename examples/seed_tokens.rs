@@ -73,6 +73,7 @@ fn main() -> anyhow::Result<()> {
                 hosting: Hosting::Cloud.as_str().into(),
                 url: None,
                 workspace: None,
+                username: None,
                 description: None,
                 secret: blob,
                 key_id,

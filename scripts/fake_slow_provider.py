@@ -2,8 +2,11 @@
 """Fake GitHub REST API for scripts/bench-tokens-check.sh. Not a test.
 
 Answers every token on loopback after --delay-ms: `GET /user` as a classic token with every
-required scope and no expiry header (never expires), `GET /user/orgs` with `[]`. Writes its
-port to --port-file once listening. On SIGTERM/SIGINT prints to stderr how many requests it
+required scope and no expiry header (never expires), `GET /user/orgs` with `[]`,
+`GET /user/repos` with one repository, and Git's smart-HTTP discovery
+(`GET /{owner}/{repo}.git/info/refs?service=git-upload-pack`, HTTP Basic) with a one-branch
+ref advertisement, so that a token test runs its clone check (FORGEKEYS_GITHUB_GIT_URL points
+here too). Writes its port to --port-file once listening. On SIGTERM/SIGINT prints to stderr how many requests it
 answered and the peak number of requests it held at once (to check the per-host limit).
 """
 
@@ -16,6 +19,17 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 USER = json.dumps({"login": "octocat", "id": 1, "name": "monalisa octocat", "type": "User"}).encode()
+REPOS = json.dumps([{"full_name": "octocat/hello-world", "private": False, "visibility": "public",
+                     "owner": {"login": "octocat", "type": "User"}}]).encode()
+
+
+def pkt(line):
+    return b"%04x" % (len(line) + 4) + line
+
+
+ADVERTISEMENT = (pkt(b"# service=git-upload-pack\n") + b"0000"
+                 + pkt(b"7fd1a60b01f91b314f59955a4e4d4e80d8edf11d HEAD\0side-band-64k\n")
+                 + pkt(b"7fd1a60b01f91b314f59955a4e4d4e80d8edf11d refs/heads/main\n") + b"0000")
 
 lock = threading.Lock()
 stats = {"requests": 0, "active": 0, "peak": 0}
@@ -36,21 +50,28 @@ class Handler(BaseHTTPRequestHandler):
         try:
             time.sleep(self.delay)
             path = self.path.split("?", 1)[0]
-            if not self.headers.get("Authorization", "").startswith("Bearer "):
+            if path.endswith(".git/info/refs"):
+                if self.headers.get("Authorization", "").startswith("Basic "):
+                    self.answer(200, ADVERTISEMENT, {}, "application/x-git-upload-pack-advertisement")
+                else:
+                    self.answer(401, b"", {"www-authenticate": 'Basic realm="GitHub"'})
+            elif not self.headers.get("Authorization", "").startswith("Bearer "):
                 self.answer(401, b'{"message":"Bad credentials"}', {})
             elif path == "/user":
                 self.answer(200, USER, {"x-oauth-scopes": "admin:repo_hook, read:org, repo"})
             elif path == "/user/orgs":
                 self.answer(200, b"[]", {"x-oauth-scopes": "admin:repo_hook, read:org, repo"})
+            elif path == "/user/repos":
+                self.answer(200, REPOS, {"x-oauth-scopes": "admin:repo_hook, read:org, repo"})
             else:
                 self.answer(404, b'{"message":"Not Found"}', {})
         finally:
             with lock:
                 stats["active"] -= 1
 
-    def answer(self, status, body, headers):
+    def answer(self, status, body, headers, content_type="application/json; charset=utf-8"):
         self.send_response(status)
-        self.send_header("content-type", "application/json; charset=utf-8")
+        self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(body)))
         for k, v in headers.items():
             self.send_header(k, v)

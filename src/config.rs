@@ -24,6 +24,13 @@ pub struct ServeArgs {
         default_value = "https://api.github.com"
     )]
     pub github_api_url: String,
+    /// github.com's Git base, for the clone check of GitHub cloud tokens.
+    #[arg(
+        long,
+        env = "FORGEKEYS_GITHUB_GIT_URL",
+        default_value = "https://github.com"
+    )]
+    pub github_git_url: String,
     #[arg(
         long,
         env = "FORGEKEYS_GITLAB_URL",
@@ -36,6 +43,16 @@ pub struct ServeArgs {
         default_value = "https://api.bitbucket.org/2.0"
     )]
     pub bitbucket_api_url: String,
+    /// bitbucket.org's Git base, for the clone check of Bitbucket tokens.
+    #[arg(
+        long,
+        env = "FORGEKEYS_BITBUCKET_GIT_URL",
+        default_value = "https://bitbucket.org"
+    )]
+    pub bitbucket_git_url: String,
+    /// PEM file of extra CA certificates to trust (self-hosted providers, webhooks).
+    #[arg(long, env = "FORGEKEYS_CA_BUNDLE")]
+    pub ca_bundle: Option<PathBuf>,
     /// Comma-separated CIDRs that user-supplied URLs may reach although blocked by default.
     #[arg(long, env = "FORGEKEYS_OUTBOUND_ALLOW", default_value = "")]
     pub outbound_allow: String,
@@ -66,8 +83,12 @@ pub struct Config {
     pub bind: SocketAddr,
     pub key_file: PathBuf,
     pub github_api_url: url::Url,
+    pub github_git_url: url::Url,
     pub gitlab_url: url::Url,
     pub bitbucket_api_url: url::Url,
+    pub bitbucket_git_url: url::Url,
+    /// `FORGEKEYS_CA_BUNDLE`, checked to be a readable file at start.
+    pub ca_bundle: Option<PathBuf>,
     pub outbound_allow: Vec<ipnet::IpNet>,
     pub outbound_deny: Vec<ipnet::IpNet>,
     pub provider_timeout: Duration,
@@ -196,6 +217,16 @@ impl Config {
         if a.provider_timeout_ms == 0 {
             return Err(err("FORGEKEYS_PROVIDER_TIMEOUT_MS", "must be above 0"));
         }
+        let ca_bundle = match &a.ca_bundle {
+            Some(p) if p.as_os_str().is_empty() => None,
+            Some(p) if !p.is_file() => {
+                return Err(err(
+                    "FORGEKEYS_CA_BUNDLE",
+                    format!("{} is not a readable file of PEM certificates", p.display()),
+                ));
+            }
+            other => other.clone(),
+        };
         let base_url = a
             .base_url
             .clone()
@@ -207,8 +238,11 @@ impl Config {
             bind,
             key_file,
             github_api_url: parse_url("FORGEKEYS_GITHUB_API_URL", &a.github_api_url)?,
+            github_git_url: parse_url("FORGEKEYS_GITHUB_GIT_URL", &a.github_git_url)?,
             gitlab_url: parse_url("FORGEKEYS_GITLAB_URL", &a.gitlab_url)?,
             bitbucket_api_url: parse_url("FORGEKEYS_BITBUCKET_API_URL", &a.bitbucket_api_url)?,
+            bitbucket_git_url: parse_url("FORGEKEYS_BITBUCKET_GIT_URL", &a.bitbucket_git_url)?,
+            ca_bundle,
             outbound_allow: parse_cidrs("FORGEKEYS_OUTBOUND_ALLOW", &a.outbound_allow)?,
             outbound_deny: parse_cidrs("FORGEKEYS_OUTBOUND_DENY", &a.outbound_deny)?,
             provider_timeout: Duration::from_millis(a.provider_timeout_ms),

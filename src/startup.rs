@@ -48,10 +48,13 @@ pub fn prepare(config: &Config) -> anyhow::Result<(Pool, SecretBox)> {
 pub fn provider_client(config: &Config, clock: &Clock) -> anyhow::Result<ProviderClient> {
     ProviderClient::new(ProviderConfig {
         github_api_url: config.github_api_url.clone(),
+        github_git_url: config.github_git_url.clone(),
         gitlab_url: config.gitlab_url.clone(),
         bitbucket_api_url: config.bitbucket_api_url.clone(),
+        bitbucket_git_url: config.bitbucket_git_url.clone(),
         outbound_allow: config.outbound_allow.clone(),
         outbound_deny: config.outbound_deny.clone(),
+        ca_bundle: config.ca_bundle.clone(),
         timeout: config.provider_timeout,
         clock: clock.clone(),
     })

@@ -366,6 +366,7 @@ mod tests {
             name: name.into(),
             description: None,
             destination: Destination {
+                username: None,
                 provider: Provider::Gitlab,
                 hosting: Hosting::Cloud,
                 url: None,

@@ -67,6 +67,7 @@ diesel::table! {
         updated_by -> Nullable<Text>,
         updated_at -> Timestamp,
         rotated_at -> Nullable<Timestamp>,
+        username -> Nullable<Text>,
         identity_key -> Nullable<Text>,
     }
 }

@@ -11,6 +11,8 @@ pub const NAME_MAX: usize = 100;
 pub const TOKEN_MAX: usize = 4096;
 pub const DESCRIPTION_MAX: usize = 1000;
 pub const WORKSPACE_MAX: usize = 62;
+/// A Bitbucket username or Atlassian e-mail address has at most 254 characters.
+pub const USERNAME_MAX: usize = 254;
 
 /// Where a token is sent: provider, cloud or self-hosted, the server URL (self-hosted) and the
 /// Bitbucket workspace. A stored token is only ever sent to the destination it was tested with.
@@ -20,6 +22,9 @@ pub struct Destination {
     pub hosting: Hosting,
     pub url: Option<String>,
     pub workspace: Option<String>,
+    /// Bitbucket API tokens and app passwords are sent with a username (HTTP Basic); it is part
+    /// of where the token goes (DESIGN.md §8). `None` for every other token.
+    pub username: Option<String>,
 }
 
 impl Destination {
@@ -121,6 +126,8 @@ pub struct TokenInput {
     pub name: String,
     pub url: Option<String>,
     pub workspace: Option<String>,
+    /// Bitbucket credentials' username (`None`: a Bearer access token).
+    pub username: Option<String>,
     pub description: Option<String>,
     /// Admin-entered expiry, for providers that do not report one.
     pub expires_on: Option<NaiveDate>,
@@ -133,7 +140,15 @@ impl TokenInput {
             hosting: self.hosting,
             url: self.url.clone(),
             workspace: self.workspace.clone(),
+            username: self.username.clone(),
         }
+    }
+
+    /// The admin-entered expiry as an instant (midnight UTC), for "a 401 after it is expired".
+    pub fn known_expiry(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.expires_on
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|n| n.and_utc())
     }
 
     /// Whether the destination the token is sent to differs from `other`'s.
@@ -149,6 +164,7 @@ impl TokenInput {
             name: t.name.clone(),
             url: t.destination.url.clone(),
             workspace: t.destination.workspace.clone(),
+            username: t.destination.username.clone(),
             description: t.description.clone(),
             expires_on: match t.expiry_source {
                 Some(ExpirySource::Admin) => t.expires_at.map(|e| e.date()),
@@ -156,6 +172,34 @@ impl TokenInput {
             },
         }
     }
+}
+
+/// Why a GitLab path prefix (`https://host/gitlab`) is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathPrefixError {
+    /// Not plain segments of letters, digits, `- _ . ~`.
+    Characters,
+    /// An API path (`/api/v4`), which Forgekeys adds itself.
+    ApiPath,
+}
+
+/// A path prefix such as `/gitlab` or `/tools/gitlab`: plain segments, not an API path.
+pub fn check_path_prefix(path: &str) -> Result<(), PathPrefixError> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let plain = |s: &&str| {
+        !s.is_empty()
+            && *s != "."
+            && *s != ".."
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+    };
+    if segments.len() > 5 || !segments.iter().all(plain) {
+        return Err(PathPrefixError::Characters);
+    }
+    if segments.last().is_some_and(|s| *s == "v4" || *s == "v3") || segments.contains(&"api") {
+        return Err(PathPrefixError::ApiPath);
+    }
+    Ok(())
 }
 
 /// List filters (DESIGN.md §2: `q`, `provider`, `status`).

@@ -72,6 +72,17 @@ impl Fetcher<'_> {
     /// GET `url` with `headers`; follows up to three same-origin redirects; never sends the
     /// headers to another origin.
     pub async fn get(&self, url: Url, headers: &HeaderMap) -> Result<Reply, FetchError> {
+        self.get_limited(url, headers, MAX_BODY).await
+    }
+
+    /// [`Self::get`], reading at most `limit` bytes of the body (the rest is not downloaded).
+    pub async fn get_limited(
+        &self,
+        url: Url,
+        headers: &HeaderMap,
+        limit: usize,
+    ) -> Result<Reply, FetchError> {
+        let limit = limit.min(MAX_BODY);
         let mut current = url;
         for _ in 0..=MAX_REDIRECTS {
             self.policy
@@ -119,12 +130,17 @@ impl Fetcher<'_> {
                     }
                 }
             }
-            return self.read(response, &current).await;
+            return self.read(response, &current, limit).await;
         }
         Err(FetchError::Refused("too many redirects".to_owned()))
     }
 
-    async fn read(&self, mut response: reqwest::Response, url: &Url) -> Result<Reply, FetchError> {
+    async fn read(
+        &self,
+        mut response: reqwest::Response,
+        url: &Url,
+        limit: usize,
+    ) -> Result<Reply, FetchError> {
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         let mut body = Vec::new();
@@ -132,7 +148,7 @@ impl Fetcher<'_> {
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    let room = MAX_BODY - body.len();
+                    let room = limit - body.len();
                     if chunk.len() > room {
                         body.extend_from_slice(&chunk[..room]);
                         truncated = true;
@@ -166,6 +182,9 @@ impl Fetcher<'_> {
         if err.is_timeout() {
             return FetchError::Unreachable(format!("no answer from {host} in time (timed out)"));
         }
+        if let Some(reason) = certificate_problem(&innermost) {
+            return FetchError::Unreachable(format!("TLS: the certificate of {host} {reason}"));
+        }
         let innermost = self.redactor.quote(&innermost);
         if err.is_connect() {
             FetchError::Unreachable(format!("could not connect to {host}: {innermost}"))
@@ -175,16 +194,62 @@ impl Fetcher<'_> {
     }
 }
 
+/// What to say about a TLS certificate the client refused (rustls' error text), or `None` when
+/// the error is not about a certificate. The advice names `FORGEKEYS_CA_BUNDLE` where an
+/// internal CA is the likely cause.
+pub(crate) fn certificate_problem(error: &str) -> Option<String> {
+    const CA_HINT: &str = "If the server uses a certificate from an internal CA, put that CA \
+                           certificate (PEM) in a file and point FORGEKEYS_CA_BUNDLE at it.";
+    let e = error.to_ascii_lowercase();
+    if !(e.contains("certificate") || e.contains("unknownissuer")) {
+        return None;
+    }
+    Some(
+        if e.contains("unknownissuer") || e.contains("unknown issuer") {
+            format!("is not signed by an authority Forgekeys trusts (unknown issuer). {CA_HINT}")
+        } else if e.contains("expired") {
+            "has expired; renew it on the server.".to_owned()
+        } else if e.contains("notvalidforname") || e.contains("not valid for name") {
+            "is not valid for this host name; use the name the certificate was issued for."
+                .to_owned()
+        } else if e.contains("selfsigned") || e.contains("self signed") || e.contains("self-signed")
+        {
+            format!("is self-signed. {CA_HINT}")
+        } else {
+            format!("was refused ({}). {CA_HINT}", truncate(error, 120))
+        },
+    )
+}
+
 /// Removes the token (and credentialed URLs) from text shown to users.
 pub(crate) struct Redactor {
     secret: String,
+    /// Other forms the token travels in (the Basic `user:token` encodings).
+    encoded: Vec<String>,
 }
 
 impl Redactor {
     pub fn new(secret: &str) -> Redactor {
         Redactor {
             secret: secret.to_owned(),
+            encoded: Vec::new(),
         }
+    }
+
+    /// Also redact the Basic credentials `username:token` (as sent in `Authorization`).
+    pub fn with_basic_users(mut self, usernames: &[&str]) -> Redactor {
+        if !self.secret.is_empty() {
+            for user in usernames {
+                self.encoded.push(basic_credentials(user, &self.secret));
+            }
+        }
+        self
+    }
+
+    /// Whether `text` carries the token in any form this redactor knows.
+    pub fn leaks(&self, text: &str) -> bool {
+        (!self.secret.is_empty() && text.contains(&self.secret))
+            || self.encoded.iter().any(|e| text.contains(e.as_str()))
     }
 
     /// Strips the token and URL userinfo; keeps the length.
@@ -192,6 +257,9 @@ impl Redactor {
         let mut out = text.to_owned();
         if !self.secret.is_empty() {
             out = out.replace(&self.secret, "[redacted]");
+        }
+        for e in &self.encoded {
+            out = out.replace(e.as_str(), "[redacted]");
         }
         strip_userinfo(&out)
     }
@@ -210,7 +278,21 @@ impl Redactor {
 impl Drop for Redactor {
     fn drop(&mut self) {
         zeroize::Zeroize::zeroize(&mut self.secret);
+        for e in &mut self.encoded {
+            zeroize::Zeroize::zeroize(e);
+        }
     }
+}
+
+/// `base64(username:secret)`, the credentials of an HTTP Basic `Authorization` header.
+pub(crate) fn basic_credentials(username: &str, secret: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{username}:{secret}"))
+}
+
+/// A sensitive `Authorization: Basic …` header value, or `None` when it cannot be sent.
+pub(crate) fn basic_header(username: &str, secret: &str) -> Option<HeaderValue> {
+    secret_header(&format!("Basic {}", basic_credentials(username, secret)))
 }
 
 /// Cuts `text` to `max` characters, adding `…` when cut.
@@ -288,6 +370,25 @@ mod tests {
         assert!(q.ends_with('…'));
         assert_eq!(r.quote("a\n\tb  ghp_secret123"), "a b [redacted]");
         assert_eq!(truncate("héllo", 2), "hé…");
+    }
+
+    #[test]
+    fn redacts_basic_credentials() {
+        let r = Redactor::new("tok3n-value").with_basic_users(&["x-access-token"]);
+        let encoded = basic_credentials("x-access-token", "tok3n-value");
+        assert!(r.leaks(&format!("echo: Basic {encoded}")));
+        assert_eq!(r.clean(&format!("Basic {encoded}")), "Basic [redacted]");
+        assert!(!r.leaks("nothing here"));
+    }
+
+    #[test]
+    fn names_certificate_problems() {
+        let unknown = certificate_problem("invalid peer certificate: UnknownIssuer").unwrap();
+        assert!(unknown.contains("FORGEKEYS_CA_BUNDLE"), "{unknown}");
+        assert!(unknown.contains("unknown issuer"), "{unknown}");
+        let expired = certificate_problem("invalid peer certificate: Expired").unwrap();
+        assert!(expired.contains("expired"), "{expired}");
+        assert_eq!(certificate_problem("connection refused"), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! nothing the provider says is quoted without redaction of both the old and the new token.
 
 use super::http::{MAX_BODY, Redactor, secret_header};
-use super::outbound::{Blocked, Trust};
+use super::outbound::Blocked;
 use super::{ProviderClient, TokenTarget, provider_message};
 use crate::domain::provider::Provider;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -89,11 +89,7 @@ impl ProviderClient {
         let (base, trust) = self
             .destination(target)
             .map_err(|o| RotateError::Destination(o.reason.unwrap_or_default()))?;
-        let client = match (trust, base.starts_with("http://")) {
-            (Trust::Operator, _) => &self.inner.operator,
-            (Trust::User, false) => &self.inner.user_https,
-            (Trust::User, true) => &self.inner.user_http,
-        };
+        let client = self.inner.client_for(trust, &base);
         let url = url::Url::parse(&format!("{base}/personal_access_tokens/self/rotate"))
             .map_err(|_| RotateError::Destination("could not build the GitLab URL".into()))?;
         self.inner

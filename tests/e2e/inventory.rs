@@ -72,6 +72,7 @@ fn seed(app: &TestApp, slug: &str, n: usize) -> Vec<GitToken> {
                 updated_by: Some("owner@acme.test".into()),
                 updated_at: n,
                 rotated_at: None,
+                username: None,
                 identity_key: None,
             };
             GitToken::insert(&mut conn, &t).unwrap();

@@ -17,8 +17,15 @@ pub const PASSWORD: &str = "correct horse battery staple";
 #[derive(Clone, Default)]
 pub struct Options {
     pub github_api_url: Option<String>,
+    /// `FORGEKEYS_GITHUB_GIT_URL`; defaults to `github_api_url` (the GitHub fakes serve Git's
+    /// smart HTTP too, see `fakes/git_server.rs`).
+    pub github_git_url: Option<String>,
     pub gitlab_url: Option<String>,
     pub bitbucket_api_url: Option<String>,
+    /// `FORGEKEYS_BITBUCKET_GIT_URL`; defaults to the origin of `bitbucket_api_url`.
+    pub bitbucket_git_url: Option<String>,
+    /// `FORGEKEYS_CA_BUNDLE`.
+    pub ca_bundle: Option<PathBuf>,
     pub outbound_allow: Option<String>,
     pub outbound_deny: Option<String>,
     pub provider_timeout_ms: Option<u64>,
@@ -87,6 +94,17 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
     let db_url = postgres_database()
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("forgekeys.db").display()));
     let key_file = dir.path().join("forgekeys.key");
+    let github_git_url = opts
+        .github_git_url
+        .or_else(|| opts.github_api_url.clone())
+        .unwrap_or_else(|| "https://github.invalid".into());
+    let bitbucket_git_url = opts
+        .bitbucket_git_url
+        .or_else(|| {
+            let api = url::Url::parse(opts.bitbucket_api_url.as_deref()?).ok()?;
+            Some(api.origin().ascii_serialization())
+        })
+        .unwrap_or_else(|| "https://bitbucket.invalid".into());
     let args = ServeArgs {
         database_url: db_url,
         bind: "127.0.0.1:0".into(),
@@ -94,12 +112,15 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         github_api_url: opts
             .github_api_url
             .unwrap_or_else(|| "https://api.github.invalid".into()),
+        github_git_url,
         gitlab_url: opts
             .gitlab_url
             .unwrap_or_else(|| "https://gitlab.invalid".into()),
         bitbucket_api_url: opts
             .bitbucket_api_url
             .unwrap_or_else(|| "https://api.bitbucket.invalid/2.0".into()),
+        bitbucket_git_url,
+        ca_bundle: opts.ca_bundle,
         outbound_allow: opts.outbound_allow.unwrap_or_default(),
         outbound_deny: opts.outbound_deny.unwrap_or_default(),
         provider_timeout_ms: opts.provider_timeout_ms.unwrap_or(2000),

@@ -69,6 +69,7 @@ fn token_row(
         updated_by: Some("owner@acme.test".into()),
         updated_at: n,
         rotated_at: None,
+        username: None,
         identity_key: None,
     }
 }

@@ -96,6 +96,7 @@ impl<'a> Seed<'a> {
             updated_by: None,
             updated_at: self.created_at,
             rotated_at: None,
+            username: None,
             identity_key: None,
         };
         GitToken::insert(&mut state.conn().unwrap(), &t).unwrap();

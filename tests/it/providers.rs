@@ -5,7 +5,7 @@
 use crate::fakes::{self, FakeServer};
 use chrono::{Duration as ChronoDuration, Utc};
 use forgekeys::domain::provider::{Hosting, Provider};
-use forgekeys::domain::test_result::{TestOutcome, TestStatus};
+use forgekeys::domain::test_result::{CloneResult, TestOutcome, TestStatus};
 use forgekeys::providers::{ProviderClient, ProviderConfig, TokenTarget, normalize_origin};
 use secrecy::SecretString;
 use std::time::{Duration, Instant};
@@ -15,10 +15,13 @@ const UNUSED: &str = "http://127.0.0.1:9";
 fn config() -> ProviderConfig {
     ProviderConfig {
         github_api_url: UNUSED.parse().unwrap(),
+        github_git_url: UNUSED.parse().unwrap(),
         gitlab_url: UNUSED.parse().unwrap(),
         bitbucket_api_url: UNUSED.parse().unwrap(),
+        bitbucket_git_url: UNUSED.parse().unwrap(),
         outbound_allow: Vec::new(),
         outbound_deny: Vec::new(),
+        ca_bundle: None,
         timeout: Duration::from_secs(5),
         clock: forgekeys::clock::Clock::system(),
     }
@@ -35,6 +38,7 @@ fn target(provider: Provider, hosting: Hosting, url: Option<&str>) -> TokenTarge
         hosting,
         url: url.map(str::to_owned),
         workspace: None,
+        username: None,
     }
 }
 
@@ -57,10 +61,17 @@ async fn run_with_expiry(
     outcome
 }
 
-async fn github(token: &str) -> (TestOutcome, FakeServer) {
-    let fake = fakes::github::start();
+/// A config pointing GitHub's API and Git at `fake` (the fake serves both).
+fn github_config(fake: &FakeServer) -> ProviderConfig {
     let mut cfg = config();
     cfg.github_api_url = fake.url.parse().unwrap();
+    cfg.github_git_url = fake.url.parse().unwrap();
+    cfg
+}
+
+async fn github(token: &str) -> (TestOutcome, FakeServer) {
+    let fake = fakes::github::start();
+    let cfg = github_config(&fake);
     let o = run(cfg, &target(Provider::Github, Hosting::Cloud, None), token).await;
     (o, fake)
 }
@@ -73,12 +84,28 @@ async fn gitlab(token: &str) -> (TestOutcome, FakeServer) {
     (o, fake)
 }
 
-async fn bitbucket(token: &str, workspace: &str) -> (TestOutcome, FakeServer) {
-    let fake = fakes::bitbucket::start();
+fn bitbucket_config(fake: &FakeServer) -> ProviderConfig {
     let mut cfg = config();
-    cfg.bitbucket_api_url = fakes::bitbucket::api_url(&fake).parse().unwrap();
+    cfg.bitbucket_api_url = fakes::bitbucket::api_url(fake).parse().unwrap();
+    cfg.bitbucket_git_url = fake.url.parse().unwrap();
+    cfg
+}
+
+async fn bitbucket(token: &str, workspace: &str) -> (TestOutcome, FakeServer) {
+    bitbucket_as(token, workspace, None).await
+}
+
+/// Bitbucket with a username (API tokens, app passwords: HTTP Basic).
+async fn bitbucket_as(
+    token: &str,
+    workspace: &str,
+    username: Option<&str>,
+) -> (TestOutcome, FakeServer) {
+    let fake = fakes::bitbucket::start();
+    let cfg = bitbucket_config(&fake);
     let mut t = target(Provider::Bitbucket, Hosting::Cloud, None);
     t.workspace = Some(workspace.to_owned());
+    t.username = username.map(str::to_owned);
     let o = run(cfg, &t, token).await;
     (o, fake)
 }
@@ -120,11 +147,27 @@ async fn github_classic_all_scopes_is_valid_with_expiry() {
     }
     assert_eq!(o.server_version, None);
     let reqs = fake.requests();
+    let paths: Vec<&str> = reqs.iter().map(|r| r.path.as_str()).collect();
+    // `read:org` present: no /user/orgs call. The repositories name the one the clone check
+    // runs on (an organization's private one), then Git's smart HTTP is asked for it.
     assert_eq!(
-        reqs.len(),
-        1,
-        "read:org present: no /user/orgs call: {reqs:?}"
+        paths,
+        vec![
+            "/user",
+            "/user/repos?per_page=100",
+            "/acme/app-01.git/info/refs?service=git-upload-pack"
+        ]
     );
+    let clone = o.clone_check.as_ref().expect("clone check recorded");
+    assert_eq!(clone.result, CloneResult::Passed, "{clone:?}");
+    assert_eq!(clone.repository.as_deref(), Some("acme/app-01"));
+    assert_eq!(clone.username.as_deref(), Some("x-access-token"));
+    assert_eq!(
+        reqs[2].basic(),
+        Some(("x-access-token", token)),
+        "git gets Basic credentials"
+    );
+    assert!(reqs[2].header("user-agent").unwrap().starts_with("git/"));
     let r = &reqs[0];
     assert_eq!(r.path, "/user");
     assert_eq!(
@@ -228,15 +271,26 @@ async fn github_fine_grained_probes_read_permissions() {
     );
     assert!(o.details.iter().any(|d| d.contains("acme/web")));
     let paths: Vec<String> = fake.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths[..2], ["/user", "/user/repos?per_page=100"]);
+    // The three probes run at once, on the granted (private) repository — not on `acme/docs`,
+    // the public repository GitHub lists first.
+    let mut probes = paths[2..5].to_vec();
+    probes.sort();
     assert_eq!(
-        paths,
+        probes,
         vec![
-            "/user",
-            "/user/repos?per_page=1",
             "/repos/acme/web",
             "/repos/acme/web/hooks",
             "/repos/acme/web/pulls?per_page=1"
         ]
+    );
+    assert_eq!(
+        paths[5..],
+        ["/acme/web.git/info/refs?service=git-upload-pack"]
+    );
+    assert_eq!(
+        o.clone_check.as_ref().map(|c| c.result),
+        Some(CloneResult::Passed)
     );
 }
 
@@ -262,8 +316,7 @@ async fn github_bad_credentials_invalid_or_expired() {
     assert_eq!(o.status, TestStatus::Invalid, "{o:?}");
 
     let fake = fakes::github::start();
-    let mut cfg = config();
-    cfg.github_api_url = fake.url.parse().unwrap();
+    let cfg = github_config(&fake);
     let past = Utc::now() - ChronoDuration::days(1);
     let t = target(Provider::Github, Hosting::Cloud, None);
     let o = run_with_expiry(cfg.clone(), &t, "ghp_bad_x", Some(past)).await;
@@ -311,8 +364,7 @@ async fn github_error_text_is_redacted() {
 #[tokio::test]
 async fn github_slow_answer_times_out() {
     let fake = fakes::github::start();
-    let mut cfg = config();
-    cfg.github_api_url = fake.url.parse().unwrap();
+    let mut cfg = github_config(&fake);
     cfg.timeout = Duration::from_millis(500);
     let started = Instant::now();
     let o = run(
@@ -370,11 +422,24 @@ async fn gitlab_maintainer_is_valid() {
     );
     let reqs = fake.requests();
     assert_eq!(reqs[0].path, "/api/v4/personal_access_tokens/self");
+    let (api, git): (Vec<_>, Vec<_>) = reqs.iter().partition(|r| r.path.starts_with("/api/v4/"));
     assert!(
-        reqs.iter()
+        api.iter()
             .all(|r| r.private_token.as_deref() == Some(token))
     );
-    assert!(reqs.iter().all(|r| r.authorization.is_none()));
+    assert!(api.iter().all(|r| r.authorization.is_none()));
+    // The clone check: the Maintainer project over Git, user `oauth2`, the token as password.
+    assert_eq!(git.len(), 1, "{reqs:?}");
+    assert_eq!(
+        git[0].path,
+        "/Test/test-project.git/info/refs?service=git-upload-pack"
+    );
+    assert_eq!(git[0].basic(), Some(("oauth2", token)));
+    assert_eq!(
+        o.clone_check.as_ref().map(|c| c.result),
+        Some(CloneResult::Passed)
+    );
+    assert_eq!(o.server_version.as_deref(), Some(fakes::gitlab::VERSION));
 }
 
 #[tokio::test]
@@ -479,11 +544,21 @@ async fn bitbucket_valid() {
         o.scopes
     );
     let reqs = fake.requests();
-    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
     assert_eq!(reqs[0].path, "/2.0/repositories/acme?pagelen=10");
     assert_eq!(
         reqs[0].authorization.as_deref(),
         Some(format!("Bearer {token}").as_str())
+    );
+    // An access token clones as `x-token-auth`.
+    assert_eq!(
+        reqs[1].path,
+        "/acme/web.git/info/refs?service=git-upload-pack"
+    );
+    assert_eq!(reqs[1].basic(), Some(("x-token-auth", token)));
+    assert_eq!(
+        o.clone_check.as_ref().map(|c| c.result),
+        Some(CloneResult::Passed)
     );
 }
 
@@ -605,8 +680,7 @@ async fn allow_list_must_cover_the_whole_address() {
 #[tokio::test]
 async fn deny_list_applies_to_everything() {
     let fake = fakes::github::start();
-    let mut cfg = config();
-    cfg.github_api_url = fake.url.parse().unwrap();
+    let mut cfg = github_config(&fake);
     cfg.outbound_deny = vec!["127.0.0.1/32".parse().unwrap()];
     let o = run(
         cfg,

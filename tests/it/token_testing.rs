@@ -10,252 +10,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::fakes;
+use crate::forms::*;
 use crate::helpers::*;
-use forgekeys::db::models::organization::Organization;
-use forgekeys::db::models::token::{GitToken, TokenFilter};
+use forgekeys::db::models::token::GitToken;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const BASE: &str = "/orgs/acme/settings/git-tokens";
-
-/// The add/edit form's fields.
-#[derive(Clone, Debug)]
-struct Form {
-    provider: &'static str,
-    hosting: &'static str,
-    name: String,
-    token: String,
-    url: String,
-    workspace: String,
-    extra: Vec<(&'static str, String)>,
-}
-
-impl Form {
-    fn new(provider: &'static str, hosting: &'static str, token: &str) -> Form {
-        Form {
-            provider,
-            hosting,
-            name: format!("{provider} {hosting} token"),
-            token: token.to_owned(),
-            url: String::new(),
-            workspace: String::new(),
-            extra: Vec::new(),
-        }
-    }
-    fn github(token: &str) -> Form {
-        Form::new("github", "cloud", token)
-    }
-    fn gitlab(token: &str) -> Form {
-        Form::new("gitlab", "cloud", token)
-    }
-    fn bitbucket(token: &str, workspace: &str) -> Form {
-        Form::new("bitbucket", "cloud", token).workspace(workspace)
-    }
-    fn self_hosted(provider: &'static str, token: &str, url: &str) -> Form {
-        Form::new(provider, "self_hosted", token).url(url)
-    }
-    fn url(mut self, url: &str) -> Form {
-        self.url = url.to_owned();
-        self
-    }
-    fn workspace(mut self, w: &str) -> Form {
-        self.workspace = w.to_owned();
-        self
-    }
-    fn name(mut self, n: &str) -> Form {
-        self.name = n.to_owned();
-        self
-    }
-    fn with(mut self, k: &'static str, v: &str) -> Form {
-        self.extra.push((k, v.to_owned()));
-        self
-    }
-    fn fields(&self, csrf: Option<&str>) -> Vec<(&'static str, String)> {
-        let mut f = vec![
-            ("provider", self.provider.to_owned()),
-            ("hosting", self.hosting.to_owned()),
-            ("name", self.name.clone()),
-            ("token", self.token.clone()),
-            ("url", self.url.clone()),
-            ("workspace", self.workspace.clone()),
-            ("description", String::new()),
-        ];
-        f.extend(self.extra.iter().cloned());
-        if let Some(c) = csrf {
-            f.push(("csrf_token", c.to_owned()));
-        }
-        f
-    }
-}
-
-fn pairs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
-
-/// A signed-in owner of `acme` on an app wired to the given fakes.
-struct Env {
-    app: TestApp,
-    owner: Client,
-    csrf: String,
-}
-
-async fn env(opts: Options) -> Env {
-    let app = spawn_app_with(opts);
-    let owner = setup_owner(&app, "acme").await;
-    let csrf = owner.session_csrf().await;
-    Env { app, owner, csrf }
-}
-
-fn loopback() -> Option<String> {
-    Some("127.0.0.0/8".into())
-}
-
-impl Env {
-    /// `POST …/test` as HTMX: the result fragment.
-    async fn test_htmx(&self, f: &Form) -> Page {
-        let fields = f.fields(None);
-        self.owner
-            .post_htmx(
-                &format!("{BASE}/test"),
-                &self.csrf,
-                "test-result",
-                &pairs(&fields),
-            )
-            .await
-    }
-
-    /// `POST …/test` without JS: the whole form page.
-    async fn test_nojs(&self, f: &Form) -> Page {
-        let fields = f.fields(Some(&self.csrf));
-        self.owner
-            .post(&format!("{BASE}/test"), &pairs(&fields))
-            .await
-    }
-
-    /// `POST …/git-tokens` (create).
-    async fn create(&self, f: &Form) -> Page {
-        let fields = f.fields(Some(&self.csrf));
-        self.owner.post(BASE, &pairs(&fields)).await
-    }
-
-    fn token_named(&self, name: &str) -> Option<GitToken> {
-        let mut conn = db(&self.app);
-        let org = Organization::find_by_slug(&mut conn, "acme")
-            .unwrap()
-            .unwrap();
-        GitToken::all(&mut conn, &org.id, &TokenFilter::default())
-            .unwrap()
-            .into_iter()
-            .find(|t| t.name == name)
-    }
-
-    fn reload(&self, id: &str) -> GitToken {
-        GitToken::find(&mut db(&self.app), id).unwrap().unwrap()
-    }
-
-    /// Create `f` and return the stored row (the create must pass).
-    async fn create_ok(&self, f: &Form) -> GitToken {
-        let p = self.create(f).await;
-        p.assert_redirect_to(BASE);
-        p.assert_lacks(&f.token);
-        self.token_named(&f.name).expect("token stored")
-    }
-
-    /// `POST …/{id}/test` as HTMX targeting the list row.
-    async fn retest_row(&self, id: &str) -> Page {
-        self.owner
-            .post_htmx(
-                &format!("{BASE}/{id}/test"),
-                &self.csrf,
-                &format!("row-{id}"),
-                &[("return_to", "list")],
-            )
-            .await
-    }
-}
-
-/// `data-status` of the result panel (`<div class="result …" data-status=…>`).
-#[track_caller]
-fn result_status(p: &Page) -> String {
-    let re = regex::Regex::new(r#"<div class="result[^"]*" data-status="([a-z_]+)""#).unwrap();
-    match re.captures(&p.body) {
-        Some(c) => c[1].to_owned(),
-        None => panic!("no result panel in:\n{}", p.body),
-    }
-}
-
-/// What a test through the form must show.
-struct Expect {
-    status: &'static str,
-    /// Texts the result must contain (account, expiry, each missing permission and its fix…).
-    texts: Vec<String>,
-    /// Names of missing permissions (`data-missing="…"`).
-    missing: Vec<&'static str>,
-}
-
-fn expect(status: &'static str, texts: &[&str], missing: &[&'static str]) -> Expect {
-    Expect {
-        status,
-        texts: texts.iter().map(|s| (*s).to_owned()).collect(),
-        missing: missing.to_vec(),
-    }
-}
-
-#[track_caller]
-fn check_result(p: &Page, f: &Form, e: &Expect, how: &str) {
-    assert_eq!(
-        result_status(p),
-        e.status,
-        "{how} {}: wrong status in:\n{}",
-        f.token,
-        p.body
-    );
-    for t in &e.texts {
-        assert!(
-            p.body.contains(t.as_str()),
-            "{how} {}: lacks {t:?}:\n{}",
-            f.token,
-            p.body
-        );
-    }
-    let re = regex::Regex::new(r#"data-missing="([^"]+)""#).unwrap();
-    let shown: Vec<&str> = re
-        .captures_iter(&p.body)
-        .map(|c| c.get(1).unwrap().as_str())
-        .collect();
-    let mut want = e.missing.clone();
-    want.sort_unstable();
-    let mut got = shown.clone();
-    got.sort_unstable();
-    assert_eq!(got, want, "{how} {}: missing permissions", f.token);
-    assert!(
-        !p.body.contains(&f.token),
-        "{how}: the token value is echoed:\n{}",
-        p.body
-    );
-}
-
-/// Test `f` through both form endpoints (HTMX fragment and the no-JS page) and check both.
-async fn through_forms(env: &Env, f: &Form, e: &Expect) {
-    let frag = env.test_htmx(f).await;
-    frag.assert_status(200);
-    assert!(
-        !frag.body.contains("<html"),
-        "HTMX gets a fragment:\n{}",
-        frag.body
-    );
-    check_result(&frag, f, e, "htmx");
-
-    let page = env.test_nojs(f).await;
-    page.assert_status(200)
-        .assert_contains("<html")
-        .assert_contains("id=\"test-result\"")
-        .assert_contains("Tested without saving");
-    check_result(&page, f, e, "no-js");
-}
-
 // ------------------------------------------------------------------ GitHub
+
+/// Requests of one test of a classic token with every scope: `/user`, `/user/repos` (the
+/// repository the clone check runs on) and Git's `info/refs`.
+const CLASSIC_TEST_REQUESTS: usize = 3;
 
 const CLASSIC_FIX: &str =
     "Settings → Developer settings → Personal access tokens → Tokens (classic)";
@@ -445,7 +211,16 @@ async fn github_enterprise_server_through_the_users_url() {
     .await;
     let reqs = ghes.requests();
     assert!(!reqs.is_empty());
-    assert!(reqs.iter().all(|r| r.path == "/api/v3/user"), "{reqs:?}");
+    // The API under /api/v3 of the user's URL, then the clone check on that server's Git.
+    assert!(
+        reqs.iter().all(|r| [
+            "/api/v3/user",
+            "/api/v3/user/repos?per_page=100",
+            "/acme/app-01.git/info/refs?service=git-upload-pack"
+        ]
+        .contains(&r.path.as_str())),
+        "{reqs:?}"
+    );
     cloud.assert_untouched();
     // Saved with the URL it was tested with.
     let t = env.create_ok(&f).await;
@@ -529,10 +304,11 @@ async fn gitlab_results_through_the_form_endpoints() {
     assert!(!gl.saw_token("glpat-maintainer_own"));
     assert!(gl.saw_token("glpat-owner_form"));
     assert!(!own.saw_token("glpat-owner_form"));
+    // The API under /api/v4, and the clone check on the same server (`oauth2`).
     assert!(
-        own.requests()
-            .iter()
-            .all(|r| r.path.starts_with("/api/v4/")),
+        own.requests().iter().all(|r| r.path.starts_with("/api/v4/")
+            || (r.route() == "/Test/test-project.git/info/refs"
+                && r.basic().is_some_and(|(u, _)| u == "oauth2"))),
         "{:?}",
         own.requests()
     );
@@ -596,10 +372,13 @@ async fn bitbucket_results_through_the_form_endpoints() {
     for (f, e) in &cases {
         through_forms(&env, f, e).await;
     }
+    // The API, and the clone check of the tokens the API accepted (`x-token-auth`).
     assert!(
         bb.requests()
             .iter()
-            .all(|r| r.route().starts_with("/2.0/repositories/")),
+            .all(|r| r.route().starts_with("/2.0/repositories/")
+                || (r.route() == "/acme/web.git/info/refs"
+                    && r.basic().is_some_and(|(u, _)| u == "x-token-auth"))),
         "{:?}",
         bb.requests()
     );
@@ -702,7 +481,7 @@ async fn retest_updates_the_row_and_the_stored_result() {
         )
         .assert_lacks("<html")
         .assert_lacks("ghp_allscopes_retest");
-    assert_eq!(gh.requests().len(), before + 1);
+    assert_eq!(gh.requests().len(), before + CLASSIC_TEST_REQUESTS);
     let after = env.reload(&t.id);
     assert_eq!(after.status, "valid");
     assert_eq!(after.account.as_deref(), Some("octocat"));
@@ -962,7 +741,7 @@ async fn an_edit_that_changes_the_url_without_a_new_token_sends_nothing() {
         .create_ok(&Form::self_hosted("github", token, &a.url).name("GHES"))
         .await;
     let seen_by_a = a.requests().len();
-    assert_eq!(seen_by_a, 1);
+    assert_eq!(seen_by_a, CLASSIC_TEST_REQUESTS);
 
     // The edit form never shows the token.
     env.owner
@@ -1004,7 +783,7 @@ async fn an_edit_that_changes_the_url_without_a_new_token_sends_nothing() {
     // Re-testing still goes to A only.
     let row = env.retest_row(&t.id).await;
     row.assert_contains("data-status=\"valid\"");
-    assert_eq!(a.requests().len(), seen_by_a + 1);
+    assert_eq!(a.requests().len(), seen_by_a + CLASSIC_TEST_REQUESTS);
     b.assert_untouched();
 
     // With a new token value the edit is tested against B, and only B.

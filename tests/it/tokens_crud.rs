@@ -258,10 +258,13 @@ async fn create_github_enterprise() {
         ))
         .await;
     assert!(ghes.saw_token("ghp_allscopesGhes0002"));
+    // The API under /api/v3, and the clone check on the same server's Git.
     assert!(
         ghes.requests()
             .iter()
-            .all(|r| r.route().starts_with("/api/v3/"))
+            .all(|r| r.route().starts_with("/api/v3/") || r.route().ends_with(".git/info/refs")),
+        "{:?}",
+        ghes.requests()
     );
     assert!(!env.gh.saw_token("ghp_allscopesGhes0002"), "sent to cloud");
     assert_listed_valid(&env, &id, "GHES deploy").await;
@@ -335,8 +338,11 @@ async fn create_trims_the_token_and_sends_only_the_trimmed_value() {
     for r in &reqs {
         assert_eq!(r.token(), Some("ghp_allscopesTrim0006"), "{r:?}");
         let auth = r.authorization.as_deref().unwrap_or("");
+        // The API gets `Bearer <token>`; the clone check `Basic base64(x-access-token:<token>)`,
+        // whose decoded password `token()` checks above.
         assert!(
-            auth.ends_with(" ghp_allscopesTrim0006") && auth.split_whitespace().count() == 2,
+            (auth.ends_with(" ghp_allscopesTrim0006") || auth.starts_with("Basic "))
+                && auth.split_whitespace().count() == 2,
             "untrimmed credential sent: {auth:?}"
         );
     }
@@ -549,8 +555,9 @@ async fn create_validation_rules() {
             "without /api/v4",
         ),
         (
-            "url with another path",
-            gl_self("https://gitlab.example.com/gitlab"),
+            // GitLab may live under a path (DESIGN.md §2); GitHub Enterprise Server may not.
+            "GitHub Enterprise Server url with a path",
+            self_hosted("github", "GHES", "https://ghe.example.com/github", tok),
             "url",
             "without a path",
         ),
@@ -1100,6 +1107,7 @@ fn seed(env: &Env, name: &str, provider: &str, status: &str) {
         updated_by: None,
         updated_at: n,
         rotated_at: None,
+        username: None,
         identity_key: None,
     };
     GitToken::insert(&mut conn, &t).unwrap();

@@ -26,11 +26,13 @@ pub const CHECK_CONCURRENCY: usize = 64;
 /// Default `tokens check --per-host`: token tests in flight at once against one API origin
 /// (`api.github.com`, `gitlab.com`, one self-hosted server, …).
 ///
-/// Each test is one to four sequential GET requests, so this is also about the number of
+/// Each test is one to five GET requests, mostly sequential (a classic GitHub token: `/user`,
+/// `/user/repos`, then the clone check on the Git host), so this is also about the number of
 /// concurrent requests one host sees from Forgekeys. 32 stays well under GitHub's documented
 /// ceiling of 100 concurrent requests (secondary rate limits) and is modest for a self-hosted
-/// GitLab, while 1,000 tokens on one host answering in 100 ms take about
-/// 1,000 / 32 × 0.1 s ≈ 3 s. Lower it for a small self-hosted server.
+/// GitLab, while 1,000 classic GitHub tokens answering in 100 ms take about
+/// 1,000 / 32 × 3 × 0.1 s ≈ 10 s (`scripts/bench-tokens-check.sh`). Lower it for a small
+/// self-hosted server.
 pub const CHECK_PER_HOST: usize = 32;
 
 /// Results waiting to be recorded (the tests go on while the database writes).

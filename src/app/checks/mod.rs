@@ -25,13 +25,7 @@ use crate::providers::TokenTarget;
 /// Where a stored token is sent: the destination it was tested with, never another.
 pub fn target_of(t: &GitToken) -> Result<TokenTarget, Error> {
     let token = crate::domain::token::Token::try_from(t)?;
-    let d = token.destination;
-    Ok(TokenTarget {
-        provider: d.provider,
-        hosting: d.hosting,
-        url: d.url,
-        workspace: d.workspace,
-    })
+    Ok(super::tokens::test::target(&token.destination))
 }
 
 /// What [`record`] stored.
@@ -134,6 +128,7 @@ pub fn record(
         || t.hosting != token.hosting
         || t.url != token.url
         || t.workspace != token.workspace
+        || t.username != token.username
     {
         return Err(Error::Conflict(Conflict::TokenChanged));
     }

@@ -101,6 +101,10 @@ pub enum Refusal {
 
 /// What became of a move.
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per request, moved once"
+)]
 pub enum Moved {
     Done {
         source: Token,

@@ -255,6 +255,7 @@ mod tests {
             org_id: OrgId::new("o"),
             name: "deploy".into(),
             destination: Destination {
+                username: None,
                 provider: Provider::Github,
                 hosting: Hosting::Cloud,
                 url: None,

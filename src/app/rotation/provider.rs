@@ -35,6 +35,10 @@ pub fn lease_name(id: &TokenId) -> String {
 
 /// What became of a rotation at the provider.
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per request, moved once"
+)]
 pub enum ProviderRotated {
     /// GitLab issued a new value; it is stored and was tested (`outcome`).
     Done { token: Token, outcome: TestOutcome },

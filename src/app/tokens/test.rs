@@ -22,6 +22,7 @@ pub fn target(d: &Destination) -> TokenTarget {
         hosting: d.hosting,
         url: d.url.clone(),
         workspace: d.workspace.clone(),
+        username: d.username.clone(),
     }
 }
 
@@ -35,7 +36,7 @@ pub async fn test_unsaved(
     require(member, Permission::ManageTokens)?;
     Ok(state
         .providers
-        .test_token(&target(&input.destination()), secret, None)
+        .test_token(&target(&input.destination()), secret, input.known_expiry())
         .await)
 }
 

@@ -97,7 +97,7 @@ pub async fn create(
     }
     let outcome = state
         .providers
-        .test_token(&target(&input.destination()), &secret, None)
+        .test_token(&target(&input.destination()), &secret, input.known_expiry())
         .await;
     if !may_save(&outcome, save_anyway) {
         return Ok(Created::NotSaved(outcome));
@@ -160,6 +160,7 @@ fn insert(
         updated_by: who,
         updated_at: n,
         rotated_at: None,
+        username: input.username.clone(),
         identity_key: None,
     };
     t.apply_outcome(outcome);
@@ -170,6 +171,7 @@ fn insert(
     for (set, f) in [
         (input.url.is_some(), "url"),
         (input.workspace.is_some(), "workspace"),
+        (input.username.is_some(), "username"),
         (input.description.is_some(), "description"),
         (input.expires_on.is_some(), "expires_on"),
     ] {
@@ -196,6 +198,7 @@ fn changed_fields(before: &TokenInput, input: &TokenInput, new_secret: bool) -> 
         (before.hosting != input.hosting, "hosting"),
         (before.url != input.url, "url"),
         (before.workspace != input.workspace, "workspace"),
+        (before.username != input.username, "username"),
         (before.description != input.description, "description"),
         (before.expires_on != input.expires_on, "expires_on"),
         (new_secret, "token"),
@@ -237,7 +240,7 @@ pub async fn update(
         Some(secret) => {
             let o = state
                 .providers
-                .test_token(&target(&input.destination()), secret, None)
+                .test_token(&target(&input.destination()), secret, input.known_expiry())
                 .await;
             if !may_save(&o, save_anyway) {
                 return Ok(Updated::NotSaved(o));
@@ -301,6 +304,7 @@ fn save_edit(
     t.hosting = input.hosting.as_str().to_string();
     t.url = input.url.clone();
     t.workspace = input.workspace.clone();
+    t.username = input.username.clone();
     t.description = input.description.clone();
     if before.expires_on != input.expires_on || t.expiry_source.as_deref() != Some("provider") {
         if let Some(exp) = admin_expiry(input) {

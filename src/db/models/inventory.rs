@@ -65,7 +65,9 @@ impl TryFrom<InventoryRow> for InventoryToken {
             id: TokenId::new(r.id),
             name: r.name,
             description: non_empty(r.description),
+            // The inventory shows where tokens go, not the username sent with them.
             destination: Destination {
+                username: None,
                 provider,
                 hosting,
                 url: non_empty(r.url),

@@ -36,6 +36,8 @@ pub struct GitToken {
     pub updated_by: Option<String>,
     pub updated_at: NaiveDateTime,
     pub rotated_at: Option<NaiveDateTime>,
+    /// Bitbucket API tokens and app passwords: the username sent with the token (HTTP Basic).
+    pub username: Option<String>,
     /// Duplicate detection key (`domain::token::identity_key`); set by [`GitToken::insert`] and
     /// [`GitToken::save`] from the other columns.
     pub identity_key: Option<String>,
@@ -52,6 +54,7 @@ impl GitToken {
             hosting: Hosting::parse(&self.hosting)?,
             url: self.url.clone(),
             workspace: self.workspace.clone(),
+            username: self.username.clone(),
         };
         identity_key(&d, self.account.as_deref())
     }

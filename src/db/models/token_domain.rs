@@ -25,6 +25,7 @@ fn domain_token(
     hosting: &str,
     url: &Option<String>,
     workspace: &Option<String>,
+    username: &Option<String>,
     status: &str,
     expiry_source: &Option<String>,
 ) -> Result<(Token, TestStatus), StoreError> {
@@ -38,6 +39,7 @@ fn domain_token(
         hosting: Hosting::parse(hosting).ok_or_else(|| corrupt("hosting", hosting))?,
         url: url.clone(),
         workspace: workspace.clone(),
+        username: username.clone(),
     };
     let t = Token {
         id: TokenId::new(id),
@@ -72,6 +74,7 @@ impl TryFrom<&GitToken> for Token {
             &r.hosting,
             &r.url,
             &r.workspace,
+            &r.username,
             &r.status,
             &r.expiry_source,
         )?;
@@ -103,6 +106,7 @@ impl TryFrom<TokenListRow> for Token {
             &r.hosting,
             &r.url,
             &r.workspace,
+            &r.username,
             &r.status,
             &r.expiry_source,
         )?;

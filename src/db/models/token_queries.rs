@@ -32,6 +32,7 @@ pub struct TokenListRow {
     pub updated_by: Option<String>,
     pub updated_at: NaiveDateTime,
     pub rotated_at: Option<NaiveDateTime>,
+    pub username: Option<String>,
     pub identity_key: Option<String>,
 }
 

@@ -6,7 +6,10 @@
 
 use super::FormErrors;
 use crate::domain::provider::{Hosting, Provider};
-use crate::domain::token::{DESCRIPTION_MAX, NAME_MAX, TOKEN_MAX, TokenInput, WORKSPACE_MAX};
+use crate::domain::token::{
+    DESCRIPTION_MAX, NAME_MAX, PathPrefixError, TOKEN_MAX, TokenInput, USERNAME_MAX, WORKSPACE_MAX,
+    check_path_prefix as domain_check_path_prefix,
+};
 use chrono::NaiveDate;
 use secrecy::SecretString;
 
@@ -26,6 +29,10 @@ pub struct TokenFormData {
     pub url: String,
     #[serde(default)]
     pub workspace: String,
+    /// Bitbucket: the Atlassian account e-mail (API token) or Bitbucket username (app
+    /// password); empty for access tokens (DESIGN.md §8).
+    #[serde(default)]
+    pub username: String,
     #[serde(default)]
     pub description: String,
     /// Admin-entered expiry (`YYYY-MM-DD`) for providers that do not report one.
@@ -104,7 +111,11 @@ pub fn parse_fields(
     let url = if hosting == Some(Hosting::SelfHosted)
         && provider.is_none_or(|p| p.supports_self_hosted())
     {
-        match parse_origin(&form.url, opts.allow_http) {
+        match parse_origin_for(
+            &form.url,
+            opts.allow_http,
+            provider == Some(Provider::Gitlab),
+        ) {
             Ok(u) => Some(u),
             Err(msg) => {
                 errors.add("url", msg);
@@ -120,6 +131,18 @@ pub fn parse_fields(
             Ok(w) => Some(w),
             Err(msg) => {
                 errors.add("workspace", msg);
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    let username = if provider == Some(Provider::Bitbucket) {
+        match parse_username(&form.username) {
+            Ok(u) => u,
+            Err(msg) => {
+                errors.add("username", msg);
                 None
             }
         }
@@ -169,6 +192,7 @@ pub fn parse_fields(
             name,
             url,
             workspace,
+            username,
             description,
             expires_on,
         }),
@@ -198,6 +222,12 @@ pub fn parse_token_value(raw: &str) -> Result<SecretString, String> {
 
 /// Validate a server URL and reduce it to its origin, `https://host[:port]`.
 pub fn parse_origin(raw: &str, allow_http: bool) -> Result<String, String> {
+    parse_origin_for(raw, allow_http, false)
+}
+
+/// [`parse_origin`]; with `allow_path` (GitLab) also an origin with the path prefix GitLab is
+/// installed under, `https://dev.company.com/gitlab` (DESIGN.md §2), without trailing slash.
+pub fn parse_origin_for(raw: &str, allow_http: bool, allow_path: bool) -> Result<String, String> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err("Enter the server URL, e.g. https://gitlab.company.com.".into());
@@ -225,17 +255,28 @@ pub fn parse_origin(raw: &str, allow_http: bool) -> Result<String, String> {
         return Err("Enter only the server address, without ?query or #fragment.".into());
     }
     let path = parsed.path().trim_end_matches('/');
-    if !path.is_empty() {
-        if path == "/api/v3" || path == "/api/v4" {
-            return Err(format!(
-                "Enter the server address without {path}: Forgekeys adds the API path itself."
-            ));
-        }
-        return Err("Enter only the server address (scheme and host), without a path.".into());
-    }
     let mut origin = format!("{}://{}", parsed.scheme(), host.to_ascii_lowercase());
     if let Some(port) = parsed.port() {
         origin.push_str(&format!(":{port}"));
+    }
+    if !path.is_empty() {
+        if path.ends_with("/api/v3") || path.ends_with("/api/v4") {
+            let prefix = &path[..path.len() - 7];
+            return Err(format!(
+                "Enter the server address without /api/{}: Forgekeys adds the API path itself{}.",
+                &path[path.len() - 2..],
+                if prefix.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (here: {origin}{prefix})")
+                }
+            ));
+        }
+        if !allow_path {
+            return Err("Enter only the server address (scheme and host), without a path.".into());
+        }
+        check_path_prefix(path)?;
+        origin.push_str(path);
     }
     Ok(origin)
 }
@@ -259,6 +300,45 @@ pub fn parse_workspace(raw: &str) -> Result<String, String> {
         );
     }
     Ok(w.to_ascii_lowercase())
+}
+
+/// A path prefix such as `/gitlab` or `/tools/gitlab` (the rule is `domain::token`'s).
+pub fn check_path_prefix(path: &str) -> Result<(), String> {
+    domain_check_path_prefix(path).map_err(|e| match e {
+        PathPrefixError::Characters => {
+            "The path after the server name may hold only letters, digits, - _ . ~ and /, like \
+             https://dev.company.com/gitlab."
+                .to_owned()
+        }
+        PathPrefixError::ApiPath => {
+            "Enter the address GitLab is installed under, without /api/v4: Forgekeys adds the \
+             API path itself."
+                .to_owned()
+        }
+    })
+}
+
+/// Bitbucket username: empty (an access token), an Atlassian account e-mail (API token) or a
+/// Bitbucket username (app password). Sent as HTTP Basic user name, so no `:` and no spaces.
+pub fn parse_username(raw: &str) -> Result<Option<String>, String> {
+    let u = raw.trim();
+    if u.is_empty() {
+        return Ok(None);
+    }
+    if u.chars().count() > USERNAME_MAX {
+        return Err(format!("Use at most {USERNAME_MAX} characters."));
+    }
+    if u.contains(':') || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(
+            "Enter only the e-mail address (API token) or the Bitbucket username (app password): \
+             no spaces and no “:”."
+                .into(),
+        );
+    }
+    if !u.is_ascii() && !u.contains('@') {
+        return Err("A Bitbucket username has only letters, digits, - and _.".into());
+    }
+    Ok(Some(u.to_string()))
 }
 
 #[cfg(test)]
@@ -328,6 +408,53 @@ mod tests {
                 .unwrap_or_default()
                 .has("hosting")
         );
+    }
+
+    #[test]
+    fn bitbucket_username_is_optional_and_checked() {
+        let mut f = form("bitbucket", "cloud");
+        f.workspace = "acme".into();
+        assert_eq!(parse_fields(&f, REQ).ok().and_then(|i| i.username), None);
+        f.username = " jane@acme.test ".into();
+        assert_eq!(
+            parse_fields(&f, REQ)
+                .ok()
+                .and_then(|i| i.username)
+                .as_deref(),
+            Some("jane@acme.test")
+        );
+        f.username = "jane:doe".into();
+        assert!(
+            parse_fields(&f, REQ)
+                .err()
+                .unwrap_or_default()
+                .has("username")
+        );
+        // Other providers ignore the field.
+        let mut g = form("github", "cloud");
+        g.username = "whoever".into();
+        assert_eq!(parse_fields(&g, REQ).ok().and_then(|i| i.username), None);
+    }
+
+    #[test]
+    fn gitlab_url_may_carry_a_path() {
+        let mut f = form("gitlab", "self_hosted");
+        f.url = "https://Dev.Company.com/gitlab/".into();
+        assert_eq!(
+            parse_fields(&f, REQ).ok().and_then(|i| i.url).as_deref(),
+            Some("https://dev.company.com/gitlab")
+        );
+        f.url = "https://dev.company.com/gitlab/api/v4".into();
+        let e = parse_fields(&f, REQ).err().unwrap_or_default();
+        assert!(
+            e.get("url")
+                .unwrap_or("")
+                .contains("https://dev.company.com/gitlab"),
+            "{e:?}"
+        );
+        let mut g = form("github", "self_hosted");
+        g.url = "https://ghe.example.com/github".into();
+        assert!(parse_fields(&g, REQ).err().unwrap_or_default().has("url"));
     }
 
     #[test]

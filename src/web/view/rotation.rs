@@ -159,6 +159,7 @@ mod tests {
             org_id: OrgId::new("o"),
             name: "deploy".into(),
             destination: Destination {
+                username: None,
                 provider,
                 hosting,
                 url: url.map(str::to_string),

@@ -5,7 +5,9 @@ use super::expiry::{ExpiryView, expiry_view};
 use super::status::status_class;
 use super::time::{fmt_dt, fmt_time};
 use crate::domain::provider::Provider;
-use crate::domain::test_result::{MissingPermission, TestOutcome, TestStatus};
+use crate::domain::test_result::{
+    CloneCheck, CloneResult, MissingPermission, TestOutcome, TestStatus,
+};
 use crate::domain::token::Token;
 use chrono::{DateTime, NaiveDateTime, Utc};
 
@@ -22,6 +24,8 @@ pub struct TokenView {
     pub location: String,
     pub workspace: String,
     pub url: String,
+    /// Bitbucket API tokens and app passwords: the username sent with the token.
+    pub username: String,
     pub description: String,
     pub status: &'static str,
     pub status_label: &'static str,
@@ -66,6 +70,7 @@ impl TokenView {
             location,
             workspace: d.workspace.clone().unwrap_or_default(),
             url: d.url.clone().unwrap_or_default(),
+            username: d.username.clone().unwrap_or_default(),
             description: t.description.clone().unwrap_or_default(),
             status: t.status.as_str(),
             status_label: t.status.label(),
@@ -118,6 +123,40 @@ pub struct ResultView {
     pub server_version: String,
     pub reason: String,
     pub tested_at: String,
+    /// The clone-level check (`data-clone="passed|failed|skipped|error"`), if it ran or was
+    /// recorded.
+    pub clone: Option<CloneView>,
+}
+
+/// The clone-level check in words.
+#[derive(Debug, Clone)]
+pub struct CloneView {
+    pub result: &'static str,
+    pub label: &'static str,
+    pub class: &'static str,
+    pub repository: String,
+    pub url: String,
+    pub username: String,
+    pub message: String,
+}
+
+impl CloneView {
+    fn new(c: &CloneCheck) -> CloneView {
+        CloneView {
+            result: c.result.as_str(),
+            label: c.result.label(),
+            class: match c.result {
+                CloneResult::Passed => "ok",
+                CloneResult::Failed => "danger",
+                CloneResult::Skipped => "muted",
+                CloneResult::Error => "warn",
+            },
+            repository: c.repository.clone().unwrap_or_default(),
+            url: c.url.clone().unwrap_or_default(),
+            username: c.username.clone().unwrap_or_default(),
+            message: unquote(&c.message),
+        }
+    }
 }
 
 impl ResultView {
@@ -175,6 +214,7 @@ impl ResultView {
             server_version: o.server_version.clone().unwrap_or_default(),
             reason: o.reason.as_deref().map(unquote).unwrap_or_default(),
             tested_at: fmt_dt(o.tested_at),
+            clone: o.clone_check.as_ref().map(CloneView::new),
         }
     }
 }

@@ -108,6 +108,17 @@ pub fn gitlab_date(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d").to_string()
 }
 
+/// The `expires_on` form field (`YYYY-MM-DD`) for an instant's date.
+pub fn form_date(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// Whether Bitbucket still took app passwords at `at`: they stopped working on the day the
+/// product names ([`forgekeys::providers::BITBUCKET_APP_PASSWORDS_END`], provider-apis.md §6).
+pub fn before_app_passwords_end(at: DateTime<Utc>) -> bool {
+    at.date_naive() < forgekeys::providers::BITBUCKET_APP_PASSWORDS_END
+}
+
 /// UTC epoch seconds, as in `x-ratelimit-reset`.
 pub fn epoch(at: DateTime<Utc>) -> String {
     at.timestamp().to_string()

@@ -110,12 +110,37 @@ const GITHUB_TOKENS: [&str; 5] = [
     "ghp_inorgs",
 ];
 
+/// The owner of a GitHub listing token's repositories: `ghp_noorgs` belongs to no organization,
+/// so its repositories are the user's own (`owner.type: User`).
+fn github_owner(token: &str) -> (&'static str, &'static str) {
+    if token.starts_with("ghp_noorgs") {
+        ("octocat", "User")
+    } else {
+        ("acme", "Organization")
+    }
+}
+
+/// Full names of the repositories a GitHub listing token reads (`None` for other tokens).
+pub fn github_repo_names(token: &str) -> Option<Vec<String>> {
+    if !GITHUB_TOKENS.iter().any(|p| token.starts_with(p)) {
+        return None;
+    }
+    let (owner, _) = github_owner(token);
+    Some(
+        repos_for(token)
+            .into_iter()
+            .map(|n| format!("{owner}/{n}"))
+            .collect(),
+    )
+}
+
 /// `route` is the path without query and without the GHES `/api/v3` prefix.
 pub fn github(req: &RecordedRequest, route: &str) -> Option<FakeResponse> {
     let t = req.token().unwrap_or("");
     if !GITHUB_TOKENS.iter().any(|p| t.starts_with(p)) {
         return None;
     }
+    let (owner, owner_type) = github_owner(t);
     let names = repos_for(t);
     let paged = |items: Vec<String>| {
         let page = page_no(req);
@@ -130,19 +155,22 @@ pub fn github(req: &RecordedRequest, route: &str) -> Option<FakeResponse> {
         resp
     };
     if route == "/user/repos" {
+        // `affiliation=organization_member` lists only organization repositories.
+        let org_only = param(req, "affiliation").as_deref() == Some("organization_member");
         let items = names
             .iter()
+            .filter(|_| !(org_only && owner_type == "User"))
             .enumerate()
             .map(|(i, n)| {
                 format!(
-                    r#"{{"id":{},"name":"{n}","full_name":"acme/{n}","owner":{{"login":"acme","id":2,"type":"Organization"}},"private":true,"default_branch":"main"}}"#,
+                    r#"{{"id":{},"name":"{n}","full_name":"{owner}/{n}","owner":{{"login":"{owner}","id":2,"type":"{owner_type}"}},"private":true,"visibility":"private","default_branch":"main"}}"#,
                     1000 + i
                 )
             })
             .collect();
         return Some(paged(items));
     }
-    let rest = route.strip_prefix("/repos/acme/")?;
+    let rest = route.strip_prefix(&format!("/repos/{owner}/"))?;
     let (repo, tail) = match rest.split_once('/') {
         Some((r, t)) => (r, Some(t)),
         None => (rest, None),
@@ -157,7 +185,7 @@ pub fn github(req: &RecordedRequest, route: &str) -> Option<FakeResponse> {
         None => Some(FakeResponse::json(
             200,
             format!(
-                r#"{{"id":1001,"name":"{repo}","full_name":"acme/{repo}","private":true,"default_branch":"main"}}"#
+                r#"{{"id":1001,"name":"{repo}","full_name":"{owner}/{repo}","private":true,"default_branch":"main"}}"#
             ),
         )),
         Some("branches") => Some(paged(
@@ -165,7 +193,7 @@ pub fn github(req: &RecordedRequest, route: &str) -> Option<FakeResponse> {
                 .into_iter()
                 .map(|b| {
                     format!(
-                        r#"{{"name":"{b}","commit":{{"sha":"c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc","url":"https://api.github.com/repos/acme/{repo}/commits/c5b97d5"}},"protected":{}}}"#,
+                        r#"{{"name":"{b}","commit":{{"sha":"c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc","url":"https://api.github.com/repos/{owner}/{repo}/commits/c5b97d5"}},"protected":{}}}"#,
                         b == "main"
                     )
                 })

@@ -10,26 +10,47 @@
 //!
 //! ## Token → behaviour
 //!
-//! GitHub ([`github::start`] for api.github.com; [`github::start_ghes`] serves the same under
-//! `/api/v3` and adds `X-GitHub-Enterprise-Version: 3.14.2` to every answer). Requests without a
-//! `User-Agent` get 403. `GET /user/orgs` answers `[github]` unless noted.
+//! Every fake also speaks Git's smart HTTP (`GET /{repo}.git/info/refs?service=git-upload-pack`,
+//! `POST /{repo}.git/git-upload-pack`) through a real `git http-backend` ([`git_server`]), with
+//! the user name and token checks of the provider; the tests point the Git URLs at the same
+//! fake. Where each behaviour comes from is noted next to its fixture (provider-apis.md §6 and
+//! /work/notes/provider-research.md, which corrects §6 in places).
+//!
+//! GitHub ([`github::start`] for api.github.com and github.com's Git; [`github::start_ghes`]
+//! serves the API under `/api/v3` with `X-GitHub-Enterprise-Version: 3.14.2`, Git at the root).
+//! Requests without a `User-Agent` get 403. Classic tokens without `read:org`, `write:org`,
+//! `admin:org` or `user` get **403** on `/user/orgs` ("You need at least read:org scope or user
+//! scope…"). `/user/repos` of a member of `acme`: `acme/web` (private, organization) and
+//! `octocat/hello-world` (public, user); the listing tokens of `listing.rs` list
+//! `acme/app-01…25` instead (`ghp_noorgs`: `octocat/app-…`, user-owned). Git: user
+//! `x-access-token`; public repositories read for every valid token.
 //!
 //! | token prefix | answer |
 //! |---|---|
 //! | `ghp_allscopes` | 200, fixture 1.9: `x-oauth-scopes: admin:repo_hook, read:org, repo`, expires in 90 days (`… UTC`) |
 //! | `ghp_adminorg` | 200, `admin:repo_hook, admin:org, repo` (admin:org satisfies read:org), same expiry |
-//! | `ghp_repoonly` | 200, `repo` (missing `admin:repo_hook`, `read:org`; in an org) |
-//! | `ghp_noorgs` | 200, `admin:repo_hook, repo`; `/user/orgs` = `[]` (read:org only recommended) |
-//! | `ghp_inorgs` | 200, `admin:repo_hook, repo`; in an org (missing `read:org`) |
-//! | `ghp_emptyscopes` | 200, `x-oauth-scopes:` empty; `/user/orgs` = `[]` |
-//! | `ghp_noexpiry` | 200, all scopes, no expiration header (never expires) |
-//! | `ghp_offsetexpiry` | 200, all scopes, expiry with a `+0800` offset |
-//! | `ghp_westexpiry` | 200, all scopes, expiry with a `-0700` offset |
+//! | `ghp_repoonly` | 200, `repo`; in `acme` (missing `admin:repo_hook`, `read:org`; `/user/orgs` 403) |
+//! | `ghp_noorgs` | 200, `admin:repo_hook, repo`; `/user/orgs` 403; only user-owned repositories (read:org only recommended) |
+//! | `ghp_inorgs` | 200, `admin:repo_hook, repo`; `/user/orgs` 403; repositories of `acme` (missing `read:org`) |
+//! | `ghp_emptyscopes` | 200, `x-oauth-scopes:` empty; `/user/orgs` 403; public repositories only |
+//! | `ghp_noexpiry` | 200, all scopes, no expiration header (github.com: never expires; GHES: not reported) |
+//! | `ghp_offsetexpiry` / `ghp_westexpiry` | 200, all scopes, expiry with a `+0800` / `-0700` offset |
 //! | `ghp_oddexpiry` | 200, all scopes, expiration header `sometime soon` (unknown) |
-//! | `github_pat_good` | 200 without `x-oauth-scopes`, expiry header; `/user/repos` = `[acme/web]`; all probes 200 |
-//! | `github_pat_nohooks` | like `github_pat_good` but `/hooks` = 403 `Resource not accessible by personal access token`, `x-accepted-github-permissions: repository_hooks=read` |
-//! | `github_pat_norepos` | like `github_pat_good` but `/user/repos` = `[]` |
-//! | `ghp_bad` (and any unknown token) | 401 `Bad credentials` |
+//! | `ghp_sso` | 200, all scopes; member of SAML SSO org `acme-sso` (id 21955855), token not authorized: listings carry `X-GitHub-SSO: partial-results; organizations=21955855` and leave its items out; `/organizations/21955855`, `/orgs/acme-sso…`, `/repos/acme-sso/…` 403 `X-GitHub-SSO: required; url=…`; Git 403 |
+//! | `ghp_forbidden` | 200, all scopes; member of `forbidorg`, which forbids classic tokens: its resources 403 "`forbidorg` forbids access via a personal access token (classic)…", Git 403 "Personal access tokens (classic) are forbidden from accessing this repository." |
+//! | `github_pat_good` | fine-grained: 200 without `x-oauth-scopes`, expiry header; `/user/repos` = `acme/docs` (public, not granted), `acme/web` (private, granted), `octocat/hello-world` (public); probes on `acme/web` 200 (`x-accepted-github-permissions`); `/hooks` of a public repository 403 |
+//! | `github_pat_nopublic` | like `good`, but `/user/repos` lists `acme/web` only |
+//! | `github_pat_nohooks` | like `good`, but `acme/web/hooks` = 403 `Resource not accessible by personal access token`, `x-accepted-github-permissions: repository_hooks=read` |
+//! | `github_pat_norepos` | `/user/repos` = the two public repositories only (nothing granted); every `/hooks` 403 |
+//! | `github_pat_empty` | `/user/repos` = `[]` |
+//! | `github_pat_publichooks` | public repositories only, `acme/docs` granted (its `/hooks` 200) |
+//! | `github_pat_manypublic` | page 1 of `/user/repos` = 100 public repositories + `Link: rel="next"`; `visibility=private` = `acme/web` |
+//! | `github_pat_nocontents` | like `good`; Git 404 for `acme/web` (no Contents permission) |
+//! | `github_pat_lifetime` | like `good`; everything under `acme` 403 "The 'acme' organization forbids access via a fine-grained personal access tokens if the token's lifetime is greater than 366 days…" |
+//! | `github_pat_nowexpiry` | like `good`, the expiration header holds the fake's start (go-github#3708) |
+//! | `ghu_` | 200 on `/user` with an empty `X-OAuth-Scopes`, `x-oauth-client-id: Iv1.…`, an 8-hour expiry (GitHub App user token) |
+//! | `ghs_` | 403 `Resource not accessible by integration` on `/user` (installation token) |
+//! | `ghr_`, `ghp_bad` (and any unknown token) | 401 `Bad credentials` (Git: 401 `WWW-Authenticate: Basic realm="GitHub"`) |
 //! | `ghp_ratelimited` | 403 `API rate limit exceeded…`, `x-ratelimit-remaining: 0`, `x-ratelimit-reset` an hour after the fake started |
 //! | `ghp_secondary` | 403 `You have exceeded a secondary rate limit…`, `retry-after: 60` |
 //! | `ghp_5xx` | 500 |
@@ -40,29 +61,35 @@
 //! | `ghp_onceexpiring` | first `/user` call (per token value, per server) like `ghp_allscopes`; every later one 401 (revoked after saving) |
 //! | `ghp_oncenoexpiry` | first `/user` call like `ghp_noexpiry`; every later one 401 |
 //!
-//! GitLab ([`gitlab::start`], serves `/api/v4/…`; token from `PRIVATE-TOKEN` or `Authorization: Bearer`):
+//! GitLab ([`gitlab::start`], serves `/api/v4/…`; [`gitlab::start_under`] the same under a path
+//! prefix such as `/gitlab`; token from `PRIVATE-TOKEN` or `Authorization: Bearer`).
+//! `/personal_access_tokens/self` and `…/self/associations` answer **any** scope;
+//! `/version` answers `18.1.1-ee` (old servers `15.4.0`). Git: user `oauth2`.
 //!
 //! | token prefix | answer |
 //! |---|---|
 //! | `glpat-maintainer` | self 200 `[api, read_repository]`, `expires_at` 60 days on (date only); `/user` project bot; associations: project `Test/test-project` (group level 40) |
-//! | `glpat-owner` | self 200, `expires_at: null` (unless an `exp` marker); `/user` `alice`; associations: group `test` (50) |
+//! | `glpat-owner` | self 200, `expires_at: null` (unless an `exp` marker); `/user` `alice`; associations: group `test` (50); `/groups/1/projects` = `test/infra` |
 //! | `glpat-developer` | self 200 both scopes; associations empty (no Maintainer role) |
-//! | `glpat-noapi` | self 200 `[read_repository, read_user]`; associations 403 `insufficient_scope` |
+//! | `glpat-noapi` | self 200 `[read_repository, read_user]`; associations 200 (`Test/test-project`, 40) |
+//! | `glpat-noreadrepo` | self 200 `[api]`; associations like `maintainer`; Git 401 "HTTP Basic: Access denied…" |
+//! | `glpat-personal` | human `alice`; associations: only `alice/scratch` (Owner, `namespace.kind: user`) |
+//! | `glpat-shared` | associations: `partner/shared-app` with both levels `null` (reached through a group share) |
 //! | `glpat-expired` | self 401 `invalid_token` / `Token is expired. …` |
 //! | `glpat-revoked` | self 401 `Token was revoked. You have to re-authorize from the user.` |
 //! | `glpat-inactive` | self 200 `active:false`, `revoked:false`, `expires_at:null` |
-//! | `glpat-oauth` | self 400 `This endpoint requires token type to be a personal access token` |
+//! | `glpat-oauth` | self 400 `This endpoint requires token type to be a personal access token` (OAuth token) |
 //! | `glpat-old` | GitLab < 15.5: self 404, associations 404; `/user` ok; `/projects` = `[group/app]`, `/groups` = `[]` |
 //! | `glpat-noassoc` | GitLab < 17.4: self 200 ok, associations 404; `/projects` = `[]`, `/groups` = `[platform]` |
 //! | `glpat-ratelimited` | 429 with `Retry-After: 30` |
 //! | `glpat-5xx` | 500 |
-//! | anything else | 401 `{"message":"401 Unauthorized"}` |
+//! | `glcbt-…`, `gldt-…` and anything else | 401 `{"message":"401 Unauthorized"}` (CI job tokens too: research §6) |
 //!
-//! Bitbucket ([`bitbucket::start`], API base `{url}/2.0`; workspace `acme` exists; `Authorization: Bearer`):
+//! Bitbucket ([`bitbucket::start`], API base `{url}/2.0`, Git at the root; workspace `acme`):
 //!
-//! | token prefix | answer on `/2.0/repositories/acme` |
+//! | credential | answer on `/2.0/repositories/acme` |
 //! |---|---|
-//! | `bb_valid` | 200 fixture 3.2: `x-oauth-scopes: pullrequest:write, repository, webhook`, `x-credential-type: repo_access_token` |
+//! | `bb_valid` (Bearer) | 200 fixture 3.2: `x-oauth-scopes: pullrequest:write, repository, webhook`, `x-credential-type: repo_access_token` |
 //! | `bb_spaces` | 200, `repository:write pullrequest:write webhook` (space separated), `workspace_access_token` |
 //! | `bb_nowebhook` | 200, `pullrequest:write, repository` |
 //! | `bb_readonly` | 200, `repository` |
@@ -70,8 +97,17 @@
 //! | `bb_gone` | 410 CHANGE-2770 |
 //! | `bb_ratelimited` | 429 |
 //! | `bb_5xx` | 500 |
+//! | `ATATT3xvalid` with Basic `jane@acme.test` | 200, every API-token scope (`read:repository:bitbucket`, …), `x-credential-type: api_token`; `/2.0/user` Jane Doe |
+//! | `ATATT3xwriteonly` / `ATATT3xreadonly` / `ATATT3xnouser` | the same with fewer scopes (no read halves / reads only / no `read:user:bitbucket`: `/2.0/user` 403) |
+//! | `ATATT3x…` as Bearer, or Basic with the username `jdoe`; an access token as Basic | 401 |
+//! | `bbapp_` with Basic `jdoe` | app password: 200 (`pullrequest:write, repository, webhook`) before Bitbucket turned them off, 401 after |
 //! | `bb_bad` (and unknown tokens) | 401 `Token is invalid, expired, or not supported for this endpoint.` |
 //! | any known token on another workspace | 404 |
+//!
+//! Git users: `x-token-auth` (access tokens), `x-bitbucket-api-token-auth` or `jdoe` (API
+//! tokens; the e-mail is refused), `jdoe` (app passwords).
+//!
+//! [`tls::start`] runs any of these behind HTTPS with a certificate from a test CA.
 //!
 //! [`redirecting`] answers every request with `302 Location: <target origin><same path>`.
 
@@ -79,9 +115,11 @@
 
 pub mod bitbucket;
 pub mod dates;
+pub mod git_server;
 pub mod github;
 pub mod gitlab;
 pub mod listing;
+pub mod tls;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -101,8 +139,22 @@ pub struct RecordedRequest {
     pub private_token: Option<String>,
     /// All headers, names lower-cased.
     pub headers: Vec<(String, String)>,
+    /// The body (read when `Content-Length` says there is one).
+    pub body: Vec<u8>,
     /// The moment the fake started: every date it reports is relative to it (`dates.rs`).
     pub anchor: chrono::DateTime<chrono::Utc>,
+    basic_user: Option<String>,
+    basic_password: Option<String>,
+}
+
+/// Decodes `Basic base64(user:password)`.
+fn decode_basic(auth: Option<&str>) -> Option<(String, String)> {
+    use base64::Engine;
+    let b64 = auth?.strip_prefix("Basic ")?.trim();
+    let raw = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (u, p) = text.split_once(':')?;
+    Some((u.to_owned(), p.to_owned()))
 }
 
 impl RecordedRequest {
@@ -114,15 +166,31 @@ impl RecordedRequest {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The token sent, from `Authorization: Bearer|token …` or `PRIVATE-TOKEN`.
+    /// The token sent, from `Authorization: Bearer|token …`, `PRIVATE-TOKEN`, or the password
+    /// of `Authorization: Basic …` (as [`Self::basic`] decodes it).
     pub fn token(&self) -> Option<&str> {
         if let Some(t) = &self.private_token {
             return Some(t.as_str());
         }
         let auth = self.authorization.as_deref()?;
+        if auth.starts_with("Basic ") {
+            return self.basic_password.as_deref();
+        }
         auth.strip_prefix("Bearer ")
             .or_else(|| auth.strip_prefix("token "))
             .or(Some(auth))
+    }
+
+    /// `(user, password)` of `Authorization: Basic …`.
+    pub fn basic(&self) -> Option<(&str, &str)> {
+        Some((self.basic_user.as_deref()?, self.basic_password.as_deref()?))
+    }
+
+    /// Whether the credentials came as `Authorization: Bearer`.
+    pub fn is_bearer(&self) -> bool {
+        self.authorization
+            .as_deref()
+            .is_some_and(|a| a.starts_with("Bearer "))
     }
 
     /// Path without the query.
@@ -173,7 +241,7 @@ impl FakeResponse {
     }
 }
 
-type Handler = Arc<dyn Fn(&RecordedRequest) -> FakeResponse + Send + Sync>;
+pub(crate) type Handler = Arc<dyn Fn(&RecordedRequest) -> FakeResponse + Send + Sync>;
 
 /// Holds the answers to one route until released (see [`FakeServer::hold`]): a test can keep a
 /// request "at the provider" while it makes another, without sleeping.
@@ -195,7 +263,7 @@ impl Gate {
     }
 }
 
-type Gates = Arc<Mutex<Vec<Arc<Gate>>>>;
+pub(crate) type Gates = Arc<Mutex<Vec<Arc<Gate>>>>;
 
 /// A running fake HTTP server. Stops when dropped.
 pub struct FakeServer {
@@ -323,16 +391,31 @@ pub fn redirecting(target_origin: &str) -> FakeServer {
 }
 
 async fn serve(
-    mut stream: TcpStream,
+    stream: TcpStream,
     handler: Handler,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
     gates: Gates,
     anchor: chrono::DateTime<chrono::Utc>,
 ) {
+    serve_stream(stream, handler, requests, gates, anchor, true).await;
+}
+
+/// Reads one request from `stream` and writes the handler's answer. `plain`: the stream is
+/// unencrypted, so a TLS ClientHello is closed at once.
+pub(crate) async fn serve_stream<S>(
+    mut stream: S,
+    handler: Handler,
+    requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    gates: Gates,
+    anchor: chrono::DateTime<chrono::Utc>,
+    plain: bool,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
-        if buf.first() == Some(&0x16) {
+        if plain && buf.first() == Some(&0x16) {
             return; // TLS ClientHello: not for us.
         }
         if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -361,13 +444,30 @@ async fn serve(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
+    let length: usize = find("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+        .min(16 * 1024 * 1024);
+    let mut body: Vec<u8> = buf[head_end + 4..].to_vec();
+    while body.len() < length {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    body.truncate(length);
+    let authorization = find("authorization");
+    let basic = decode_basic(authorization.as_deref());
     let request = RecordedRequest {
         method,
         path,
-        authorization: find("authorization"),
+        authorization,
         private_token: find("private-token"),
         headers: headers.clone(),
+        body,
         anchor,
+        basic_user: basic.as_ref().map(|(u, _)| u.clone()),
+        basic_password: basic.map(|(_, p)| p),
     };
     if let Ok(mut r) = requests.lock() {
         r.push(request.clone());
@@ -411,6 +511,7 @@ fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        405 => "Method Not Allowed",
         410 => "Gone",
         429 => "Too Many Requests",
         500 => "Internal Server Error",

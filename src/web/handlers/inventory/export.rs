@@ -310,6 +310,7 @@ mod tests {
             name: name.into(),
             description: None,
             destination: Destination {
+                username: None,
                 provider: Provider::Github,
                 hosting: Hosting::Cloud,
                 url: None,

@@ -12,6 +12,7 @@ pub struct FormValues {
     pub name: String,
     pub url: String,
     pub workspace: String,
+    pub username: String,
     pub description: String,
     pub expires_on: String,
 }
@@ -24,6 +25,7 @@ impl FormValues {
             name: f.name.clone(),
             url: without_credentials(&f.url),
             workspace: f.workspace.clone(),
+            username: f.username.clone(),
             description: f.description.clone(),
             expires_on: f.expires_on.clone(),
         }
@@ -50,6 +52,8 @@ pub struct ProviderFields {
     pub url_label: &'static str,
     pub url_placeholder: &'static str,
     pub show_workspace: bool,
+    /// Bitbucket: the optional username of API tokens and app passwords.
+    pub show_username: bool,
     /// Where to create the token and what to tick, in plain words.
     pub how_to: Vec<String>,
     pub token_placeholder: &'static str,
@@ -67,7 +71,10 @@ impl ProviderFields {
         let self_hosted = hosting == Hosting::SelfHosted;
         let (url_label, url_placeholder) = match provider {
             Provider::Github => ("GitHub Enterprise Server URL", "https://github.company.com"),
-            _ => ("GitLab server URL", "https://gitlab.company.com"),
+            _ => (
+                "GitLab server URL",
+                "https://gitlab.company.com or https://dev.company.com/gitlab",
+            ),
         };
         let how_to = match provider {
             Provider::Github => vec![
@@ -79,8 +86,9 @@ impl ProviderFields {
                 "The token's user needs the Maintainer or Owner role on the projects you deploy.".into(),
             ],
             Provider::Bitbucket => vec![
-                "Create a repository, project or workspace access token (Repository settings → Access tokens).".into(),
-                "Give it Repositories: Read, Pull requests: Write and Webhooks: Read and write.".into(),
+                "A repository, project or workspace access token (Repository, Project or Workspace settings → Access tokens): give it Repositories: Read, Pull requests: Write and Webhooks: Read and write, and leave Username empty.".into(),
+                "An Atlassian API token (Atlassian account settings → Security → Create API token with scopes → Bitbucket): tick read:repository, read:pullrequest, write:pullrequest, read:webhook and write:webhook (…:bitbucket), and enter your Atlassian account e-mail as Username.".into(),
+                "An app password: enter your Bitbucket username as Username. Bitbucket turned app passwords off on 2026-06-09, so create an API token instead.".into(),
             ],
         };
         ProviderFields {
@@ -94,11 +102,12 @@ impl ProviderFields {
             url_label,
             url_placeholder,
             show_workspace: provider == Provider::Bitbucket,
+            show_username: provider == Provider::Bitbucket,
             how_to,
             token_placeholder: match provider {
                 Provider::Github => "ghp_… or github_pat_…",
                 Provider::Gitlab => "glpat-…",
-                Provider::Bitbucket => "Access token",
+                Provider::Bitbucket => "Access token, API token (ATATT…) or app password",
             },
             expiry_hint: match provider {
                 Provider::Bitbucket => {

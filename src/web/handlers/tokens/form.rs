@@ -183,6 +183,7 @@ fn values_of(t: &Token) -> FormValues {
         name: input.name,
         url: input.url.unwrap_or_default(),
         workspace: input.workspace.unwrap_or_default(),
+        username: input.username.unwrap_or_default(),
         description: input.description.unwrap_or_default(),
         expires_on: input
             .expires_on
@@ -242,6 +243,7 @@ pub fn field_label(field: &str) -> &str {
         "token" => "Token",
         "url" => "Server URL",
         "workspace" => "Workspace",
+        "username" => "Username",
         "description" => "Description",
         "expires_on" => "Expiry date",
         other => other,

@@ -130,7 +130,7 @@ pub async fn update_token(
             ))
         }
         Updated::NeedsToken => rerender(&req, &ctx, Some(edit), &form, token_error(
-            "Paste the token value again: you changed where it is sent (provider, hosting, URL or workspace), and Forgekeys never sends a stored token to a destination it was not tested with.".into(),
+            "Paste the token value again: you changed where it is sent (provider, hosting, URL, workspace or username), and Forgekeys never sends a stored token to a destination it was not tested with.".into(),
         ), None, None),
         Updated::NameTaken => {
             rerender(&req, &ctx, Some(edit), &form, duplicate_error(&name), None, None)
