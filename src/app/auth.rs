@@ -100,12 +100,22 @@ pub async fn session(state: &AppState, id_hash: String) -> Result<Option<Session
         .await
 }
 
+/// Whether the caller wants the attention count (a page with the layout's banner) or not (a
+/// form post that redirects, an HTMX fragment): writes then cost the same at any organization
+/// size, since a write changes the token version and the count would be recomputed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Banner {
+    Wanted,
+    NotNeeded,
+}
+
 fn member_in(
     conn: &mut DbConn,
     cache: &StatsCache,
     user: User,
     slug: &str,
     now: NaiveDateTime,
+    banner: Banner,
 ) -> Result<Option<(Member, i64)>, Error> {
     let Some((org, role)) = Membership::find_for_user(conn, slug, user.id.as_str())? else {
         return Ok(None);
@@ -115,7 +125,10 @@ fn member_in(
         org: org.into(),
         role,
     };
-    let attention = attention(conn, cache, &member, now)?;
+    let attention = match banner {
+        Banner::Wanted => attention(conn, cache, &member, now)?,
+        Banner::NotNeeded => 0,
+    };
     Ok(Some((member, attention)))
 }
 
@@ -126,6 +139,7 @@ pub async fn session_in_org(
     state: &AppState,
     id_hash: String,
     slug: &str,
+    banner: Banner,
 ) -> Result<Option<(Session, Option<(Member, i64)>)>, Error> {
     let (slug, now, cache) = (slug.to_string(), state.clock.naive(), state.stats.clone());
     state
@@ -133,7 +147,7 @@ pub async fn session_in_org(
             let Some(session) = live_session(conn, &id_hash, now)? else {
                 return Ok(None);
             };
-            let member = member_in(conn, &cache, session.user.clone(), &slug, now)?;
+            let member = member_in(conn, &cache, session.user.clone(), &slug, now, banner)?;
             Ok(Some((session, member)))
         })
         .await
@@ -146,11 +160,12 @@ pub async fn member(
     state: &AppState,
     user: &User,
     slug: &str,
+    banner: Banner,
 ) -> Result<Option<(Member, i64)>, Error> {
     let (user, slug, now) = (user.clone(), slug.to_string(), state.clock.naive());
     let cache = state.stats.clone();
     state
-        .db(move |conn| member_in(conn, &cache, user, &slug, now))
+        .db(move |conn| member_in(conn, &cache, user, &slug, now, banner))
         .await
 }
 

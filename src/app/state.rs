@@ -21,6 +21,9 @@ pub struct AppState {
     pub stats: Arc<crate::app::tokens::stats::StatsCache>,
     /// One-time setup token while no user exists (only its presence in memory; never stored).
     pub setup_token: Arc<Mutex<Option<String>>>,
+    /// As many permits as the pool has connections: database work waits here, on the async
+    /// side, instead of parking blocking threads on the pool's lock.
+    pub db_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -36,6 +39,11 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, crate::app::Error> + Send + 'static,
     {
+        let _slot = self
+            .db_slots
+            .acquire()
+            .await
+            .map_err(|e| crate::app::Error::Task(e.to_string()))?;
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;

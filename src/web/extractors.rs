@@ -3,7 +3,7 @@
 use super::error::AppError;
 use super::session::SESSION_COOKIE;
 use crate::app;
-use crate::app::auth::{Session, hash_id};
+use crate::app::auth::{Banner, Session, hash_id};
 use crate::app::state::AppState;
 use crate::domain::account::{Member, Organization, User};
 use crate::domain::role::{Permission, Role};
@@ -93,18 +93,26 @@ impl FromRequest for OrgContext {
             }
             let slug = req.match_info().get("org").ok_or(AppError::NotFound)?;
             let state = state(&req)?;
+            // The attention banner is part of full pages only; a post (which redirects, or
+            // re-renders a form with its errors) and an HTMX fragment skip the count.
+            let banner =
+                if req.method() == actix_web::http::Method::GET && !super::htmx::is_htmx(&req) {
+                    Banner::Wanted
+                } else {
+                    Banner::NotNeeded
+                };
             // (Bound first: the extensions must not stay borrowed while they are written.)
             let cached = req.extensions().get::<CurrentUser>().cloned();
             let (cu, member) = match cached {
                 Some(cu) => {
-                    let m = app::auth::member(&state, &cu.user, slug).await?;
+                    let m = app::auth::member(&state, &cu.user, slug, banner).await?;
                     (cu, m)
                 }
                 None => {
                     // Session and membership in one database round trip.
                     let cookie = req.cookie(SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
                     let (session, m) =
-                        app::auth::session_in_org(&state, hash_id(cookie.value()), slug)
+                        app::auth::session_in_org(&state, hash_id(cookie.value()), slug, banner)
                             .await?
                             .ok_or(AppError::Unauthorized)?;
                     let cu = CurrentUser {

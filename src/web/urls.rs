@@ -43,11 +43,24 @@ pub mod org {
 }
 
 fn in_org(slug: &str, pattern: &str) -> String {
-    format!("/orgs/{slug}{pattern}")
+    let mut out = String::with_capacity(6 + slug.len() + pattern.len());
+    out.push_str("/orgs/");
+    out.push_str(slug);
+    out.push_str(pattern);
+    out
 }
 
+/// `pattern` with its `{id}` filled in (a list page builds a hundred of these: one allocation
+/// each).
 fn with_id(slug: &str, pattern: &str, id: &str) -> String {
-    in_org(slug, &pattern.replace("{id}", id))
+    let (before, after) = pattern.split_once("{id}").unwrap_or((pattern, ""));
+    let mut out = String::with_capacity(6 + slug.len() + pattern.len() + id.len());
+    out.push_str("/orgs/");
+    out.push_str(slug);
+    out.push_str(before);
+    out.push_str(id);
+    out.push_str(after);
+    out
 }
 
 pub fn org_home(slug: &str) -> String {

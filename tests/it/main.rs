@@ -13,6 +13,7 @@ mod helpers;
 mod input_guard;
 mod inventory;
 mod lifecycle;
+mod page_cache;
 mod providers;
 mod roles;
 mod rotation;

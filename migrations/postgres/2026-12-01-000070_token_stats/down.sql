@@ -1,3 +1,5 @@
+DROP TRIGGER services_version ON services;
 DROP TRIGGER git_tokens_version ON git_tokens;
-DROP FUNCTION git_tokens_bump_version();
+DROP FUNCTION bump_tokens_version();
+DROP SEQUENCE tokens_version_seq;
 ALTER TABLE organizations DROP COLUMN tokens_version;

@@ -1,20 +1,25 @@
--- A version number per organization that every write of one of its tokens bumps (a trigger, so
--- no code path can forget it). The servers cache the organization's token counts (total,
--- needing attention) per version: a list page then costs the same at 100 and 10,000 tokens,
--- and a write by any server process is seen by all at their next request.
+-- A version number that every write of a token or a service bumps (triggers, so no code path
+-- can forget it). The servers cache an organization's token counts and its first list pages
+-- per version: a list page then costs the same at 100 and 10,000 tokens, and a write by any
+-- server process is seen by all at their next request.
+--
+-- On PostgreSQL the version is one sequence, bumped by a statement-level trigger: no row lock,
+-- so concurrent writers never wait on (or deadlock over) an organization row. (SQLite, which has
+-- one writer at a time, keeps a per-organization column instead.) The column exists here too so
+-- both schemas match; it stays 0.
 ALTER TABLE organizations ADD COLUMN tokens_version BIGINT NOT NULL DEFAULT 0;
 
-CREATE FUNCTION git_tokens_bump_version() RETURNS trigger AS $$
+CREATE SEQUENCE tokens_version_seq;
+
+CREATE FUNCTION bump_tokens_version() RETURNS trigger AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        UPDATE organizations SET tokens_version = tokens_version + 1 WHERE id = OLD.org_id;
-        RETURN OLD;
-    END IF;
-    UPDATE organizations SET tokens_version = tokens_version + 1
-    WHERE id = NEW.org_id OR (TG_OP = 'UPDATE' AND id = OLD.org_id);
-    RETURN NEW;
+    PERFORM nextval('tokens_version_seq');
+    RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER git_tokens_version AFTER INSERT OR UPDATE OR DELETE ON git_tokens
-FOR EACH ROW EXECUTE FUNCTION git_tokens_bump_version();
+FOR EACH STATEMENT EXECUTE FUNCTION bump_tokens_version();
+
+CREATE TRIGGER services_version AFTER INSERT OR UPDATE OR DELETE ON services
+FOR EACH STATEMENT EXECUTE FUNCTION bump_tokens_version();

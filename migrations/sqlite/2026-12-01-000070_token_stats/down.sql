@@ -1,3 +1,6 @@
+DROP TRIGGER services_version_delete;
+DROP TRIGGER services_version_update;
+DROP TRIGGER services_version_insert;
 DROP TRIGGER git_tokens_version_delete;
 DROP TRIGGER git_tokens_version_update;
 DROP TRIGGER git_tokens_version_insert;

@@ -10,6 +10,7 @@ use super::{Error, require};
 use crate::app::state::AppState;
 use crate::db::DbConn;
 use crate::db::models::audit::AuditEvent;
+use crate::db::models::organization::Organization;
 use crate::db::models::service::Service;
 use crate::db::models::status_history::StatusHistory;
 use crate::db::models::token::GitToken;
@@ -20,7 +21,7 @@ use crate::domain::status::{TestSource, TestStatus};
 use crate::domain::test_result::TestOutcome;
 use crate::domain::token::{Token, TokenFilter};
 use chrono::NaiveDateTime;
-use stats::{StatsCache, org_stats};
+use stats::{StatsCache, org_stats, org_stats_at};
 
 /// A token as the list shows it, with what the row needs to know about the others.
 #[derive(Debug, Clone)]
@@ -35,7 +36,8 @@ pub struct Listed {
 /// One page of the list.
 #[derive(Debug, Clone)]
 pub struct TokenList {
-    pub items: Vec<Listed>,
+    /// Shared with the page cache (see [`stats`]).
+    pub items: std::sync::Arc<[Listed]>,
     /// Tokens matching the filter.
     pub total: i64,
     /// Tokens of the organization (distinguishes "none yet" from "none match").
@@ -165,13 +167,39 @@ pub async fn list(
     state
         .db(move |conn| {
             let org = m.org.id.as_str();
-            let rows = GitToken::list_page(conn, org, &filter, (page - 1) * page_size, page_size)?;
-            let org_total = org_stats(conn, &cache, &m.org.id, now)?.total;
-            let total = if filter.is_empty() {
-                org_total
-            } else {
-                GitToken::count(conn, org, &filter)?
-            };
+            let offset = (page - 1) * page_size;
+            let version = Organization::tokens_version(conn, org)?;
+            let org_total = org_stats_at(conn, &cache, &m.org.id, version, now)?.total;
+            if filter.is_empty() {
+                // The plain list, the page everyone opens: from the cache while no token or
+                // service of the organization changed, else one prepared statement.
+                let key = (m.org.id.clone(), page, page_size);
+                if let Some(items) = cache.page(&key, version, now) {
+                    return Ok(TokenList {
+                        items,
+                        total: org_total,
+                        org_total,
+                    });
+                }
+                let items = GitToken::list_page_with_counts(conn, org, offset, page_size)?
+                    .into_iter()
+                    .map(|(row, services, twins)| {
+                        Ok(Listed {
+                            token: Token::try_from(row)?,
+                            services,
+                            duplicate: twins > 1,
+                        })
+                    })
+                    .collect::<Result<std::sync::Arc<[Listed]>, Error>>()?;
+                cache.put_page(key, version, now, &items);
+                return Ok(TokenList {
+                    items,
+                    total: org_total,
+                    org_total,
+                });
+            }
+            let rows = GitToken::list_page(conn, org, &filter, offset, page_size)?;
+            let total = GitToken::count(conn, org, &filter)?;
             let tokens = rows
                 .into_iter()
                 .map(Token::try_from)

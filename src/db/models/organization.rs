@@ -36,11 +36,25 @@ impl Organization {
 }
 
 impl Organization {
-    /// The organization's token version (bumped by a trigger on every token write).
+    /// The version of the organization's tokens and services, bumped by triggers on every
+    /// write: per organization on SQLite, one sequence on PostgreSQL (see migration
+    /// 2026-12-01-000070_token_stats).
     pub fn tokens_version(conn: &mut DbConn, id: &str) -> Result<i64, StoreError> {
-        Ok(organizations::table
-            .find(id)
-            .select(organizations::tokens_version)
-            .first(conn)?)
+        match conn {
+            DbConn::Sqlite(c) => Ok(organizations::table
+                .find(id)
+                .select(organizations::tokens_version)
+                .first(c)?),
+            DbConn::Postgres(c) => {
+                #[derive(QueryableByName)]
+                struct Version {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    last_value: i64,
+                }
+                let v: Version =
+                    diesel::sql_query("SELECT last_value FROM tokens_version_seq").get_result(c)?;
+                Ok(v.last_value)
+            }
+        }
     }
 }

@@ -146,6 +146,42 @@ impl GitToken {
             .select(InventoryRow::as_select())
             .load(conn)?)
     }
+    /// One page of the unfiltered list with, per row, the number of services using the token
+    /// and of the organization's tokens sharing its identity key (more than one: saved twice).
+    /// One statement of a fixed shape, so the connection keeps it prepared.
+    pub fn list_page_with_counts(
+        conn: &mut DbConn,
+        org_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<(TokenListRow, i64, i64)>, StoreError> {
+        use crate::db::schema::services;
+        let same = diesel::alias!(git_tokens as same_identity);
+        let uses = services::table
+            .filter(services::token_id.eq(git_tokens::id.nullable()))
+            .count()
+            .single_value();
+        let twins = same
+            .filter(same.field(git_tokens::org_id).eq(git_tokens::org_id))
+            .filter(
+                same.field(git_tokens::identity_key)
+                    .eq(git_tokens::identity_key),
+            )
+            .count()
+            .single_value();
+        let rows: Vec<(TokenListRow, Option<i64>, Option<i64>)> = git_tokens::table
+            .filter(git_tokens::org_id.eq(org_id))
+            .order((git_tokens::name_key.asc(), git_tokens::id.asc()))
+            .offset(offset)
+            .limit(limit)
+            .select((TokenListRow::as_select(), uses, twins))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(r, u, t)| (r, u.unwrap_or(0), t.unwrap_or(0)))
+            .collect())
+    }
+
     /// Page-shaped queries: one page of the list, by name, without ciphertext or test JSON.
     pub fn list_page(
         conn: &mut DbConn,

@@ -40,8 +40,10 @@ pub struct TokenView {
     pub last_test: String,
     pub account: String,
     pub hint: String,
-    pub created: String,
-    pub updated: String,
+    created_at: NaiveDateTime,
+    created_by: Option<String>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<String>,
 }
 
 fn by(at: NaiveDateTime, who: Option<&str>) -> String {
@@ -85,9 +87,20 @@ impl TokenView {
                 .unwrap_or_else(|| "Never".into()),
             account: t.account.as_deref().map(unquote).unwrap_or_default(),
             hint: t.hint.clone(),
-            created: by(t.created_at, t.created_by.as_deref()),
-            updated: by(t.updated_at, t.updated_by.as_deref()),
+            created_at: t.created_at,
+            created_by: t.created_by.clone(),
+            updated_at: t.updated_at,
+            updated_by: t.updated_by.clone(),
         }
+    }
+
+    /// "2026-12-01 09:58 UTC by admin@acme.com" (formatted only by the pages that show it).
+    pub fn created(&self) -> String {
+        by(self.created_at, self.created_by.as_deref())
+    }
+
+    pub fn updated(&self) -> String {
+        by(self.updated_at, self.updated_by.as_deref())
     }
 }
 

@@ -1,0 +1,91 @@
+//! The token list and the attention banner are served from a per-version cache (issue 10): a
+//! write made outside this server — another server process on the same database, written here
+//! straight into the tables — must show on the very next page, on both backends.
+
+use crate::helpers::*;
+use crate::lifecycle::{Seed, org_id, state_for};
+use diesel::prelude::*;
+use forgekeys::db::models::service::Service;
+use forgekeys::db::new_id;
+use forgekeys::db::schema::git_tokens;
+
+const LIST: &str = "/orgs/acme/settings/git-tokens";
+
+fn row_status<'a>(body: &'a str, id: &str) -> Option<&'a str> {
+    let start = body.find(&format!("data-token-id=\"{id}\" data-status=\""))?;
+    let rest = &body[start..];
+    let s = rest.find("data-status=\"")? + "data-status=\"".len();
+    let e = rest[s..].find('"')? + s;
+    Some(&rest[s..e])
+}
+
+#[tokio::test]
+async fn writes_by_another_process_show_on_the_next_list_page() {
+    let app = spawn_app();
+    let owner = setup_owner(&app, "acme").await;
+    let state = state_for(&app);
+    let org = org_id(&app, "acme");
+    let first = Seed {
+        status: "valid",
+        ..Seed::bitbucket("first", "bb_valid_cache_1")
+    }
+    .insert(&state, &org);
+    let page = owner.get(LIST).await;
+    page.assert_status(200).assert_lacks("data-attention");
+    assert_eq!(row_status(&page.body, &first), Some("valid"));
+    // The same page again comes from the cache: still right.
+    assert_eq!(
+        row_status(&owner.get(LIST).await.body, &first),
+        Some("valid")
+    );
+
+    // Another process adds a token: listed at once.
+    let second = Seed::bitbucket("second", "bb_valid_cache_2").insert(&state, &org);
+    let page = owner.get(LIST).await;
+    assert!(row_status(&page.body, &second).is_some(), "{}", page.body);
+
+    // …changes a status with a plain UPDATE: the row and the banner follow.
+    diesel::update(git_tokens::table.find(&first))
+        .set(git_tokens::status.eq("invalid"))
+        .execute(&mut *db(&app))
+        .unwrap();
+    let page = owner.get(LIST).await;
+    assert_eq!(row_status(&page.body, &first), Some("invalid"));
+    page.assert_contains("data-attention=\"1\"");
+
+    // …adds a service using the first token: its row counts it (no longer "Unused").
+    let n = chrono::Utc::now().naive_utc();
+    Service::insert(
+        &mut db(&app),
+        &Service {
+            id: new_id(),
+            org_id: org.clone(),
+            name: "web".into(),
+            kind: "application".into(),
+            provider: "bitbucket".into(),
+            access: "token".into(),
+            token_id: Some(first.clone()),
+            repository: "acme/web".into(),
+            branch: "main".into(),
+            created_at: n,
+            updated_at: n,
+            name_key: String::new(),
+        },
+    )
+    .unwrap();
+    let page = owner.get(LIST).await;
+    let start = page.body.find(&format!("id=\"row-{first}\"")).unwrap();
+    let row = &page.body[start..start + page.body[start..].find("</tr>").unwrap()];
+    assert!(
+        row.contains("data-label=\"Services\" class=\"num\">1")
+            && !row.contains("data-hygiene=\"unused\""),
+        "{row}"
+    );
+
+    // …deletes the second token: gone from the page.
+    diesel::delete(git_tokens::table.find(&second))
+        .execute(&mut *db(&app))
+        .unwrap();
+    let page = owner.get(LIST).await;
+    assert!(row_status(&page.body, &second).is_none(), "{}", page.body);
+}
