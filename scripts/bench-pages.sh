@@ -109,6 +109,8 @@ FAKE_PID=$!
 for _ in $(seq 100); do [[ -s "${WORK}/fake.port" ]] && break; sleep 0.05; done
 [[ -s "${WORK}/fake.port" ]] || { echo "the fake provider did not start" >&2; cat "${WORK}/fake.log" >&2; exit 1; }
 export FORGEKEYS_GITHUB_API_URL="http://127.0.0.1:$(cat "${WORK}/fake.port")"
+# The clone check of the token test goes to the same fake (it answers Git discovery too).
+export FORGEKEYS_GITHUB_GIT_URL="${FORGEKEYS_GITHUB_API_URL}"
 
 start_server() {
   "${BIN}" serve >>"${WORK}/server.log" 2>&1 &
