@@ -3,14 +3,9 @@
 use crate::app;
 use crate::app::setup::{MemberAdded, NewOrg, OrgAdded};
 use crate::config::Config;
-use crate::crypto::keyfile;
 use crate::crypto::password;
-use crate::crypto::secret_box::{MasterKey, SecretBox};
-use crate::db::models::audit::Audit;
-use crate::db::models::token::GitToken;
 use crate::domain::account::{ORG_NAME_MAX, parse_email, parse_slug};
 use crate::domain::role::Role;
-use crate::startup::prepare;
 use crate::web::forms::account::{email_message, password_message, slug_message};
 use anyhow::{Context, bail};
 use secrecy::SecretString;
@@ -91,67 +86,25 @@ pub fn user_add(config: &Config, email: &str, org: &str, role: &str) -> anyhow::
     Ok(())
 }
 
-/// Add a new key, re-encrypt every token under it one row at a time (each row update is atomic,
-/// and the key file keeps every key still in use), then drop keys nothing uses.
-///
-/// A row that cannot be decrypted is skipped (named on stderr, counted in the audit event's
-/// `skipped`) and keeps its key; the command still exits 0, since every other row was moved.
+/// `forgekeys keys rotate` (`app::keys::rotate`): prints what it did; an undecryptable row is
+/// named on stderr and counted, and the command still exits 0, since every other row moved.
 pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
-    let (pool, _) = prepare(config)?;
-    let mut with_new = keyfile::load(&config.key_file)?;
-    let new_key = MasterKey::generate();
-    let new_id = new_key.id.clone();
-    // Keep the old keys in the file (new key last = current) before touching any row.
-    with_new.push(new_key);
-    keyfile::save(&config.key_file, &with_new)?;
-    let sb = SecretBox::new(keyfile::load(&config.key_file)?).context("key file empty")?;
-    let mut conn = pool.get()?;
-    let mut moved = 0usize;
-    let mut skipped = 0usize;
-    for (id, key_id) in GitToken::all_ids(&mut conn)? {
-        if key_id == new_id {
-            continue;
-        }
-        let Some(t) = GitToken::find(&mut conn, &id)? else {
-            continue;
-        };
-        // One undecryptable row (damaged, or sealed under a key missing from the file) must not
-        // stop the others from moving: it is reported, counted and keeps its key.
-        let secret = match sb.open_token(&t.id, &t.key_id, &t.secret) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!(
-                    "warning: token {} ({:?}) cannot be decrypted with the loaded keys ({e}); left as is",
-                    t.id, t.name
-                );
-                skipped += 1;
-                continue;
-            }
-        };
-        let (blob, kid) = sb.seal_token(&t.id, &secret)?;
-        GitToken::set_secret(&mut conn, &t.id, &blob, &kid)?;
-        moved += 1;
-    }
-    let in_use: std::collections::HashSet<String> = GitToken::all_ids(&mut conn)?
-        .into_iter()
-        .map(|(_, k)| k)
-        .collect();
-    let kept: Vec<MasterKey> = keyfile::load(&config.key_file)?
-        .into_iter()
-        .filter(|k| k.id == new_id || in_use.contains(&k.id))
-        .collect();
-    keyfile::save(&config.key_file, &kept)?;
-    let mut a = Audit::new("keys.rotate");
-    a.actor_email = Some("forgekeys CLI".into());
-    a.details = serde_json::json!({"reencrypted": moved, "skipped": skipped, "key_id": new_id});
-    a.write(&mut conn)?;
-    println!(
-        "new master key {new_id}; re-encrypted {moved} token(s); {} key(s) kept",
-        kept.len()
-    );
-    if skipped > 0 {
+    let state = crate::startup::state(config, crate::clock::Clock::system())?;
+    let r = runtime()?.block_on(app::keys::rotate(&state))?;
+    for s in &r.skipped {
         eprintln!(
-            "warning: {skipped} token(s) could not be decrypted and were left as is under their old key"
+            "warning: token {} ({:?}) cannot be decrypted with the loaded keys ({}); left as is",
+            s.id, s.name, s.error
+        );
+    }
+    println!(
+        "new master key {}; re-encrypted {} token(s); {} key(s) kept",
+        r.key_id, r.reencrypted, r.kept
+    );
+    if !r.skipped.is_empty() {
+        eprintln!(
+            "warning: {} token(s) could not be decrypted and were left as is under their old key",
+            r.skipped.len()
         );
     }
     Ok(())

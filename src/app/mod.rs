@@ -12,6 +12,7 @@ pub mod checks;
 pub mod error;
 pub mod health;
 pub mod inventory;
+pub mod keys;
 pub mod moves;
 pub mod notifications;
 pub mod rotation;

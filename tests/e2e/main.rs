@@ -4,10 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../it/fakes/mod.rs"]
-mod fakes;
-#[path = "../it/helpers.rs"]
-mod helpers;
+#[path = "../support/mod.rs"]
+mod support;
+pub(crate) use support::{fakes, helpers};
 
 mod browser;
 mod flows;

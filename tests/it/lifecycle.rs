@@ -389,14 +389,18 @@ async fn the_lease_allows_one_run_at_a_time() {
     // The holder gives it back: runs again.
     Lease::release(&mut db(&app), scheduler::LEASE_NAME, "other-process", now()).unwrap();
 
-    // Two runs started together (two server processes): exactly one runs.
+    // Two runs started together (two server processes): exactly one runs. The second starts
+    // once the first holds the lease and waits on the provider (a gate at the fake, no sleep).
+    let gate = fake.hold("/user");
     let s1 = state.clone();
     let s2 = state_for(&app);
     let (a, b) = tokio::join!(
         async move { scheduler::run_once(&s1).await.unwrap() },
-        async move {
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            scheduler::run_once(&s2).await.unwrap()
+        async {
+            gate.arrived().await;
+            let b = scheduler::run_once(&s2).await.unwrap();
+            gate.release();
+            b
         }
     );
     assert!(a.ran ^ b.ran, "exactly one run: {a:?} {b:?}");

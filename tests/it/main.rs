@@ -2,14 +2,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../support/mod.rs"]
+mod support;
+pub(crate) use support::{fakes, helpers};
+
 mod audit;
 mod auth;
 mod checks;
 mod cli;
 mod clone_check;
-mod fakes;
 mod forms;
-mod helpers;
 mod input_guard;
 mod inventory;
 mod lifecycle;

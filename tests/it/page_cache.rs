@@ -21,8 +21,8 @@ fn row_status<'a>(body: &'a str, id: &str) -> Option<&'a str> {
 
 #[tokio::test]
 async fn writes_by_another_process_show_on_the_next_list_page() {
-    let app = spawn_app();
-    let owner = setup_owner(&app, "acme").await;
+    let app = TestApp::builder().start();
+    let owner = app.owner("acme").await;
     let state = state_for(&app);
     let org = org_id(&app, "acme");
     let first = Seed {

@@ -416,3 +416,73 @@ pub fn forgekeys_command() -> std::process::Command {
     }
     cmd
 }
+
+/// A test app built step by step: the fakes it talks to, then its people.
+///
+/// ```ignore
+/// let gh = fakes::github::start();
+/// let app = TestApp::builder().github(&gh).loopback_allowed().start();
+/// let owner = app.owner("acme").await;
+/// let viewer = app.member("acme", "viewer@acme.test", Role::Viewer).await;
+/// ```
+#[derive(Default)]
+pub struct TestAppBuilder {
+    opts: Options,
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    /// The Owner of a new organization `slug`, created through the one-time setup page.
+    pub async fn owner(&self, slug: &str) -> Client {
+        setup_owner(self, slug).await
+    }
+
+    /// A signed-in member of `slug` (organization and account created if missing).
+    pub async fn member(
+        &self,
+        slug: &str,
+        email: &str,
+        role: forgekeys::domain::role::Role,
+    ) -> Client {
+        member(self, slug, email, role).await
+    }
+}
+
+impl TestAppBuilder {
+    /// GitHub cloud (API and Git) answered by `fake`.
+    pub fn github(mut self, fake: &crate::fakes::FakeServer) -> TestAppBuilder {
+        self.opts.github_api_url = Some(fake.url.clone());
+        self
+    }
+
+    /// GitLab.com answered by `fake`.
+    pub fn gitlab(mut self, fake: &crate::fakes::FakeServer) -> TestAppBuilder {
+        self.opts.gitlab_url = Some(fake.url.clone());
+        self
+    }
+
+    /// Bitbucket Cloud answered by `fake`.
+    pub fn bitbucket(mut self, fake: &crate::fakes::FakeServer) -> TestAppBuilder {
+        self.opts.bitbucket_api_url = Some(crate::fakes::bitbucket::api_url(fake));
+        self
+    }
+
+    /// User-typed URLs may reach loopback (the self-hosted fakes and webhook receivers).
+    pub fn loopback_allowed(mut self) -> TestAppBuilder {
+        self.opts.outbound_allow = Some("127.0.0.0/8".into());
+        self
+    }
+
+    /// Any other setting.
+    pub fn with(mut self, change: impl FnOnce(&mut Options)) -> TestAppBuilder {
+        change(&mut self.opts);
+        self
+    }
+
+    pub fn start(self) -> TestApp {
+        spawn_app_with(self.opts)
+    }
+}
