@@ -247,12 +247,21 @@ impl Browser {
 
     /// Wait (up to [`WAIT`]) until `css` matches an element.
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
+        let found = self
+            .client
             .wait()
             .at_most(WAIT)
             .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no element {css:?} appeared on {}: {e}", self.url("")))
+            .await;
+        match found {
+            Ok(el) => el,
+            Err(e) => {
+                // Say what the page showed instead: the failing run is often the only one.
+                let page = self.client.source().await.unwrap_or_default();
+                let path = self.path().await;
+                panic!("no element {css:?} appeared on {path}: {e}\n--- page ---\n{page}")
+            }
+        }
     }
 
     /// Wait (up to [`WAIT`]) until the script returns `true`.

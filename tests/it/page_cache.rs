@@ -89,3 +89,61 @@ async fn writes_by_another_process_show_on_the_next_list_page() {
     let page = owner.get(LIST).await;
     assert!(row_status(&page.body, &second).is_none(), "{}", page.body);
 }
+
+#[tokio::test]
+async fn the_first_token_of_a_fresh_database_shows_on_the_list() {
+    // A fresh database, a list page seen empty (and cached), then the first token ever: on
+    // PostgreSQL a version kept in a fresh sequence did not change on its first bump, so the
+    // list kept saying "No tokens yet" (the browser test found it).
+    let app = TestApp::builder().start();
+    let owner = app.owner("acme").await;
+    owner
+        .get(LIST)
+        .await
+        .assert_status(200)
+        .assert_contains("No tokens yet");
+    let state = state_for(&app);
+    let first = Seed::bitbucket("first", "bb_valid_cache_1").insert(&state, &org_id(&app, "acme"));
+    let page = owner.get(LIST).await;
+    assert!(row_status(&page.body, &first).is_some(), "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_page_read_while_a_write_is_in_flight_is_not_cached_as_the_new_version() {
+    // Another process changes a token in a transaction that is still open when this server
+    // reads the list: the page shows the old row (not committed yet) — and after the commit,
+    // the new one. A version visible before its rows (a sequence bumped in the writer) would
+    // keep the old row cached under the new version.
+    let app = TestApp::builder().start();
+    let owner = app.owner("acme").await;
+    let state = state_for(&app);
+    let first = Seed {
+        status: "valid",
+        ..Seed::bitbucket("first", "bb_valid_cache_1")
+    }
+    .insert(&state, &org_id(&app, "acme"));
+    assert_eq!(
+        row_status(&owner.get(LIST).await.body, &first),
+        Some("valid")
+    );
+
+    let mut writer = db(&app);
+    diesel::sql_query("BEGIN").execute(&mut *writer).unwrap();
+    diesel::update(git_tokens::table.find(&first))
+        .set(git_tokens::status.eq("invalid"))
+        .execute(&mut *writer)
+        .unwrap();
+    let during = owner.get(LIST).await;
+    assert_eq!(
+        row_status(&during.body, &first),
+        Some("valid"),
+        "not committed yet"
+    );
+    diesel::sql_query("COMMIT").execute(&mut *writer).unwrap();
+    let after = owner.get(LIST).await;
+    assert_eq!(
+        row_status(&after.body, &first),
+        Some("invalid"),
+        "committed: the next page shows it"
+    );
+}

@@ -37,24 +37,12 @@ impl Organization {
 
 impl Organization {
     /// The version of the organization's tokens and services, bumped by triggers on every
-    /// write: per organization on SQLite, one sequence on PostgreSQL (see migration
-    /// 2026-12-01-000070_token_stats).
+    /// write (on PostgreSQL at commit time, so the version never runs ahead of the rows it
+    /// describes: migration 2026-12-01-000071_tokens_version_at_commit).
     pub fn tokens_version(conn: &mut DbConn, id: &str) -> Result<i64, StoreError> {
-        match conn {
-            DbConn::Sqlite(c) => Ok(organizations::table
-                .find(id)
-                .select(organizations::tokens_version)
-                .first(c)?),
-            DbConn::Postgres(c) => {
-                #[derive(QueryableByName)]
-                struct Version {
-                    #[diesel(sql_type = diesel::sql_types::BigInt)]
-                    last_value: i64,
-                }
-                let v: Version =
-                    diesel::sql_query("SELECT last_value FROM tokens_version_seq").get_result(c)?;
-                Ok(v.last_value)
-            }
-        }
+        Ok(organizations::table
+            .find(id)
+            .select(organizations::tokens_version)
+            .first(conn)?)
     }
 }
