@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// Public base URL (used in the setup link and the Origin check); default http://BIND.
     #[arg(long, env = "FORGEKEYS_BASE_URL")]
     pub base_url: Option<String>,
+    /// Comma-separated CIDRs of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are
+    /// believed (the client IP then reaches logs and audit).
+    #[arg(long, env = "FORGEKEYS_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
     /// How often the server re-tests every token (90s, 15m, 6h, 1d); 0 turns the scheduler off.
     #[arg(long, env = "FORGEKEYS_RECHECK_INTERVAL", default_value = "6h")]
     pub recheck_interval: String,
@@ -94,6 +98,8 @@ pub struct Config {
     pub provider_timeout: Duration,
     pub cookie_secure: bool,
     pub base_url: String,
+    /// `FORGEKEYS_TRUSTED_PROXIES`: peers whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Scheduler period; `None` = off (`FORGEKEYS_RECHECK_INTERVAL=0`).
     pub recheck_interval: Option<Duration>,
     /// Notification thresholds in days, largest first (`FORGEKEYS_EXPIRY_WARN_DAYS`).
@@ -248,6 +254,7 @@ impl Config {
             provider_timeout: Duration::from_millis(a.provider_timeout_ms),
             cookie_secure,
             base_url,
+            trusted_proxies: parse_cidrs("FORGEKEYS_TRUSTED_PROXIES", &a.trusted_proxies)?,
             recheck_interval: parse_interval("FORGEKEYS_RECHECK_INTERVAL", &a.recheck_interval)?,
             expiry_warn_days: parse_warn_days("FORGEKEYS_EXPIRY_WARN_DAYS", &a.expiry_warn_days)?,
         })

@@ -37,8 +37,16 @@ fn origin_ok(req: &HttpRequest) -> bool {
             return true;
         }
     }
-    let info = req.connection_info();
-    origin == format!("{}://{}", info.scheme(), info.host())
+    // This request's own origin: the `Host` header with the scheme of the connection (or of a
+    // trusted proxy). Never `X-Forwarded-Host`, which anyone can send.
+    let Some(host) = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    origin == format!("{}://{host}", super::client::scheme(req))
 }
 
 /// Read the whole request body (at most `FORM_LIMIT` bytes) so it can be handed on.

@@ -1,6 +1,7 @@
 //! HTTP layer: routes, extractors, middleware and handlers.
 
 pub mod assets;
+pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod extractors;

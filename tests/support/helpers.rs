@@ -32,6 +32,8 @@ pub struct Options {
     /// `FORGEKEYS_RECHECK_INTERVAL`; tests default to "0" (scheduler off; run it explicitly).
     pub recheck_interval: Option<String>,
     pub expiry_warn_days: Option<String>,
+    /// `FORGEKEYS_TRUSTED_PROXIES`.
+    pub trusted_proxies: Option<String>,
 }
 
 pub struct TestApp {
@@ -126,6 +128,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         provider_timeout_ms: opts.provider_timeout_ms.unwrap_or(2000),
         cookie_secure: "auto".into(),
         base_url: None,
+        trusted_proxies: opts.trusted_proxies.unwrap_or_default(),
         recheck_interval: opts.recheck_interval.unwrap_or_else(|| "0".into()),
         expiry_warn_days: opts.expiry_warn_days.unwrap_or_else(|| "30,14,7,1".into()),
     };
