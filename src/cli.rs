@@ -59,6 +59,21 @@ pub enum UserCommand {
     /// Create a user (or add an existing one) as a member of an organization. The password is
     /// read from standard input, or prompted for on a terminal.
     Add(UserAdd),
+    /// Lift the sign-in throttle of an e-mail address (whether an account has it or not) and/or
+    /// of a client address, at once and for every server process on the database.
+    Unlock(UserUnlock),
+}
+
+#[derive(Debug, Args)]
+pub struct UserUnlock {
+    /// The e-mail address whose failed sign-ins are forgotten.
+    #[arg(long, required_unless_present = "ip")]
+    pub email: Option<String>,
+    /// A client address whose failed sign-ins are forgotten (an IPv6 address stands for its /64).
+    #[arg(long)]
+    pub ip: Option<std::net::IpAddr>,
+    #[command(flatten)]
+    pub settings: ServeArgs,
 }
 
 #[derive(Debug, Args)]

@@ -66,6 +66,10 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             commands::user_add(&config(&a.settings)?, &a.email, &a.org, &a.role)?;
             Ok(ok)
         }
+        Some(Command::User(UserCommand::Unlock(a))) => {
+            commands::user_unlock(&config(&a.settings)?, a.email.as_deref(), a.ip)?;
+            Ok(ok)
+        }
         Some(Command::Keys(KeysCommand::Rotate(a))) => {
             commands::keys_rotate(&config(&a)?)?;
             Ok(ok)

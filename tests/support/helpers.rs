@@ -34,6 +34,9 @@ pub struct Options {
     pub expiry_warn_days: Option<String>,
     /// `FORGEKEYS_TRUSTED_PROXIES`.
     pub trusted_proxies: Option<String>,
+    /// Another server process on an existing database: its URL and key file (see
+    /// [`TestAppBuilder::same_database_as`]).
+    pub shared_database: Option<(String, PathBuf)>,
 }
 
 pub struct TestApp {
@@ -47,6 +50,8 @@ pub struct TestApp {
     /// The server's clock: `app.clock.advance(..)` makes the server (and a state built with
     /// `forgekeys::startup::state(&app.config, app.clock.clone())`) live that much later.
     pub clock: Clock,
+    /// The server's own state (its database pool, hashing pool, clock).
+    pub state: forgekeys::app::state::AppState,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -93,9 +98,15 @@ pub fn spawn_app() -> TestApp {
 
 pub fn spawn_app_with(opts: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db_url = postgres_database()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("forgekeys.db").display()));
-    let key_file = dir.path().join("forgekeys.key");
+    let (db_url, key_file) = match opts.shared_database.clone() {
+        Some(shared) => shared,
+        None => (
+            postgres_database().unwrap_or_else(|| {
+                format!("sqlite://{}", dir.path().join("forgekeys.db").display())
+            }),
+            dir.path().join("forgekeys.key"),
+        ),
+    };
     let github_git_url = opts
         .github_git_url
         .or_else(|| opts.github_api_url.clone())
@@ -142,8 +153,8 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         actix_web::rt::System::new().block_on(async move {
             match Application::build_with_clock(cfg, server_clock) {
                 Ok(app) => {
-                    tx.send(Ok((app.port(), app.setup_url.clone(), app.handle())))
-                        .ok();
+                    let started = (app.port(), app.setup_url.clone(), app.handle(), app.state());
+                    tx.send(Ok(started)).ok();
                     let _ = app.run_until_stopped().await;
                 }
                 Err(e) => {
@@ -152,7 +163,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
             }
         });
     });
-    let (port, setup_url, handle) = rx.recv().expect("app thread").expect("app starts");
+    let (port, setup_url, handle, state) = rx.recv().expect("app thread").expect("app starts");
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
@@ -162,6 +173,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         setup_url,
         config,
         clock,
+        state,
         handle,
     }
 }
@@ -482,6 +494,17 @@ impl TestAppBuilder {
     /// Any other setting.
     pub fn with(mut self, change: impl FnOnce(&mut Options)) -> TestAppBuilder {
         change(&mut self.opts);
+        self
+    }
+
+    /// A second server process on `other`'s database and key file (PostgreSQL: the same
+    /// database; SQLite: the same file), with its own port, pools and clock.
+    pub fn same_database_as(mut self, other: &TestApp) -> TestAppBuilder {
+        let url = match &other.database {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        };
+        self.opts.shared_database = Some((url, other.key_file.clone()));
         self
     }
 

@@ -2,12 +2,15 @@
 
 pub mod audit;
 pub mod inventory;
+pub mod known_device;
 pub mod lease;
+pub mod login_throttle;
 pub mod membership;
 pub mod notification;
 pub mod organization;
 pub mod service;
 pub mod session;
+pub mod setup_lock;
 pub mod status_history;
 pub mod token;
 pub mod token_domain;
