@@ -49,6 +49,7 @@ pub async fn add_org(state: &AppState, new: NewOrg) -> Result<OrgAdded, Error> {
                 return Ok(None);
             };
             Record {
+                client_ip: None,
                 action: AuditAction::OrgCreate,
                 who: Who::System(System::Cli),
                 org: Some(org.id.clone()),
@@ -100,6 +101,7 @@ fn add_member_in(
     Membership::upsert(conn, org.as_str(), &user.id, role)?;
     let user: User = user.into();
     Record {
+        client_ip: None,
         action: AuditAction::MemberAdd,
         who,
         org: Some(org.clone()),
@@ -160,6 +162,8 @@ pub struct FirstSetup {
     pub org: NewOrg,
     pub email: String,
     pub password: SecretString,
+    /// The address the form came from (recorded in the audit entry).
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// What became of the setup form.
@@ -229,6 +233,7 @@ fn create_first(
             created: vec!["organization".into(), "owner".into()],
             ..AuditDetails::default()
         },
+        client_ip: setup.client_ip,
     }
     .write(conn, at)?;
     let session = start_session(conn, &UserId::new(user.id.as_str()), at)?;

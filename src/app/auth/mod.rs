@@ -120,6 +120,7 @@ fn member_in(
         return Ok(None);
     };
     let member = Member {
+        client_ip: None,
         user,
         org: org.into(),
         role,

@@ -97,6 +97,7 @@ fn claim_all(
 fn gate(
     conn: &mut DbConn,
     email: &str,
+    ip: Option<IpAddr>,
     email_key: String,
     ip_key: String,
     device_hash: Option<&str>,
@@ -130,7 +131,8 @@ fn gate(
             via_device,
         }),
         Err(until) => {
-            audit(conn, email, user.as_ref(), AuditAction::LoginFailed, Some("locked"), now)?;
+            let action = AuditAction::LoginFailed;
+            audit(conn, email, ip, user.as_ref(), action, Some("locked"), now)?;
             Ok(Gate::Throttled(until))
         }
     }
@@ -142,6 +144,7 @@ fn gate(
 fn audit(
     conn: &mut DbConn,
     email: &str,
+    ip: Option<IpAddr>,
     user: Option<&UserRow>,
     action: AuditAction,
     reason: Option<&str>,
@@ -169,6 +172,7 @@ fn audit(
         org,
         token: None,
         details: details.clone(),
+        client_ip: ip,
     };
     if orgs.is_empty() {
         record(None).write(conn, now)?;
@@ -184,12 +188,13 @@ pub async fn sign_in(state: &AppState, attempt: Attempt) -> Result<SignIn, Error
     let email = throttle::normalize_email(&attempt.email);
     let now = state.clock.naive();
     let email_key = throttle::email_key(state, &email)?;
-    let ip_key = throttle::ip_key(attempt.client_ip);
+    let ip = attempt.client_ip;
+    let ip_key = throttle::ip_key(ip);
     let device_hash = attempt.device.as_deref().map(hash_id);
 
     let (e, dh) = (email.clone(), device_hash.clone());
     let gate = state
-        .db(move |conn| gate(conn, &e, email_key, ip_key, dh.as_deref(), now))
+        .db(move |conn| gate(conn, &e, ip, email_key, ip_key, dh.as_deref(), now))
         .await?;
     let (user, claimed, via_device) = match gate {
         Gate::Throttled(until) => {
@@ -247,7 +252,7 @@ pub async fn sign_in(state: &AppState, attempt: Attempt) -> Result<SignIn, Error
                 let session = start_session(conn, &UserId::new(u.id.clone()), now)?;
                 let device = device.unwrap_or_else(random_token);
                 KnownDevice::remember(conn, &hash_id(&device), &u.id, now)?;
-                audit(conn, &email, Some(&u), AuditAction::Login, None, now)?;
+                audit(conn, &email, ip, Some(&u), AuditAction::Login, None, now)?;
                 Ok(SignIn::SignedIn { session, device })
             }
             (user, _) => {
@@ -260,7 +265,7 @@ pub async fn sign_in(state: &AppState, attempt: Attempt) -> Result<SignIn, Error
                     "unknown_email"
                 };
                 let action = AuditAction::LoginFailed;
-                audit(conn, &email, user.as_ref(), action, Some(reason), now)?;
+                audit(conn, &email, ip, user.as_ref(), action, Some(reason), now)?;
                 Ok(SignIn::Refused)
             }
         })

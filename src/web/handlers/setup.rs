@@ -4,6 +4,7 @@
 use crate::app;
 use crate::app::setup::{FirstSetup, NewOrg, SetupDone, SetupLink};
 use crate::app::state::AppState;
+use crate::web::client::client_ip;
 use crate::crypto::password;
 use crate::domain::account::{ORG_NAME_MAX, parse_email, parse_slug};
 use crate::web::csrf::AnonPosted;
@@ -149,6 +150,7 @@ pub async fn setup(
         org,
         email,
         password: SecretString::from(f.password.clone()),
+        client_ip: client_ip(&req),
     };
     match app::setup::first_setup(&state, &f.token, setup).await? {
         SetupDone::Created { org, session: sid } => {
