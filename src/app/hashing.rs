@@ -144,8 +144,10 @@ impl Hasher {
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let out = f();
-            let _ = done.send(out);
+            // The place is free before the caller hears the result, so a caller that reserves
+            // again right after finds it.
             drop(slot);
+            let _ = done.send(out);
         });
         match self.inner.tx.try_send(job) {
             Ok(()) => result.await.map_err(|_| Busy),
