@@ -5,8 +5,9 @@
 //! Argon2 takes 19 MiB and a core for tens of milliseconds per run, so what bounds the server's
 //! memory and keeps its pages responsive under a login storm is how many run at once. Choices
 //! (DESIGN.md §10 is silent on the numbers):
-//! - **workers** = the number of cores, at least 2: more threads only queue on the cores while
-//!   each holds its 19 MiB; fewer leaves a core idle under a sign-in burst.
+//! - **workers** = the number of cores, at least 2 and at most 4 ([`MAX_WORKERS`]): more threads
+//!   only queue on the cores while each holds its 19 MiB (and 4 × 19 MiB caps what sign-in can
+//!   take on a big machine); fewer leaves a core idle under a sign-in burst.
 //! - **queue** = [`QUEUE_PER_WORKER`] × workers waiting jobs; past that a sign-in is answered
 //!   429 at once ("busy") instead of queueing without bound. At ~50 ms a hash that is under half
 //!   a second of waiting.
@@ -20,6 +21,11 @@
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
+
+/// Hashing threads: one per core, but at least 2 and at most 4 (4 × 19 MiB bounds the memory
+/// of sign-in on any machine).
+pub const MIN_WORKERS: usize = 2;
+pub const MAX_WORKERS: usize = 4;
 
 /// Waiting jobs per worker before the pool answers [`Busy`].
 pub const QUEUE_PER_WORKER: usize = 8;
@@ -85,10 +91,10 @@ impl Hasher {
         }
     }
 
-    /// The server's pool: one worker per core (at least 2), [`QUEUE_PER_WORKER`] per worker.
+    /// The server's pool: one worker per core (2 to 4), [`QUEUE_PER_WORKER`] per worker.
     pub fn for_this_machine() -> Hasher {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        let workers = cores.max(2);
+        let workers = cores.clamp(MIN_WORKERS, MAX_WORKERS);
         Hasher::new(workers, workers * QUEUE_PER_WORKER)
     }
 

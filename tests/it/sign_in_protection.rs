@@ -167,6 +167,52 @@ async fn an_attackers_failures_do_not_lock_out_the_owner_on_a_known_device() {
 }
 
 #[tokio::test]
+async fn a_device_cookie_passes_the_lock_only_with_its_signature() {
+    use reqwest::cookie::CookieStore;
+    let app = spawn_app();
+    setup_owner(&app, "acme").await;
+    let jar = Arc::new(Jar::default());
+    browser(&app, &jar, None)
+        .login(OWNER, PASSWORD)
+        .await
+        .assert_redirect_to("/orgs");
+    let url: reqwest::Url = app.address.parse().unwrap();
+    let cookies = jar.cookies(&url).unwrap();
+    let device = cookies
+        .to_str()
+        .unwrap()
+        .split("; ")
+        .find_map(|c| c.strip_prefix("fk_device="))
+        .expect("a device cookie after sign-in")
+        .to_string();
+    let (id, mac) = device.rsplit_once('.').expect("id.signature");
+    assert_eq!(mac.len(), 64, "{device}");
+
+    let attacker = fresh(&app);
+    for i in 1..=5 {
+        attacker.login(OWNER, &format!("guess {i}")).await;
+    }
+    attacker.login(OWNER, PASSWORD).await.assert_status(429);
+    // The device's id with another signature, or with none, is no known device.
+    let flipped = if mac.starts_with('0') { "1" } else { "0" };
+    for forged in [format!("{id}.{flipped}{}", &mac[1..]), id.to_string()] {
+        let jar = Arc::new(Jar::default());
+        jar.add_cookie_str(&format!("fk_device={forged}; Path=/"), &url);
+        browser(&app, &jar, None)
+            .login(OWNER, PASSWORD)
+            .await
+            .assert_status(429);
+    }
+    // The cookie as the server signed it is.
+    let jar = Arc::new(Jar::default());
+    jar.add_cookie_str(&format!("fk_device={device}; Path=/"), &url);
+    browser(&app, &jar, None)
+        .login(OWNER, PASSWORD)
+        .await
+        .assert_redirect_to("/orgs");
+}
+
+#[tokio::test]
 async fn one_client_address_is_throttled_after_thirty_failures_and_others_are_not() {
     let app = TestApp::builder()
         .with(|o| o.trusted_proxies = Some("127.0.0.1/32".into()))

@@ -1,11 +1,13 @@
-//! Signing in with e-mail and password, in three steps so that Argon2 never holds a database
+//! Signing in with e-mail and password, in steps so that Argon2 never holds a database
 //! connection:
-//! 1. the **gate** (one database round trip): find the account, recognise a known device, and
+//! 1. a **place in the hashing pool** ([`crate::app::hashing`]), taken before anything else: a
+//!    full pool answers [`SignIn::Busy`] at once, with no database work (a storm costs the
+//!    database nothing past the pool's bound);
+//! 2. the **gate** (one database round trip): find the account, recognise a known device, and
 //!    claim one attempt of each throttle key that applies ([`super::throttle`]); a throttled
 //!    attempt is audited and answered here;
-//! 2. the **password check** on the hashing pool ([`crate::app::hashing`]); a full pool answers
-//!    [`SignIn::Busy`] and gives the claims back;
-//! 3. the **outcome** (one transaction): a session (and the device remembered) or the failure
+//! 3. the **password check** on the reserved place;
+//! 4. the **outcome** (one transaction): a session (and the device remembered) or the failure
 //!    counted, and the audit entry.
 //!
 //! Existing and unknown e-mails take the same path: an unknown one is checked against a dummy
@@ -45,7 +47,7 @@ pub struct Attempt {
 /// What became of a sign-in.
 #[derive(Debug)]
 pub enum SignIn {
-    /// Signed in: the new session's cookie id, and the device cookie to (re)set.
+    /// Signed in: the new session's cookie id, and the (signed) device cookie to (re)set.
     SignedIn { session: String, device: String },
     /// Wrong e-mail or password (the same answer for both).
     Refused,
@@ -190,7 +192,19 @@ pub async fn sign_in(state: &AppState, attempt: Attempt) -> Result<SignIn, Error
     let email_key = throttle::email_key(state, &email)?;
     let ip = attempt.client_ip;
     let ip_key = throttle::ip_key(ip);
-    let device_hash = attempt.device.as_deref().map(hash_id);
+    // A device cookie counts only with a valid signature (then only if the database knows it).
+    let device_id = match attempt.device.as_deref() {
+        Some(cookie) => throttle::verified_device(state, cookie)?,
+        None => None,
+    };
+    let device_hash = device_id.as_deref().map(hash_id);
+
+    // A place in the hashing pool first, before any database work: a full pool (a storm)
+    // answers at once and writes nothing.
+    let Ok(slot) = state.hasher.reserve() else {
+        busy_warning(state);
+        return Ok(SignIn::Busy);
+    };
 
     let (e, dh) = (email.clone(), device_hash.clone());
     let gate = state
@@ -210,15 +224,10 @@ pub async fn sign_in(state: &AppState, attempt: Attempt) -> Result<SignIn, Error
 
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let pw = attempt.password;
-    let checked = match state.hasher.reserve() {
-        Ok(slot) => {
-            state
-                .hasher
-                .run_in(slot, move || password::verify(&pw, stored.as_deref()))
-                .await
-        }
-        Err(busy) => Err(busy),
-    };
+    let checked = state
+        .hasher
+        .run_in(slot, move || password::verify(&pw, stored.as_deref()))
+        .await;
     let Ok(ok) = checked else {
         busy_warning(state);
         state
@@ -233,8 +242,8 @@ pub async fn sign_in(state: &AppState, attempt: Attempt) -> Result<SignIn, Error
     };
 
     let previous = attempt.previous_session;
-    let device = attempt.device.filter(|_| via_device);
-    state
+    let device = device_id.filter(|_| via_device);
+    let outcome = state
         .tx(move |conn| match (user, ok) {
             (Some(u), true) => {
                 for c in &claimed {
@@ -269,7 +278,14 @@ pub async fn sign_in(state: &AppState, attempt: Attempt) -> Result<SignIn, Error
                 Ok(SignIn::Refused)
             }
         })
-        .await
+        .await?;
+    Ok(match outcome {
+        SignIn::SignedIn { session, device } => SignIn::SignedIn {
+            session,
+            device: throttle::sign_device(state, &device)?,
+        },
+        other => other,
+    })
 }
 
 fn busy_warning(state: &AppState) {

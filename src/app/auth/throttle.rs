@@ -9,7 +9,7 @@
 //!   key is a keyed hash of the normalized e-mail, whether an account has it or not: an unknown
 //!   e-mail is counted and answered exactly like a real one, and no user row is created.
 //! - **Known devices pass**: a browser that signed in to the account before (the `fk_device`
-//!   cookie) is not subject to the IP or e-mail throttle of that account, only to its own
+//!   cookie, signed with a key derived from the master key, [`sign_device`]) is not subject to the IP or e-mail throttle of that account, only to its own
 //!   [`DEVICE`] limit (a stolen device cookie gets 5 guesses per 15 minutes, like anyone). An
 //!   attacker who locks an e-mail therefore does not lock out its owner on their usual device.
 //!
@@ -66,6 +66,43 @@ pub fn ip_key(ip: Option<IpAddr>) -> String {
         }
         None => "ip:unknown".into(),
     }
+}
+
+/// What the device cookie's signature is keyed for.
+const DEVICE_PURPOSE: &str = "forgekeys/sign-in/device-cookie/v1";
+
+fn device_mac(state: &AppState, id: &str) -> Result<String, crate::app::Error> {
+    let sb = state
+        .secrets
+        .read()
+        .map_err(|_| crate::app::Error::Task("the key store is poisoned".into()))?;
+    Ok(hex::encode(sb.keyed_hash(DEVICE_PURPOSE, id.as_bytes())))
+}
+
+/// The `fk_device` cookie value of a device id: `<id>.<HMAC-SHA256 of the id>`, under a key
+/// derived from the master key (the same in every process with the key file). A rotation of
+/// the master key makes earlier device cookies invalid: those browsers sign in as new devices
+/// once.
+pub fn sign_device(state: &AppState, id: &str) -> Result<String, crate::app::Error> {
+    Ok(format!("{id}.{}", device_mac(state, id)?))
+}
+
+/// The device id in a `fk_device` cookie, if its signature is valid (compared in constant
+/// time); a forged or altered cookie is no device at all.
+pub fn verified_device(
+    state: &AppState,
+    cookie: &str,
+) -> Result<Option<String>, crate::app::Error> {
+    use subtle::ConstantTimeEq;
+    let Some((id, mac)) = cookie.rsplit_once('.') else {
+        return Ok(None);
+    };
+    if id.is_empty() {
+        return Ok(None);
+    }
+    let expected = device_mac(state, id)?;
+    let valid: bool = expected.as_bytes().ct_eq(mac.as_bytes()).into();
+    Ok(valid.then(|| id.to_string()))
 }
 
 /// The throttle key of a known device (its id's hash).
