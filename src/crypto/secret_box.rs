@@ -88,7 +88,8 @@ impl SecretBox {
     /// `keys rotate`.
     pub fn keyed_hash(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
         let master = self.keys.get(&self.current).map(MasterKey::bytes);
-        let derived = super::mac::hmac_sha256(master.map_or(&[][..], |k| &k[..]), purpose.as_bytes());
+        let derived =
+            super::mac::hmac_sha256(master.map_or(&[][..], |k| &k[..]), purpose.as_bytes());
         super::mac::hmac_sha256(&derived, data)
     }
 

@@ -35,7 +35,12 @@ pub fn session_cookie(value: String, secure: bool) -> Cookie<'static> {
 
 /// The known-device cookie: kept 180 days (as long as the database remembers the device).
 pub fn device_cookie(value: String, secure: bool) -> Cookie<'static> {
-    cookie(DEVICE_COOKIE, value, secure, Some(CookieDuration::days(180)))
+    cookie(
+        DEVICE_COOKIE,
+        value,
+        secure,
+        Some(CookieDuration::days(180)),
+    )
 }
 
 pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {

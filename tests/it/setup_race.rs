@@ -105,7 +105,10 @@ async fn setups_released_together_on_two_processes_make_one_organization() {
             if w.n >= 2 {
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "the setups never reached the lock");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the setups never reached the lock"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         diesel::sql_query("COMMIT").execute(&mut holder).unwrap();

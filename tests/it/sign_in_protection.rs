@@ -134,7 +134,10 @@ async fn an_attackers_failures_do_not_lock_out_the_owner_on_a_known_device() {
     // The owner's usual browser signed in before, and signed out.
     let jar = Arc::new(Jar::default());
     let owner = browser(&app, &jar, None);
-    owner.login(OWNER, PASSWORD).await.assert_redirect_to("/orgs");
+    owner
+        .login(OWNER, PASSWORD)
+        .await
+        .assert_redirect_to("/orgs");
     let csrf = owner.session_csrf().await;
     owner
         .post("/logout", &[("csrf_token", &csrf)])
@@ -149,7 +152,10 @@ async fn an_attackers_failures_do_not_lock_out_the_owner_on_a_known_device() {
     attacker.login(OWNER, PASSWORD).await.assert_status(429);
 
     // The owner's device still signs in with the right password, and gets in.
-    owner.login(OWNER, PASSWORD).await.assert_redirect_to("/orgs");
+    owner
+        .login(OWNER, PASSWORD)
+        .await
+        .assert_redirect_to("/orgs");
     owner.get(TOKENS).await.assert_status(200);
     // The e-mail stays locked for everyone else.
     fresh(&app).login(OWNER, PASSWORD).await.assert_status(429);
@@ -227,13 +233,17 @@ async fn one_client_address_is_throttled_after_thirty_failures_and_others_are_no
             .assert_status(401);
     }
     let p = attacker.login("user99@acme.test", "password").await;
-    p.assert_status(429).assert_contains("locked for 15 minutes");
+    p.assert_status(429)
+        .assert_contains("locked for 15 minutes");
     assert!(p.headers.get("retry-after").is_some());
     // Even a correct password is refused from that address (on a device never signed in)...
     attacker.login(OWNER, PASSWORD).await.assert_status(429);
     // ...but not from another address.
     let other = from_ip(&app, "203.0.113.9");
-    other.login(OWNER, PASSWORD).await.assert_redirect_to("/orgs");
+    other
+        .login(OWNER, PASSWORD)
+        .await
+        .assert_redirect_to("/orgs");
 
     // After the lock (the server's clock moved, no waiting), the address may try again.
     app.clock.advance(chrono::Duration::minutes(16));
@@ -249,7 +259,9 @@ async fn forgekeys_user_unlock_lifts_the_lock_of_an_email() {
     setup_owner(&app, "acme").await;
     let c = fresh(&app);
     for i in 1..=5 {
-        c.login(OWNER, &format!("wrong {i}")).await.assert_status(401);
+        c.login(OWNER, &format!("wrong {i}"))
+            .await
+            .assert_status(401);
     }
     c.login(OWNER, PASSWORD).await.assert_status(429);
 
@@ -267,7 +279,11 @@ async fn forgekeys_user_unlock_lifts_the_lock_of_an_email() {
         .await
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("sign-in unlocked"), "{stdout}");
 
     c.login(OWNER, PASSWORD).await.assert_redirect_to("/orgs");

@@ -17,7 +17,9 @@ fn postgres_only(test: &str) -> bool {
     if backend() == "postgres" {
         return true;
     }
-    eprintln!("{test}: skipped (two processes on one database is a PostgreSQL deployment; set TEST_POSTGRES_URL)");
+    eprintln!(
+        "{test}: skipped (two processes on one database is a PostgreSQL deployment; set TEST_POSTGRES_URL)"
+    );
     false
 }
 
@@ -48,11 +50,15 @@ async fn a_session_started_on_one_process_continues_on_the_other() {
     let two = TestApp::builder().same_database_as(&one).start();
     let jar = Arc::new(Jar::default());
     let (on_one, on_two) = (browser(&one, &jar), browser(&two, &jar));
-    on_one.login(OWNER, PASSWORD).await.assert_redirect_to("/orgs");
+    on_one
+        .login(OWNER, PASSWORD)
+        .await
+        .assert_redirect_to("/orgs");
 
     // An authenticated page and a POST with the session's CSRF token, on the other process.
     let page = on_two.get(TOKENS).await;
-    page.assert_status(200).assert_contains("Git Repository Access");
+    page.assert_status(200)
+        .assert_contains("Git Repository Access");
     let csrf = page.csrf();
     on_two
         .post("/logout", &[("csrf_token", &csrf)])

@@ -289,7 +289,10 @@ pub async fn sign_in(state: &AppState, attempt: Attempt) -> Result<SignIn, Error
 }
 
 fn busy_warning(state: &AppState) {
-    if state.hasher.first_busy_in_a_minute(state.clock.now().timestamp()) {
+    if state
+        .hasher
+        .first_busy_in_a_minute(state.clock.now().timestamp())
+    {
         tracing::warn!(
             workers = state.hasher.workers(),
             bound = state.hasher.bound(),

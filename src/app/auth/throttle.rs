@@ -150,8 +150,12 @@ mod tests {
 
     #[test]
     fn ipv6_clients_count_by_their_64_and_mapped_ipv4_as_ipv4() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap_or(IpAddr::from([0u8; 4]));
-        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap_or(IpAddr::from([0u8; 4]));
+        let a: IpAddr = "2001:db8:1:2:aaaa::1"
+            .parse()
+            .unwrap_or(IpAddr::from([0u8; 4]));
+        let b: IpAddr = "2001:db8:1:2:bbbb::9"
+            .parse()
+            .unwrap_or(IpAddr::from([0u8; 4]));
         assert_eq!(ip_key(Some(a)), ip_key(Some(b)));
         assert_eq!(ip_key(Some(a)), "ip:2001:db8:1:2::/64");
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap_or(IpAddr::from([0u8; 4]));

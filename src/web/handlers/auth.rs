@@ -3,11 +3,11 @@
 use crate::app;
 use crate::app::auth::{Attempt, SignIn, random_token};
 use crate::app::state::AppState;
+use crate::web::client::client_ip;
 use crate::web::csrf::{AnonPosted, Posted};
 use crate::web::error::AppError;
 use crate::web::extractors::CurrentUser;
 use crate::web::render::{Layout, html, html_status, see_other, see_other_with_flash};
-use crate::web::client::client_ip;
 use crate::web::session::{self, DEVICE_COOKIE, PRE_CSRF_COOKIE, SESSION_COOKIE};
 use crate::web::urls;
 use actix_web::http::StatusCode;
@@ -71,7 +71,8 @@ pub async fn login_form(
 /// throttled sentence is the same whether the e-mail, the device or the client address is
 /// throttled, and whether an account has the e-mail or not.
 const BAD_CREDENTIALS: &str = "The e-mail address or password is not correct.";
-const BUSY: &str = "Forgekeys is busy checking other sign-ins right now. Try again in a few seconds.";
+const BUSY: &str =
+    "Forgekeys is busy checking other sign-ins right now. Try again in a few seconds.";
 const BUSY_RETRY_SECS: i64 = 2;
 
 fn throttled_text(minutes: i64) -> String {
@@ -97,7 +98,10 @@ pub async fn login(
         previous_session: req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()),
     };
     let (error, status, retry_after) = match app::auth::sign_in(&state, attempt).await? {
-        SignIn::SignedIn { session: sid, device } => {
+        SignIn::SignedIn {
+            session: sid,
+            device,
+        } => {
             let mut resp = see_other(&req, urls::ORGS);
             let secure = state.config.cookie_secure;
             let _ = resp.add_cookie(&session::session_cookie(sid, secure));

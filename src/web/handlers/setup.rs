@@ -4,9 +4,9 @@
 use crate::app;
 use crate::app::setup::{FirstSetup, NewOrg, SetupDone, SetupLink};
 use crate::app::state::AppState;
-use crate::web::client::client_ip;
 use crate::crypto::password;
 use crate::domain::account::{ORG_NAME_MAX, parse_email, parse_slug};
+use crate::web::client::client_ip;
 use crate::web::csrf::AnonPosted;
 use crate::web::error::AppError;
 use crate::web::forms::FormErrors;
@@ -168,7 +168,10 @@ pub async fn setup(
         SetupDone::AlreadyDone => Err(AppError::Conflict(ALREADY_DONE.into())),
         SetupDone::SlugTaken => {
             let mut errors = FormErrors::default();
-            errors.add("org_slug", "An organization with this URL name exists. Choose another.");
+            errors.add(
+                "org_slug",
+                "An organization with this URL name exists. Choose another.",
+            );
             form_again(&req, f, errors, StatusCode::UNPROCESSABLE_ENTITY)
         }
         SetupDone::Busy => {
