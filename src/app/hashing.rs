@@ -8,9 +8,10 @@
 //! - **workers** = the number of cores, at least 2 and at most 4 ([`MAX_WORKERS`]): more threads
 //!   only queue on the cores while each holds its 19 MiB (and 4 × 19 MiB caps what sign-in can
 //!   take on a big machine); fewer leaves a core idle under a sign-in burst.
-//! - **queue** = [`QUEUE_PER_WORKER`] × workers waiting jobs; past that a sign-in is answered
-//!   429 at once ("busy") instead of queueing without bound. At ~50 ms a hash that is under half
-//!   a second of waiting.
+//! - **queue** = [`QUEUE_PER_WORKER`] × workers waiting jobs; past that a sign-in waits up to
+//!   [`WAIT_FOR_A_PLACE`] (1 s, asynchronously: no thread, no memory) for a place, then is
+//!   answered 429 ("busy") instead of queueing without bound. At ~50 ms a hash, the queue is
+//!   under half a second of waiting.
 //!
 //! - The workers run at a lower CPU priority (nice 10 on Linux): under a storm the cores go to
 //!   the pages of signed-in users first and the hashes take the rest.
@@ -29,6 +30,11 @@ pub const MAX_WORKERS: usize = 4;
 
 /// Waiting jobs per worker before the pool answers [`Busy`].
 pub const QUEUE_PER_WORKER: usize = 8;
+
+/// How long a job waits for a place in a full pool before it is [`Busy`]: a burst of real
+/// sign-ins gets through instead of a 429, and a storm's clients, answered no sooner than this,
+/// cannot turn cheap refusals into a flood that takes the cores from everyone else.
+pub const WAIT_FOR_A_PLACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -50,6 +56,8 @@ struct Inner {
     bound: usize,
     /// When (Unix seconds) a full pool was last reported.
     last_busy_report: AtomicI64,
+    /// Woken when a place is given back.
+    freed: tokio::sync::Notify,
 }
 
 /// A place in the pool, taken before the work that needs it (see [`Hasher::reserve`]); given
@@ -61,6 +69,7 @@ pub struct Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.inner.pending.fetch_sub(1, Ordering::SeqCst);
+        self.inner.freed.notify_one();
     }
 }
 
@@ -87,6 +96,7 @@ impl Hasher {
                 pending: AtomicUsize::new(0),
                 bound: workers + queue,
                 last_busy_report: AtomicI64::new(i64::MIN),
+                freed: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -141,6 +151,24 @@ impl Hasher {
         }
     }
 
+    /// Take a place, waiting up to `wait` for one to be given back, or [`Busy`].
+    pub async fn reserve_within(&self, wait: std::time::Duration) -> Result<Slot, Busy> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Ok(slot) = self.reserve() {
+                return Ok(slot);
+            }
+            // A place given back since the last try is not missed: `notify_one` keeps a permit
+            // for the next waiter.
+            if tokio::time::timeout_at(deadline, self.inner.freed.notified())
+                .await
+                .is_err()
+            {
+                return self.reserve();
+            }
+        }
+    }
+
     /// Run `f` on a hashing thread in a reserved place; resolves when it is done.
     pub async fn run_in<T, F>(&self, slot: Slot, f: F) -> Result<T, Busy>
     where
@@ -161,13 +189,13 @@ impl Hasher {
         }
     }
 
-    /// [`Hasher::reserve`] then [`Hasher::run_in`].
+    /// [`Hasher::reserve_within`] [`WAIT_FOR_A_PLACE`], then [`Hasher::run_in`].
     pub async fn run<T, F>(&self, f: F) -> Result<T, Busy>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let slot = self.reserve()?;
+        let slot = self.reserve_within(WAIT_FOR_A_PLACE).await?;
         self.run_in(slot, f).await
     }
 }
@@ -229,5 +257,27 @@ mod tests {
         let _ = release.send(());
         assert_eq!(first.await.ok(), Some(Ok(1)));
         assert_eq!(pool.run(|| 3).await, Ok(3));
+    }
+
+    #[tokio::test]
+    async fn a_job_waiting_for_a_full_pool_gets_the_place_given_back() {
+        let pool = Hasher::new(1, 0);
+        let held = pool.reserve();
+        assert!(held.is_ok());
+        let waiter = tokio::spawn({
+            let pool = pool.clone();
+            async move {
+                pool.reserve_within(std::time::Duration::from_secs(60))
+                    .await
+                    .is_ok()
+            }
+        });
+        tokio::task::yield_now().await;
+        drop(held);
+        assert_eq!(waiter.await.ok(), Some(true));
+        // Nothing given back: a short wait ends busy.
+        let _taken = pool.reserve();
+        let short = std::time::Duration::from_millis(1);
+        assert!(pool.reserve_within(short).await.is_err());
     }
 }

@@ -1,8 +1,8 @@
 //! Signing in with e-mail and password, in steps so that Argon2 never holds a database
 //! connection:
 //! 1. a **place in the hashing pool** ([`crate::app::hashing`]), taken before anything else: a
-//!    full pool answers [`SignIn::Busy`] at once, with no database work (a storm costs the
-//!    database nothing past the pool's bound);
+//!    pool still full after [`crate::app::hashing::WAIT_FOR_A_PLACE`] answers [`SignIn::Busy`],
+//!    with no database work (a storm costs the database nothing past the pool's bound);
 //! 2. the **gate** (one database round trip): find the account, recognise a known device, and
 //!    claim one attempt of each throttle key that applies ([`super::throttle`]); a throttled
 //!    attempt is audited and answered here;
@@ -201,7 +201,8 @@ pub async fn sign_in(state: &AppState, attempt: Attempt) -> Result<SignIn, Error
 
     // A place in the hashing pool first, before any database work: a full pool (a storm)
     // answers at once and writes nothing.
-    let Ok(slot) = state.hasher.reserve() else {
+    let wait = crate::app::hashing::WAIT_FOR_A_PLACE;
+    let Ok(slot) = state.hasher.reserve_within(wait).await else {
         busy_warning(state);
         return Ok(SignIn::Busy);
     };
