@@ -179,9 +179,10 @@ async fn two_processes_rotating_one_gitlab_token_at_once_rotate_it_once() {
         .count();
     assert_eq!(calls, 1, "GitLab rotated the token twice");
     assert!(plain(&e.app, &e.reload(&t.id)).starts_with("glpat-owner-rotated"));
-    // Done: the lease row is gone.
+    // Done: the lease is free.
     let lease = format!("rotate:{}", t.id);
-    assert!(Lease::find(&mut db(&e.app), &lease).unwrap().is_none());
+    let row = Lease::find(&mut db(&e.app), &lease).unwrap();
+    assert!(row.is_none_or(|l| l.holder.is_none()), "the lease is still held");
 }
 
 #[tokio::test]
@@ -208,11 +209,18 @@ async fn a_manual_rotation_waits_for_no_one_and_is_refused_while_gitlab_rotates(
     assert_eq!(gl.requests().len(), before, "the new value was tested meanwhile");
     assert_eq!(plain(&e.app, &e.reload(&t.id)), "glpat-owner-manual-lease");
 
-    // Once it is over, the manual rotation runs, and leaves no lease row behind.
+    // Once it is over, the manual rotation runs and gives the lease back; the lease rows of
+    // other tokens nobody holds any more (a process that died) are deleted.
     Lease::release(&mut db(&e.app), &lease, "another-process", e.app.clock.naive()).unwrap();
+    let dead = "rotate:a-token-of-a-dead-process";
+    let expired = chrono::Duration::minutes(-1);
+    let now = e.app.clock.naive();
+    assert!(Lease::try_acquire_named(&mut db(&e.app), dead, "dead", now, expired).unwrap());
     e.rotate(&t.id, &[("token", "glpat-owner-manual-new")])
         .await
         .assert_redirect_to(&format!("{BASE}/{}/rotate?done=manual", t.id));
     assert_eq!(plain(&e.app, &e.reload(&t.id)), "glpat-owner-manual-new");
-    assert!(Lease::find(&mut db(&e.app), &lease).unwrap().is_none());
+    let row = Lease::find(&mut db(&e.app), &lease).unwrap().expect("the token's lease row");
+    assert_eq!(row.holder, None, "the manual rotation kept the lease");
+    assert!(Lease::find(&mut db(&e.app), dead).unwrap().is_none(), "an expired lease row stayed");
 }

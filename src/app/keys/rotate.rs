@@ -210,6 +210,8 @@ impl Rotation {
         let (dropped, keep) = self
             .state
             .tx(move |conn| {
+                // A write first (SQLite: the write lock before the reads below).
+                MasterKeyRow::claim(conn, &key)?;
                 let mut dropped = Vec::new();
                 for k in MasterKeyRow::all(conn)? {
                     if k.state == RETIRING && MasterKeyRow::forget_retired(conn, &k.id)? {

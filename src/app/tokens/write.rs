@@ -23,9 +23,9 @@ use crate::domain::status::TestStatus;
 use crate::domain::test_result::TestOutcome;
 use crate::domain::token::{Token, TokenInput, name_key, token_hint};
 use chrono::{NaiveDateTime, NaiveTime};
-
-pub use super::edit::{Updated, update};
 use secrecy::{ExposeSecret, SecretString};
+
+pub use super::edit::{Edit, Updated, update};
 
 /// What became of a create.
 #[derive(Debug)]

@@ -79,9 +79,12 @@ impl MasterKeyRow {
             let state = if has_primary { RETIRING } else { PRIMARY };
             rows.push(row(primary, state, now, None));
         }
-        diesel::insert_into(master_keys::table)
-            .values(&rows)
-            .execute(conn)?;
+        // One statement a row: the multi-backend connection has no batch insert.
+        for r in &rows {
+            diesel::insert_into(master_keys::table)
+                .values(r)
+                .execute(conn)?;
+        }
         Ok(())
     }
 
