@@ -65,9 +65,12 @@ pub(super) async fn store(
             let Some(mut t) = GitToken::find(conn, &checked.id)? else {
                 return Err(Error::Conflict(Conflict::TokenGone));
             };
-            // The version counts edits, rotations and new values (not a re-sealing under a
-            // new master key, which keeps the value).
-            if swap.method == RotationMethod::Manual && t.version != checked.version {
+            // The version counts edits, rotations and new values; a ciphertext that changed
+            // under the same key is another value too. (A re-sealing under a new master key
+            // keeps the value: not a change.)
+            let changed = t.version != checked.version
+                || (t.key_id == checked.key_id && t.secret != checked.secret);
+            if swap.method == RotationMethod::Manual && changed {
                 return Err(Error::Conflict(Conflict::TokenChanged));
             }
             let version = t.version;
