@@ -19,6 +19,7 @@ mod keys;
 mod lifecycle;
 mod page_cache;
 mod providers;
+mod proxies;
 mod roles;
 mod rotation;
 mod secrets;

@@ -162,6 +162,7 @@ pub fn record(
         source,
     )?;
     Record {
+        client_ip: None,
         action: AuditAction::TokenTest,
         who,
         org: Some(OrgId::new(t.org_id.clone())),

@@ -225,6 +225,7 @@ impl Rotation {
                     .collect();
                 keep.extend(MasterKeyRow::used_ids(conn)?);
                 Record {
+                    client_ip: None,
                     action: AuditAction::KeysRotate,
                     who: Who::System(System::Cli),
                     org: None,
