@@ -63,7 +63,10 @@ fn load_keys(conn: &mut db::DbConn, config: &Config) -> anyhow::Result<SecretBox
     }
     let mut secrets = SecretBox::new(keys).context("the key file holds no key")?;
     match app::keys::bootstrap(conn, &mut secrets, db::now())? {
-        app::keys::Startup::Ready { registered: true, primary } => {
+        app::keys::Startup::Ready {
+            registered: true,
+            primary,
+        } => {
             tracing::info!(primary = %primary, "master keys recorded in the database");
         }
         app::keys::Startup::Ready { .. } => {}
@@ -76,7 +79,10 @@ fn load_keys(conn: &mut db::DbConn, config: &Config) -> anyhow::Result<SecretBox
     let secrets = std::sync::RwLock::new(secrets);
     let sealed = app::keys::legacy::seal_webhooks(conn, &secrets, path)?;
     if sealed > 0 {
-        tracing::info!(sealed, "webhook URLs stored in plain text by an older version are now sealed");
+        tracing::info!(
+            sealed,
+            "webhook URLs stored in plain text by an older version are now sealed"
+        );
     }
     secrets
         .into_inner()

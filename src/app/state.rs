@@ -1,8 +1,8 @@
 //! Shared application state handed to every handler as `web::Data<AppState>`.
 
+use crate::app::keys;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::app::keys;
 use crate::crypto::secret_box::{CryptoError, SecretBox};
 use crate::db::{DbConn, Pool, PooledConn, StoreError};
 use crate::providers::ProviderClient;

@@ -252,16 +252,27 @@ mod tests {
             .unwrap_or_else(|| unreachable!());
         let ids: Vec<String> = b.key_ids().map(str::to_string).collect();
         let url = SecretString::from("https://hooks.example.com/T/B/secret".to_string());
-        let blob = b.seal_webhook_with(&ids[0], "org-1", &url).unwrap_or_default();
+        let blob = b
+            .seal_webhook_with(&ids[0], "org-1", &url)
+            .unwrap_or_default();
         let opened = b.open_webhook("org-1", &ids[0], &blob);
         assert_eq!(
             opened.map(|s| s.expose_secret().to_string()).as_deref(),
             Ok("https://hooks.example.com/T/B/secret")
         );
-        assert_eq!(b.open_webhook("org-2", &ids[0], &blob).err(), Some(CryptoError::Open));
-        assert_eq!(b.open_webhook("org-1", &ids[1], &blob).err(), Some(CryptoError::Open));
+        assert_eq!(
+            b.open_webhook("org-2", &ids[0], &blob).err(),
+            Some(CryptoError::Open)
+        );
+        assert_eq!(
+            b.open_webhook("org-1", &ids[1], &blob).err(),
+            Some(CryptoError::Open)
+        );
         // Not a token's ciphertext either.
-        assert_eq!(b.open_token("org-1", &ids[0], &blob).err(), Some(CryptoError::Open));
+        assert_eq!(
+            b.open_token("org-1", &ids[0], &blob).err(),
+            Some(CryptoError::Open)
+        );
         assert!(b.set_current(&ids[0]));
         assert_eq!(b.current_key_id(), ids[0]);
         assert!(!b.set_current("unknown"));

@@ -27,7 +27,12 @@ pub(crate) fn plain(app: &TestApp, row: &GitToken) -> String {
 
 /// The edit form of a GitHub cloud token as a browser submits it: the values the page showed
 /// (with `name` and `description` as given) and its hidden fields.
-fn edit_submission(page: &Page, csrf: &str, name: &str, description: &str) -> Vec<(String, String)> {
+fn edit_submission(
+    page: &Page,
+    csrf: &str,
+    name: &str,
+    description: &str,
+) -> Vec<(String, String)> {
     let mut form = vec![
         ("csrf_token".to_string(), csrf.to_string()),
         ("provider".into(), "github".into()),
@@ -52,7 +57,9 @@ async fn submit(e: &Env, id: &str, form: &[(String, String)]) -> Page {
 async fn an_edit_loaded_before_a_rotation_does_not_undo_it() {
     let gh = fakes::github::start();
     let e = env(github_opts(&gh)).await;
-    let t = e.create("github", "deploy", "ghp_allscopes_stale_before").await;
+    let t = e
+        .create("github", "deploy", "ghp_allscopes_stale_before")
+        .await;
 
     // The edit form is opened…
     let form = e.owner.get(&format!("{BASE}/{}/edit", t.id)).await;
@@ -65,7 +72,12 @@ async fn an_edit_loaded_before_a_rotation_does_not_undo_it() {
     assert_eq!(plain(&e.app, &rotated), "ghp_allscopes_stale_after");
 
     // …and the form, loaded before the rotation, is submitted with a new name.
-    let p = submit(&e, &t.id, &edit_submission(&form, &e.csrf, "deploy (renamed)", "")).await;
+    let p = submit(
+        &e,
+        &t.id,
+        &edit_submission(&form, &e.csrf, "deploy (renamed)", ""),
+    )
+    .await;
     let after = e.reload(&t.id);
     assert_eq!(
         plain(&e.app, &after),
@@ -89,27 +101,45 @@ async fn an_edit_loaded_before_a_rotation_does_not_undo_it() {
     let saved = e.reload(&t.id);
     assert_eq!(saved.name, "deploy (renamed)");
     assert_eq!(plain(&e.app, &saved), "ghp_allscopes_stale_after");
-    assert_eq!(saved.secret, rotated.secret, "an edit of the name wrote the secret");
+    assert_eq!(
+        saved.secret, rotated.secret,
+        "an edit of the name wrote the secret"
+    );
 }
 
 #[tokio::test]
 async fn two_edits_from_the_same_version_keep_the_first_and_refuse_the_second() {
     let gh = fakes::github::start();
     let e = env(github_opts(&gh)).await;
-    let t = e.create("github", "shared", "ghp_allscopes_two_editors").await;
+    let t = e
+        .create("github", "shared", "ghp_allscopes_two_editors")
+        .await;
     let first = e.owner.get(&format!("{BASE}/{}/edit", t.id)).await;
     let second = e.owner.get(&format!("{BASE}/{}/edit", t.id)).await;
 
-    submit(&e, &t.id, &edit_submission(&first, &e.csrf, "shared", "first editor"))
-        .await
-        .assert_redirect_to(&format!("{BASE}/{}", t.id));
-    let p = submit(&e, &t.id, &edit_submission(&second, &e.csrf, "renamed by second", "")).await;
+    submit(
+        &e,
+        &t.id,
+        &edit_submission(&first, &e.csrf, "shared", "first editor"),
+    )
+    .await
+    .assert_redirect_to(&format!("{BASE}/{}", t.id));
+    let p = submit(
+        &e,
+        &t.id,
+        &edit_submission(&second, &e.csrf, "renamed by second", ""),
+    )
+    .await;
     p.assert_status(409)
         .assert_contains("changed by someone else while you were editing")
         .assert_contains("renamed by second");
     let after = e.reload(&t.id);
     assert_eq!(after.name, "shared");
-    assert_eq!(after.description.as_deref(), Some("first editor"), "the first edit was lost");
+    assert_eq!(
+        after.description.as_deref(),
+        Some("first editor"),
+        "the first edit was lost"
+    );
 }
 
 /// A state of its own on the app's database: another server process.
@@ -129,11 +159,16 @@ async fn owner_member(
         id: forgekeys::domain::ids::UserId::new(row.id),
         email: row.email,
     };
-    forgekeys::app::auth::member(state, &user, "acme", forgekeys::app::auth::Banner::NotNeeded)
-        .await
-        .unwrap()
-        .expect("the owner is a member")
-        .0
+    forgekeys::app::auth::member(
+        state,
+        &user,
+        "acme",
+        forgekeys::app::auth::Banner::NotNeeded,
+    )
+    .await
+    .unwrap()
+    .expect("the owner is a member")
+    .0
 }
 
 #[tokio::test]
@@ -160,7 +195,10 @@ async fn two_processes_rotating_one_gitlab_token_at_once_rotate_it_once() {
     };
     let (first, other) = tokio::join!(first, other);
     assert!(
-        matches!(first, Ok(forgekeys::app::rotation::ProviderRotated::Done { .. })),
+        matches!(
+            first,
+            Ok(forgekeys::app::rotation::ProviderRotated::Done { .. })
+        ),
         "{first:?}"
     );
     assert!(
@@ -182,7 +220,10 @@ async fn two_processes_rotating_one_gitlab_token_at_once_rotate_it_once() {
     // Done: the lease is free.
     let lease = format!("rotate:{}", t.id);
     let row = Lease::find(&mut db(&e.app), &lease).unwrap();
-    assert!(row.is_none_or(|l| l.holder.is_none()), "the lease is still held");
+    assert!(
+        row.is_none_or(|l| l.holder.is_none()),
+        "the lease is still held"
+    );
 }
 
 #[tokio::test]
@@ -204,14 +245,26 @@ async fn a_manual_rotation_waits_for_no_one_and_is_refused_while_gitlab_rotates(
         .unwrap()
     );
     let before = gl.requests().len();
-    let p = e.rotate(&t.id, &[("token", "glpat-owner-manual-new")]).await;
+    let p = e
+        .rotate(&t.id, &[("token", "glpat-owner-manual-new")])
+        .await;
     p.assert_status(409).assert_contains("already running");
-    assert_eq!(gl.requests().len(), before, "the new value was tested meanwhile");
+    assert_eq!(
+        gl.requests().len(),
+        before,
+        "the new value was tested meanwhile"
+    );
     assert_eq!(plain(&e.app, &e.reload(&t.id)), "glpat-owner-manual-lease");
 
     // Once it is over, the manual rotation runs and gives the lease back; the lease rows of
     // other tokens nobody holds any more (a process that died) are deleted.
-    Lease::release(&mut db(&e.app), &lease, "another-process", e.app.clock.naive()).unwrap();
+    Lease::release(
+        &mut db(&e.app),
+        &lease,
+        "another-process",
+        e.app.clock.naive(),
+    )
+    .unwrap();
     let dead = "rotate:a-token-of-a-dead-process";
     let expired = chrono::Duration::minutes(-1);
     let now = e.app.clock.naive();
@@ -220,7 +273,12 @@ async fn a_manual_rotation_waits_for_no_one_and_is_refused_while_gitlab_rotates(
         .await
         .assert_redirect_to(&format!("{BASE}/{}/rotate?done=manual", t.id));
     assert_eq!(plain(&e.app, &e.reload(&t.id)), "glpat-owner-manual-new");
-    let row = Lease::find(&mut db(&e.app), &lease).unwrap().expect("the token's lease row");
+    let row = Lease::find(&mut db(&e.app), &lease)
+        .unwrap()
+        .expect("the token's lease row");
     assert_eq!(row.holder, None, "the manual rotation kept the lease");
-    assert!(Lease::find(&mut db(&e.app), dead).unwrap().is_none(), "an expired lease row stayed");
+    assert!(
+        Lease::find(&mut db(&e.app), dead).unwrap().is_none(),
+        "an expired lease row stayed"
+    );
 }

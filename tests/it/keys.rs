@@ -40,7 +40,10 @@ async fn a_token_the_running_server_saves_after_keys_rotate_decrypts_after_a_res
         after.key_id
     );
     // A restart has only the key file.
-    assert_eq!(plain(&app, &find(&app, "Before").unwrap()), "ghp_noexpiry_keys_before");
+    assert_eq!(
+        plain(&app, &find(&app, "Before").unwrap()),
+        "ghp_noexpiry_keys_before"
+    );
     assert_eq!(plain(&app, &after), "ghp_noexpiry_keys_after");
     assert_ne!(before.key_id, find(&app, "Before").unwrap().key_id);
 }
@@ -70,7 +73,10 @@ async fn an_interrupted_rotation_loses_nothing_and_running_it_again_finishes_the
     // opens with the file.
     let b = create(&app, &owner, &csrf, "B", "ghp_noexpiry_keys_b").await;
     assert_eq!(b.key_id, second);
-    assert_eq!(plain(&app, &find(&app, "A").unwrap()), "ghp_noexpiry_keys_a");
+    assert_eq!(
+        plain(&app, &find(&app, "A").unwrap()),
+        "ghp_noexpiry_keys_a"
+    );
 
     // Then one killed after writing its key to the file, before the database heard of it.
     let mut keys = keyfile::load(&app.key_file).unwrap();
@@ -78,7 +84,10 @@ async fn an_interrupted_rotation_loses_nothing_and_running_it_again_finishes_the
     let orphan = keys.last().unwrap().id.clone();
     keyfile::save(&app.key_file, &keys).unwrap();
     let c = create(&app, &owner, &csrf, "C", "ghp_noexpiry_keys_c").await;
-    assert_eq!(c.key_id, second, "sealed under a key the database does not name");
+    assert_eq!(
+        c.key_id, second,
+        "sealed under a key the database does not name"
+    );
 
     // Run again: it finishes the job.
     let r = run(&app, &["keys", "rotate"], "").await;
@@ -86,7 +95,10 @@ async fn an_interrupted_rotation_loses_nothing_and_running_it_again_finishes_the
     let last = key_ids(&app);
     assert_eq!(last.len(), 1, "old keys left in the file: {last:?}");
     assert!(!first.contains(&last[0]) && last[0] != second && last[0] != orphan);
-    assert_eq!(recorded(&app), vec![(last[0].clone(), "primary".to_string())]);
+    assert_eq!(
+        recorded(&app),
+        vec![(last[0].clone(), "primary".to_string())]
+    );
     for (name, value) in [
         ("A", "ghp_noexpiry_keys_a"),
         ("B", "ghp_noexpiry_keys_b"),
@@ -118,10 +130,17 @@ async fn a_rotation_killed_before_dropping_the_old_key_is_finished_by_the_next_o
 
     let r = run(&app, &["keys", "rotate"], "").await;
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains(&first[0]), "the old key is not reported dropped: {}", r.stdout);
+    assert!(
+        r.stdout.contains(&first[0]),
+        "the old key is not reported dropped: {}",
+        r.stdout
+    );
     let last = key_ids(&app);
     assert_eq!(last.len(), 1, "{last:?}");
-    assert_eq!(plain(&app, &find(&app, "A").unwrap()), "ghp_noexpiry_keys_a2");
+    assert_eq!(
+        plain(&app, &find(&app, "A").unwrap()),
+        "ghp_noexpiry_keys_a2"
+    );
 }
 
 #[tokio::test]
@@ -152,7 +171,10 @@ async fn the_webhook_url_is_sealed_shown_as_a_hint_and_re_sealed_by_keys_rotate(
     let after = NotificationSettings::find(&mut db(&app), &org)
         .unwrap()
         .unwrap();
-    assert_eq!(after.webhook_key_id.as_deref(), Some(key_ids(&app)[0].as_str()));
+    assert_eq!(
+        after.webhook_key_id.as_deref(),
+        Some(key_ids(&app)[0].as_str())
+    );
     assert_ne!(after.webhook_key_id, row.webhook_key_id);
     // The running server opens it with the new key: the test message arrives.
     let csrf = page.csrf();
@@ -163,4 +185,22 @@ async fn the_webhook_url_is_sealed_shown_as_a_hint_and_re_sealed_by_keys_rotate(
         )
         .await;
     assert_eq!(hook.bodies().len(), 1, "the test message did not arrive");
+}
+
+#[tokio::test]
+async fn one_rotation_at_a_time() {
+    let (_gh, app, owner, csrf) = start().await;
+    create(&app, &owner, &csrf, "A", "ghp_noexpiry_keys_one").await;
+    let cli = state_for(&app);
+    let running = Rotation::begin(&cli).await.unwrap();
+    let r = run(&app, &["keys", "rotate"], "").await;
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(r.stderr.contains("another rotation holds"), "{}", r.stderr);
+    let resealed = running.reseal().await.unwrap();
+    running.finish(resealed).await.unwrap();
+    assert_eq!(key_ids(&app).len(), 1);
+    assert_eq!(
+        plain(&app, &find(&app, "A").unwrap()),
+        "ghp_noexpiry_keys_one"
+    );
 }

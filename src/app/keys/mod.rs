@@ -116,7 +116,11 @@ pub fn open(
 /// Seal with the key `id` from now on (the primary key, as the database says), re-reading the
 /// key file if this process does not have it.
 pub fn adopt(secrets: &RwLock<SecretBox>, key_file: &Path, id: &str) -> Result<(), CryptoError> {
-    if secrets.write().map_err(|_| CryptoError::Seal)?.set_current(id) {
+    if secrets
+        .write()
+        .map_err(|_| CryptoError::Seal)?
+        .set_current(id)
+    {
         return Ok(());
     }
     if let Err(e) = reload(secrets, key_file) {

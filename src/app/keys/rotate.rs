@@ -101,11 +101,37 @@ fn lock(key_file: &Path) -> Result<std::fs::File, RotateError> {
         opts.mode(0o600);
     }
     let file = opts.open(&path).map_err(err)?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(RotateError::Running { lock: path }),
-        Err(std::fs::TryLockError::Error(e)) => Err(err(e)),
+    match try_lock(&file) {
+        Ok(true) => Ok(file),
+        Ok(false) => Err(RotateError::Running { lock: path }),
+        Err(e) => Err(err(e)),
     }
+}
+
+/// An exclusive `flock` without waiting: false if another process holds it. (`File::try_lock`
+/// needs Rust 1.89, above this crate's MSRV.)
+#[cfg(unix)]
+fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: `flock` on a descriptor `file` owns and keeps open for the call; it touches no
+    // memory. The lock lasts until the descriptor is closed (the file dropped, or the process
+    // gone).
+    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if r == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
+/// Elsewhere no lock: run one rotation at a time by hand.
+#[cfg(not(unix))]
+fn try_lock(_file: &std::fs::File) -> std::io::Result<bool> {
+    Ok(true)
 }
 
 /// Rotate the master key: all three phases.
@@ -147,7 +173,14 @@ impl Rotation {
             let (key, cursor) = (self.key_id.clone(), after.clone());
             let rows = self
                 .state
-                .db(move |conn| Ok(GitToken::sealed_chunk(conn, &key, cursor.as_deref(), CHUNK)?))
+                .db(move |conn| {
+                    Ok(GitToken::sealed_chunk(
+                        conn,
+                        &key,
+                        cursor.as_deref(),
+                        CHUNK,
+                    )?)
+                })
                 .await?;
             let Some(last) = rows.last() else { break };
             after = Some(last.id.clone());
@@ -192,7 +225,9 @@ impl Rotation {
                 .state
                 .tx(move |conn| {
                     let (sealed, key) = st.seal_webhook(conn, &org, &url)?;
-                    Ok(NotificationSettings::reseal(conn, &org, &blob, &sealed, &key)?)
+                    Ok(NotificationSettings::reseal(
+                        conn, &org, &blob, &sealed, &key,
+                    )?)
                 })
                 .await?;
             report.webhooks += usize::from(moved);

@@ -190,8 +190,7 @@ fn save_edit(
     t.workspace = input.workspace.clone();
     t.username = input.username.clone();
     t.description = input.description.clone();
-    if e.before.expires_on != input.expires_on || t.expiry_source.as_deref() != Some("provider")
-    {
+    if e.before.expires_on != input.expires_on || t.expiry_source.as_deref() != Some("provider") {
         if let Some(exp) = admin_expiry(input) {
             t.expires_at = Some(exp);
             t.expiry_source = admin.map(str::to_string);

@@ -158,7 +158,15 @@ pub(super) fn conflicted(
 ) -> Result<HttpResponse, AppError> {
     let notice = Some(crate::web::error::conflict_text(conflict));
     let values = FormValues::from_form(form);
-    let page = form_page(req, ctx, Some(editing), values, FormErrors::default(), None, notice);
+    let page = form_page(
+        req,
+        ctx,
+        Some(editing),
+        values,
+        FormErrors::default(),
+        None,
+        notice,
+    );
     Ok(html_status(StatusCode::CONFLICT, page.render()?))
 }
 
