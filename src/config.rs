@@ -95,6 +95,9 @@ pub struct Config {
     pub ca_bundle: Option<PathBuf>,
     pub outbound_allow: Vec<ipnet::IpNet>,
     pub outbound_deny: Vec<ipnet::IpNet>,
+    /// Fixed answers for host names, consulted before DNS and checked like DNS answers
+    /// (`ProviderConfig::hosts`). No setting fills it (tests do).
+    pub outbound_hosts: Vec<(String, std::net::IpAddr)>,
     pub provider_timeout: Duration,
     pub cookie_secure: bool,
     pub base_url: String,
@@ -251,6 +254,7 @@ impl Config {
             ca_bundle,
             outbound_allow: parse_cidrs("FORGEKEYS_OUTBOUND_ALLOW", &a.outbound_allow)?,
             outbound_deny: parse_cidrs("FORGEKEYS_OUTBOUND_DENY", &a.outbound_deny)?,
+            outbound_hosts: Vec::new(),
             provider_timeout: Duration::from_millis(a.provider_timeout_ms),
             cookie_secure,
             base_url,

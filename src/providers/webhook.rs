@@ -94,13 +94,20 @@ impl ProviderClient {
         if let Some(url::Host::Domain(host)) = url.host() {
             let port = url.port_or_known_default().unwrap_or(443);
             let plain_http = url.scheme() == "http";
-            let lookup = tokio::time::timeout(
-                self.inner.cfg.timeout,
-                tokio::net::lookup_host((host, port)),
-            )
-            .await;
+            let lookup = match self.inner.hosts.lookup(host) {
+                Some(ips) => Ok(Ok(ips
+                    .into_iter()
+                    .map(|ip| std::net::SocketAddr::new(ip, port))
+                    .collect())),
+                None => tokio::time::timeout(
+                    self.inner.cfg.timeout,
+                    tokio::net::lookup_host((host, port)),
+                )
+                .await
+                .map(|r| r.map(Iterator::collect)),
+            };
             let addrs: Vec<std::net::SocketAddr> = match lookup {
-                Ok(Ok(a)) => a.collect(),
+                Ok(Ok(a)) => a,
                 Ok(Err(_)) | Err(_) => {
                     return Err(WebhookError::Invalid(format!(
                         "The host {host} could not be resolved. Check the URL."
