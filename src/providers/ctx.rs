@@ -110,9 +110,8 @@ pub(crate) fn provider_message(reply: &Reply) -> String {
 
 pub(crate) fn fetch_failed(err: FetchError) -> TestOutcome {
     match err {
-        FetchError::Blocked(m) | FetchError::Unreachable(m) => {
-            TestOutcome::failed(TestStatus::Unreachable, m)
-        }
+        FetchError::Blocked(b) => TestOutcome::failed(TestStatus::Unreachable, b.to_string()),
+        FetchError::Unreachable(f) => TestOutcome::failed(TestStatus::Unreachable, f.to_string()),
         FetchError::Refused(m) => TestOutcome::failed(TestStatus::Error, m),
     }
 }

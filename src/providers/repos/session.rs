@@ -21,7 +21,8 @@ pub(super) struct Session<'a> {
 
 pub(super) fn fetch_error(e: FetchError) -> ListError {
     match e {
-        FetchError::Blocked(m) | FetchError::Unreachable(m) => ListError::Unreachable(m),
+        FetchError::Blocked(b) => ListError::Unreachable(b.to_string()),
+        FetchError::Unreachable(f) => ListError::Unreachable(f.to_string()),
         FetchError::Refused(m) => ListError::Provider(m),
     }
 }
