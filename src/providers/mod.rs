@@ -27,7 +27,7 @@ mod target;
 pub mod webhook;
 
 pub use bitbucket::APP_PASSWORDS_END as BITBUCKET_APP_PASSWORDS_END;
-pub(crate) use ctx::{Ctx, blank, encode_segment, finish, provider_message};
+pub(crate) use ctx::{Ctx, blank, encode_segment, finish, provider_message, quoted};
 pub use target::{normalize_base, normalize_origin};
 
 use crate::domain::provider::{Hosting, Provider};

@@ -110,10 +110,11 @@ impl ProviderClient {
             let mut ok = false;
             let mut first_block = None;
             for ip in addrs {
-                match policy.check_ip(ip, Trust::User, plain_http) {
+                let shown = format!("{host} ({ip})");
+                match policy.check_named(ip, &shown, Trust::User, plain_http) {
                     Ok(()) => ok = true,
                     Err(b) => {
-                        first_block.get_or_insert(format!("{host}: {b}"));
+                        first_block.get_or_insert(b.to_string());
                     }
                 }
             }

@@ -127,7 +127,12 @@ impl Resolve for GuardedResolver {
                 }
             }
             match first_block {
-                Some(blocked) if checked.is_empty() => Err(Box::new(blocked).into()),
+                Some(blocked) if checked.is_empty() => {
+                    // Coerced, not `.into()`: that would box the `Box<Blocked>` again, and the
+                    // error chain would no longer downcast to `Blocked`.
+                    let err: Box<dyn std::error::Error + Send + Sync> = Box::new(blocked);
+                    Err(err)
+                }
                 _ => {
                     let addrs: Addrs = Box::new(checked.into_iter());
                     Ok(addrs)
@@ -159,6 +164,11 @@ mod tests {
         let open = Arc::new(OutboundPolicy::default());
         let none = Arc::new(StaticHosts::default());
         let user = GuardedResolver::new(Arc::clone(&open), Arc::clone(&none), Trust::User, false);
+        let Err(boxed) = user.resolve(Name::from_str("localhost").unwrap()).await else {
+            panic!("localhost must be blocked");
+        };
+        // The connection error chain finds the refusal by its type.
+        assert!(boxed.downcast_ref::<Blocked>().is_some(), "{boxed:?}");
         let err = resolve(&user, "localhost").await.unwrap_err();
         assert!(err.starts_with("blocked: localhost ("), "{err}");
         assert!(err.contains("loopback"), "{err}");

@@ -114,8 +114,8 @@ fn certificate(problem: TlsProblem) -> String {
              {CA_HINT}"
         ),
         TlsProblem::BadSignature => format!(
-            "does not verify against the trusted certificate of its issuer (bad signature). \
-             {CA_HINT}"
+            "is not signed by an authority Forgekeys trusts (a trusted authority of that name \
+             did not sign it: bad signature). {CA_HINT}"
         ),
         TlsProblem::Expired => "has expired; renew it on the server.".to_owned(),
         TlsProblem::NotYetValid => {
