@@ -53,7 +53,9 @@ pub struct ServeArgs {
     /// PEM file of extra CA certificates to trust (self-hosted providers, webhooks).
     #[arg(long, env = "FORGEKEYS_CA_BUNDLE")]
     pub ca_bundle: Option<PathBuf>,
-    /// Comma-separated CIDRs that user-supplied URLs may reach although blocked by default.
+    /// Comma-separated CIDRs that user-supplied URLs may reach although blocked by default
+    /// (private, shared, unique-local, loopback… ranges), e.g. `10.20.0.0/16` for an internal
+    /// GitLab; an IPv4 range also opens the IPv6 forms that embed it.
     #[arg(long, env = "FORGEKEYS_OUTBOUND_ALLOW", default_value = "")]
     pub outbound_allow: String,
     /// Extra comma-separated CIDRs that user-supplied URLs may never reach.

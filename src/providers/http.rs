@@ -179,7 +179,6 @@ impl Fetcher<'_> {
             truncated,
         })
     }
-
 }
 
 /// The host of `url` as messages name it.

@@ -94,11 +94,8 @@ impl ProviderClient {
             .map_err(|b| WebhookError::Blocked(b.to_string()))?;
         if let Some(url::Host::Domain(host)) = url.host() {
             let plain_http = url.scheme() == "http";
-            let lookup = tokio::time::timeout(
-                self.inner.cfg.timeout,
-                lookup(&self.inner.hosts, host),
-            )
-            .await;
+            let lookup =
+                tokio::time::timeout(self.inner.cfg.timeout, lookup(&self.inner.hosts, host)).await;
             let addrs = match lookup {
                 Ok(Ok(a)) => a,
                 Ok(Err(_)) | Err(_) => {

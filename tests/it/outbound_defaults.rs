@@ -39,12 +39,28 @@ fn hosts(list: &[(&str, &str)]) -> Vec<(String, IpAddr)> {
 async fn refused(e: &Env, f: &Form, texts: &[&str]) {
     let frag = e.test_htmx(f).await;
     frag.assert_status(200);
-    assert_eq!(result_status(&frag), "unreachable", "{}: {}", f.url, frag.body);
+    assert_eq!(
+        result_status(&frag),
+        "unreachable",
+        "{}: {}",
+        f.url,
+        frag.body
+    );
     for t in texts {
-        assert!(frag.body.contains(t), "{}: lacks {t:?}:\n{}", f.url, frag.body);
+        assert!(
+            frag.body.contains(t),
+            "{}: lacks {t:?}:\n{}",
+            f.url,
+            frag.body
+        );
     }
     for raw in RAW {
-        assert!(!frag.body.contains(raw), "{}: raw {raw:?}:\n{}", f.url, frag.body);
+        assert!(
+            !frag.body.contains(raw),
+            "{}: raw {raw:?}:\n{}",
+            f.url,
+            frag.body
+        );
     }
     let created = e.create(f).await;
     created.assert_status(422).assert_contains("Not saved");
@@ -91,7 +107,12 @@ async fn private_and_embedded_addresses_are_refused_at_save_without_connecting()
         ),
         (
             "https://[64:ff9b:1::a01:203]".into(),
-            vec!["NAT64", "(64:ff9b:1::/48)", "10.1.2.3", "a private network address"],
+            vec![
+                "NAT64",
+                "(64:ff9b:1::/48)",
+                "10.1.2.3",
+                "a private network address",
+            ],
         ),
         (
             "https://[2002:7f00:1::]:{port}".into(),
@@ -119,7 +140,10 @@ async fn private_and_embedded_addresses_are_refused_at_save_without_connecting()
             "https://198.18.0.1".into(),
             vec!["benchmarking", "(198.18.0.0/15)"],
         ),
-        ("https://240.0.0.1".into(), vec!["reserved", "(240.0.0.0/4)"]),
+        (
+            "https://240.0.0.1".into(),
+            vec!["reserved", "(240.0.0.0/4)"],
+        ),
     ];
     for (url, texts) in &cases {
         let mut texts = texts.clone();
@@ -217,15 +241,25 @@ async fn names_that_resolve_to_blocked_addresses_are_refused_before_connecting()
     for (url, texts) in [
         (
             "https://gitlab.corp.test".to_owned(),
-            vec!["gitlab.corp.test (10.1.2.3)", "a private network address (10.0.0.0/8)"],
+            vec![
+                "gitlab.corp.test (10.1.2.3)",
+                "a private network address (10.0.0.0/8)",
+            ],
         ),
         (
             "https://metadata.corp.test".to_owned(),
-            vec!["metadata.corp.test (fd00:ec2::254)", "a unique local address"],
+            vec![
+                "metadata.corp.test (fd00:ec2::254)",
+                "a unique local address",
+            ],
         ),
         (
             format!("https://nat64.corp.test:{p}"),
-            vec!["nat64.corp.test (64:ff9b::7f00:1)", "NAT64", "a loopback address"],
+            vec![
+                "nat64.corp.test (64:ff9b::7f00:1)",
+                "NAT64",
+                "a loopback address",
+            ],
         ),
         (
             format!("https://loop.corp.test:{p}"),
@@ -335,10 +369,7 @@ async fn connection_failures_are_reported_by_category() {
             format!("http://127.0.0.1:{}", closed_port()),
             vec!["127.0.0.1", "the connection was refused"],
         ),
-        (
-            format!("http://127.0.0.1:{silent_port}"),
-            vec!["timed out"],
-        ),
+        (format!("http://127.0.0.1:{silent_port}"), vec!["timed out"]),
         (
             "https://gitlab.invalid".to_owned(),
             vec!["gitlab.invalid", "not found"],
@@ -403,7 +434,10 @@ async fn certificate_problems_are_named() {
         .await;
     }
     for fake in [&untrusted, &expired, &named] {
-        assert!(fake.server.requests().is_empty(), "a request over refused TLS");
+        assert!(
+            fake.server.requests().is_empty(),
+            "a request over refused TLS"
+        );
     }
 }
 
@@ -412,7 +446,9 @@ async fn an_answer_that_is_not_the_provider_is_not_quoted() {
     let page = FakeServer::start(|_| {
         FakeResponse::new(404)
             .header("content-type", "text/html")
-            .body(b"<html><body><h1>intranet-marker-7f3a: page not found</h1></body></html>".to_vec())
+            .body(
+                b"<html><body><h1>intranet-marker-7f3a: page not found</h1></body></html>".to_vec(),
+            )
     });
     let e = env(Options {
         outbound_allow: loopback(),

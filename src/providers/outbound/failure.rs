@@ -31,19 +31,36 @@ pub(crate) enum TlsProblem {
 pub(crate) enum Failure {
     /// The outbound policy refused the address (found in the resolver).
     Blocked(Blocked),
-    Refused { host: String },
-    TimedOut { host: String },
+    Refused {
+        host: String,
+    },
+    TimedOut {
+        host: String,
+    },
     /// The name does not resolve.
-    NotFound { host: String },
+    NotFound {
+        host: String,
+    },
     /// DNS did not answer.
-    DnsFailed { host: String },
-    Tls { host: String, problem: TlsProblem },
+    DnsFailed {
+        host: String,
+    },
+    Tls {
+        host: String,
+        problem: TlsProblem,
+    },
     /// Closed or reset before a complete answer.
-    Closed { host: String },
+    Closed {
+        host: String,
+    },
     /// Network or host unreachable.
-    NoRoute { host: String },
+    NoRoute {
+        host: String,
+    },
     /// A failure of no known category (its details are logged at debug level, not shown).
-    Other { host: String },
+    Other {
+        host: String,
+    },
 }
 
 fn tls_problem(e: &rustls::Error) -> TlsProblem {

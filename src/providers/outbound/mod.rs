@@ -406,7 +406,11 @@ mod tests {
                 "{addr}"
             );
         }
-        assert!(policy.check_ip(ip("10.21.0.5"), Trust::User, false).is_err());
+        assert!(
+            policy
+                .check_ip(ip("10.21.0.5"), Trust::User, false)
+                .is_err()
+        );
         // An IPv6 entry over a translation prefix does not open the IPv4 addresses behind it.
         let wide = OutboundPolicy::new(nets(&["::/0", "64:ff9b::/96"]), vec![]);
         assert!(

@@ -81,7 +81,10 @@ const V6: [(IpNet, Kind); 9] = [
     (net6([0, 0, 0, 0, 0, 0, 0, 1], 128), Kind::Loopback),
     (net6([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48), Kind::LocalNat64),
     (net6([0x2001, 2, 0, 0, 0, 0, 0, 0], 48), Kind::Benchmarking),
-    (net6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32), Kind::Documentation),
+    (
+        net6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32),
+        Kind::Documentation,
+    ),
     (net6([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7), Kind::UniqueLocal),
     (net6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10), Kind::LinkLocal),
     (net6([0xfec0, 0, 0, 0, 0, 0, 0, 0], 10), Kind::SiteLocal),
@@ -169,8 +172,14 @@ mod tests {
         for (net, _) in V4.iter().chain(V6.iter()) {
             assert_eq!(net.network(), net.addr(), "{net}");
         }
-        assert_eq!(class_of(ip("255.255.255.255")).unwrap().kind, Kind::Broadcast);
-        assert_eq!(class_of(ip("255.255.255.254")).unwrap().kind, Kind::Reserved);
+        assert_eq!(
+            class_of(ip("255.255.255.255")).unwrap().kind,
+            Kind::Broadcast
+        );
+        assert_eq!(
+            class_of(ip("255.255.255.254")).unwrap().kind,
+            Kind::Reserved
+        );
     }
 
     #[test]
@@ -198,7 +207,14 @@ mod tests {
         ] {
             assert_eq!(embedded(ip(addr)), Some((form, v4(inner))), "{addr}");
         }
-        for addr in ["::", "::1", "2001:db8::1", "fd00::1", "64:ff9b:1:1::1", "10.0.0.1"] {
+        for addr in [
+            "::",
+            "::1",
+            "2001:db8::1",
+            "fd00::1",
+            "64:ff9b:1:1::1",
+            "10.0.0.1",
+        ] {
             assert_eq!(embedded(ip(addr)), None, "{addr}");
         }
     }

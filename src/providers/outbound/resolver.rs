@@ -204,7 +204,10 @@ mod tests {
             "{err}"
         );
         // Only the accepted address is handed to the connection.
-        assert_eq!(resolve(&user, "mixed.test").await.unwrap(), [ip("127.0.0.1")]);
+        assert_eq!(
+            resolve(&user, "mixed.test").await.unwrap(),
+            [ip("127.0.0.1")]
+        );
     }
 
     #[tokio::test]

@@ -150,9 +150,25 @@ pub fn start_expired(
     openssl(
         dir.path(),
         &[
-            "ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-in",
-            "server.csr", "-out", "server.pem", "-startdate", &from, "-enddate", &until,
-            "-extfile", "server.ext", "-notext",
+            "ca",
+            "-batch",
+            "-config",
+            "ca.cnf",
+            "-cert",
+            "ca.pem",
+            "-keyfile",
+            "ca.key",
+            "-in",
+            "server.csr",
+            "-out",
+            "server.pem",
+            "-startdate",
+            &from,
+            "-enddate",
+            &until,
+            "-extfile",
+            "server.ext",
+            "-notext",
         ],
     );
     serve_tls(dir, handler)
