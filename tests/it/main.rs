@@ -18,6 +18,7 @@ mod lifecycle;
 mod outbound_defaults;
 mod page_cache;
 mod providers;
+mod proxies;
 mod roles;
 mod rotation;
 mod secrets;

@@ -37,6 +37,10 @@ pub struct Options {
     /// Fixed answers for host names (`Config::outbound_hosts`): a name that "resolves" to an
     /// address without DNS, checked by the outbound policy like a DNS answer.
     pub hosts: Vec<(String, std::net::IpAddr)>,
+    /// `FORGEKEYS_BASE_URL` (default: none, `http://BIND`).
+    pub base_url: Option<String>,
+    /// `FORGEKEYS_COOKIE_SECURE` (default `auto`).
+    pub cookie_secure: Option<String>,
 }
 
 pub struct TestApp {
@@ -129,8 +133,8 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         outbound_allow: opts.outbound_allow.unwrap_or_default(),
         outbound_deny: opts.outbound_deny.unwrap_or_default(),
         provider_timeout_ms: opts.provider_timeout_ms.unwrap_or(2000),
-        cookie_secure: "auto".into(),
-        base_url: None,
+        cookie_secure: opts.cookie_secure.unwrap_or_else(|| "auto".into()),
+        base_url: opts.base_url,
         trusted_proxies: opts.trusted_proxies.unwrap_or_default(),
         recheck_interval: opts.recheck_interval.unwrap_or_else(|| "0".into()),
         expiry_warn_days: opts.expiry_warn_days.unwrap_or_else(|| "30,14,7,1".into()),
