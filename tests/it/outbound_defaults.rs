@@ -227,47 +227,81 @@ async fn an_allowed_range_opens_every_form_of_it_and_deny_wins() {
 async fn names_that_resolve_to_blocked_addresses_are_refused_before_connecting() {
     let gl = fakes::gitlab::start();
     let p = gl.port;
-    let table = hosts(&[
-        ("gitlab.corp.test", "10.1.2.3"),
-        ("metadata.corp.test", "fd00:ec2::254"),
-        ("nat64.corp.test", "64:ff9b::7f00:1"),
-        ("loop.corp.test", "127.0.0.1"),
-    ]);
+    // Every class, as a DNS answer (the fixed host table): (name, address, words).
+    let classes: [(&str, &str, &[&str]); 12] = [
+        (
+            "gitlab.corp.test",
+            "10.1.2.3",
+            &["a private network address (10.0.0.0/8)"],
+        ),
+        (
+            "a.corp.test",
+            "172.16.5.4",
+            &["a private network address (172.16.0.0/12)"],
+        ),
+        (
+            "b.corp.test",
+            "192.168.1.1",
+            &["a private network address (192.168.0.0/16)"],
+        ),
+        (
+            "cgnat.corp.test",
+            "100.64.0.1",
+            &["shared address space", "(100.64.0.0/10)"],
+        ),
+        (
+            "metadata.corp.test",
+            "fd00:ec2::254",
+            &["a unique local address (fc00::/7)"],
+        ),
+        (
+            "link.corp.test",
+            "169.254.169.254",
+            &["a link-local address (169.254.0.0/16)"],
+        ),
+        (
+            "nat64.corp.test",
+            "64:ff9b::7f00:1",
+            &["NAT64", "127.0.0.1", "a loopback address"],
+        ),
+        (
+            "sixtofour.corp.test",
+            "2002:a01:203::1",
+            &["6to4", "10.1.2.3", "private"],
+        ),
+        (
+            "mapped.corp.test",
+            "::ffff:10.1.2.3",
+            &["IPv4-mapped", "10.1.2.3", "private"],
+        ),
+        (
+            "translated.corp.test",
+            "::ffff:0:7f00:1",
+            &["IPv4-translated", "127.0.0.1", "loopback"],
+        ),
+        (
+            "ula.corp.test",
+            "fc00::1",
+            &["a unique local address (fc00::/7)"],
+        ),
+        (
+            "loop.corp.test",
+            "127.0.0.1",
+            &["a loopback address (127.0.0.0/8)"],
+        ),
+    ];
+    let table = hosts(&classes.map(|(name, ip, _)| (name, ip)));
     let e = env(Options {
         hosts: table.clone(),
         ..Default::default()
     })
     .await;
-    for (url, texts) in [
-        (
-            "https://gitlab.corp.test".to_owned(),
-            vec![
-                "gitlab.corp.test (10.1.2.3)",
-                "a private network address (10.0.0.0/8)",
-            ],
-        ),
-        (
-            "https://metadata.corp.test".to_owned(),
-            vec![
-                "metadata.corp.test (fd00:ec2::254)",
-                "a unique local address",
-            ],
-        ),
-        (
-            format!("https://nat64.corp.test:{p}"),
-            vec![
-                "nat64.corp.test (64:ff9b::7f00:1)",
-                "NAT64",
-                "a loopback address",
-            ],
-        ),
-        (
-            format!("https://loop.corp.test:{p}"),
-            vec!["loop.corp.test (127.0.0.1)", "a loopback address"],
-        ),
-    ] {
-        let mut texts = texts;
-        texts.extend(["blocked", "FORGEKEYS_OUTBOUND_ALLOW"]);
+    for (name, ip, words) in classes {
+        // The fake's port: were the refusal missing, a loopback answer would reach the fake.
+        let url = format!("https://{name}:{p}");
+        let shown = format!("{name} ({ip})");
+        let mut texts = vec![shown.as_str(), "blocked", "FORGEKEYS_OUTBOUND_ALLOW"];
+        texts.extend(words);
         refused(
             &e,
             &Form::self_hosted("gitlab", "glpat-maintainer_named", &url),
