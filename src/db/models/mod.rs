@@ -5,6 +5,7 @@ pub mod inventory;
 pub mod known_device;
 pub mod lease;
 pub mod login_throttle;
+pub mod master_key;
 pub mod membership;
 pub mod notification;
 pub mod organization;
