@@ -1,6 +1,6 @@
 //! Saving the token form: create and edit (`app::tokens::write`), with the answers in words.
 
-use super::form::{editing, rerender, validation_options};
+use super::form::{editing, needs_token_message, rerender, validation_options};
 use super::token_id;
 use crate::app;
 use crate::app::state::AppState;
@@ -19,8 +19,8 @@ use secrecy::SecretString;
 
 fn not_saved_notice(outcome: &TestOutcome) -> String {
     match outcome.status {
-        TestStatus::MissingPermissions => "Not saved: the token lacks required permissions. Fix them at the provider and paste the token again, or tick “Save anyway” and save again.".into(),
-        _ => format!("Not saved: the token test failed ({}). Check the token and try again.", outcome.status.label()),
+        TestStatus::MissingPermissions => "Not saved: the token lacks required permissions. Fix them at the provider and test again, or paste the token again and choose “Save anyway”.".into(),
+        _ => format!("Not saved: the token test failed ({}). Check the token, paste it again and retry.", outcome.status.label()),
     }
 }
 
@@ -129,9 +129,15 @@ pub async fn update_token(
                 &msg,
             ))
         }
-        Updated::NeedsToken => rerender(&req, &ctx, Some(edit), &form, token_error(
-            "Paste the token value again: you changed where it is sent (provider, hosting, URL, workspace or username), and Forgekeys never sends a stored token to a destination it was not tested with.".into(),
-        ), None, None),
+        Updated::NeedsToken => rerender(
+            &req,
+            &ctx,
+            Some(edit),
+            &form,
+            token_error(needs_token_message()),
+            None,
+            None,
+        ),
         Updated::NameTaken => {
             rerender(&req, &ctx, Some(edit), &form, duplicate_error(&name), None, None)
         }
