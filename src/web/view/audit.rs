@@ -47,6 +47,13 @@ pub fn details_text(details: &str) -> String {
 /// Details in words: changed field names and outcomes, never values.
 pub fn details_words(d: &AuditDetails) -> String {
     let mut parts = Vec::new();
+    // Service records name the service (their token column is the token it uses).
+    if let Some(s) = &d.service {
+        parts.push(format!("service “{s}”"));
+    }
+    if let (Some(from), Some(to)) = (&d.renamed_from, &d.renamed_to) {
+        parts.push(format!("renamed “{from}” → “{to}”"));
+    }
     if !d.fields.is_empty() {
         parts.push(format!("fields: {}", d.fields.join(", ")));
     }
@@ -120,5 +127,24 @@ impl HistoryLine {
             action: action_label(action).to_string(),
             details: details_text(details),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_records_name_the_service_and_renames_show_both_names() {
+        let d = AuditDetails {
+            service: Some("web".into()),
+            renamed_from: Some("old web".into()),
+            renamed_to: Some("web".into()),
+            ..AuditDetails::fields(["name"])
+        };
+        assert_eq!(
+            details_words(&d),
+            "service “web”; renamed “old web” → “web”; fields: name"
+        );
     }
 }
