@@ -16,6 +16,7 @@ mod input_guard;
 mod inventory;
 mod lifecycle;
 mod page_cache;
+mod polish;
 mod providers;
 mod proxies;
 mod roles;
