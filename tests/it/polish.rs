@@ -134,10 +134,13 @@ async fn the_audit_trail_searches_filters_by_day_shows_renames_and_exports_csv()
         .assert_status(303);
     let p = e.owner.get("/orgs/acme/audit").await;
     p.assert_status(200)
-        .assert_contains("renamed “Old name” → “New – name”")
+        .assert_contains("renamed to “New – name”")
         .assert_contains("export.csv");
     // Search: case-insensitive, in names and details.
     let p = e.owner.get("/orgs/acme/audit?q=OLD+NAME").await;
+    p.assert_contains("data-action=\"token.create\"")
+        .assert_lacks("data-action=\"token.update\"");
+    let p = e.owner.get("/orgs/acme/audit?q=new+%E2%80%93").await;
     p.assert_contains("data-action=\"token.update\"");
     let p = e.owner.get("/orgs/acme/audit?q=no-such-thing-13").await;
     p.assert_contains("No entry matches these filters");
@@ -169,14 +172,14 @@ async fn the_audit_trail_searches_filters_by_day_shows_renames_and_exports_csv()
     let raw = e
         .owner
         .http
-        .get(format!("{}/orgs/acme/audit/export.csv?q=renamed", e.owner.base))
+        .get(format!("{}/orgs/acme/audit/export.csv?action=token.update", e.owner.base))
         .send()
         .await
         .unwrap();
     assert_eq!(raw.status(), 200);
     let bytes = raw.bytes().await.unwrap();
     assert!(bytes.starts_with(b"\xef\xbb\xbftime_utc,actor,"), "{bytes:?}");
-    let csv = e.owner.get("/orgs/acme/audit/export.csv?q=renamed").await;
+    let csv = e.owner.get("/orgs/acme/audit/export.csv?action=token.update").await;
     csv.assert_status(200);
     assert!(
         csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"),
@@ -185,6 +188,7 @@ async fn the_audit_trail_searches_filters_by_day_shows_renames_and_exports_csv()
     );
     assert!(csv.body.contains("token.update"), "{}", csv.body);
     assert!(!csv.body.contains("token.create"), "{}", csv.body);
+    assert!(csv.body.contains("renamed to “New – name”"), "{}", csv.body);
     assert!(!csv.body.contains("ghp_allscopes_audit13"));
 }
 

@@ -77,6 +77,8 @@ pub struct TrailEntry {
     pub details: AuditDetails,
     /// Where the request came from, when it came over HTTP.
     pub client_ip: Option<std::net::IpAddr>,
+    /// The token's name when the record was written (a rename's new name).
+    pub token_name_then: Option<String>,
 }
 
 /// One page of the trail and the filter choices.
@@ -143,6 +145,7 @@ pub async fn trail(
                         action: e.action()?,
                         at: e.created_at,
                         actor: e.actor_email,
+                        token_name_then: e.token_name.clone(),
                         token: e.token_id.map(|id| token(id, e.token_name)),
                         details: AuditDetails::from_json(&e.details),
                         client_ip,
@@ -207,6 +210,7 @@ pub async fn export(
                         token,
                         details: AuditDetails::from_json(&e.details),
                         client_ip,
+                        token_name_then: e.token_name,
                     })
                 })
                 .collect::<Result<Vec<_>, Error>>()?;

@@ -298,7 +298,6 @@ fn save_edit(
         return Err(Error::Conflict(Conflict::TokenChanged));
     }
     let admin = Some(ExpirySource::Admin.as_str());
-    let old_name = (t.name != input.name).then(|| t.name.clone());
     t.name = input.name.clone();
     t.name_key = name_key(&input.name);
     t.provider = input.provider.as_str().to_string();
@@ -339,8 +338,6 @@ fn save_edit(
             .token(&token.id, &token.name)
             .details(AuditDetails {
                 status: Some(t.status.clone()),
-                renamed_to: old_name.as_ref().map(|_| t.name.clone()),
-                renamed_from: old_name,
                 ..AuditDetails::fields(changed.iter().copied())
             })
             .write(conn, n)?;

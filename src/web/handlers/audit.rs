@@ -11,7 +11,7 @@ use crate::web::extractors::OrgContext;
 use crate::web::paging::{Pager, page_number, query_string};
 use crate::web::render::{Layout, html};
 use crate::web::urls;
-use crate::web::view::audit::{action_label, details_words};
+use crate::web::view::audit::{action_label, entry_details};
 use crate::web::view::time::fmt_time;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -236,6 +236,7 @@ pub async fn audit_trail(
                 Some(tok) => (token_label(tok), None),
                 None => (String::new(), None),
             };
+            let details = entry_details(&e);
             AuditRow {
                 when: fmt_time(e.at),
                 who: e.actor.unwrap_or_else(|| "—".into()),
@@ -243,7 +244,7 @@ pub async fn audit_trail(
                 action_label: action_label(e.action.as_str()).to_string(),
                 token_name,
                 token_url,
-                details: details_words(&e.details),
+                details,
                 from: e.client_ip.map(|ip| ip.to_string()),
             }
         })

@@ -8,7 +8,7 @@ use crate::app::audit::export;
 use crate::app::state::AppState;
 use crate::web::error::AppError;
 use crate::web::extractors::OrgContext;
-use crate::web::view::audit::{action_label, details_words};
+use crate::web::view::audit::{action_label, entry_details};
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
@@ -39,7 +39,7 @@ pub async fn audit_csv(
             Some(t) => (t.id.to_string(), t.name.clone()),
             None => (String::new(), String::new()),
         };
-        let details = details_words(&e.details);
+        let details = entry_details(e);
         push_row(
             &mut out,
             [

@@ -111,6 +111,22 @@ pub fn details_words(d: &AuditDetails) -> String {
     parts.join("; ")
 }
 
+/// A trail entry's details in words; a token rename names the new name (the record's token
+/// name when it was written: token records carry field names only).
+pub fn entry_details(e: &crate::app::audit::TrailEntry) -> String {
+    let mut words = details_words(&e.details);
+    let renamed_token = e.action == AuditAction::TokenUpdate
+        && e.details.renamed_to.is_none()
+        && e.details.fields.iter().any(|f| f == "name");
+    if let (true, Some(name)) = (renamed_token, &e.token_name_then) {
+        if !words.is_empty() {
+            words.push_str("; ");
+        }
+        words.push_str(&format!("renamed to “{name}”"));
+    }
+    words
+}
+
 /// One line of a token's history.
 pub struct HistoryLine {
     pub when: String,
