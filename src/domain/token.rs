@@ -227,7 +227,12 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 4] = [SortKey::Name, SortKey::Status, SortKey::Expiry, SortKey::LastTest];
+    pub const ALL: [SortKey; 4] = [
+        SortKey::Name,
+        SortKey::Status,
+        SortKey::Expiry,
+        SortKey::LastTest,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

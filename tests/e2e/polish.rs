@@ -36,7 +36,9 @@ const SIX: [Seed; 6] = [
         "cloud",
         None,
         None,
-        Some("Used by the Helm release pipeline of every customer-facing service in the production clusters; rotate together with the ArgoCD repository credentials and tell #platform-oncall."),
+        Some(
+            "Used by the Helm release pipeline of every customer-facing service in the production clusters; rotate together with the ArgoCD repository credentials and tell #platform-oncall.",
+        ),
         "valid",
         Some(200),
     ),
@@ -76,7 +78,9 @@ const SIX: [Seed; 6] = [
         "cloud",
         None,
         Some("acme-legacy-monolith-workspace"),
-        Some("Old Jenkins job; replace before the migration to GitHub Actions is finished next quarter, see PLAT-1234, PLAT-1240 and PLAT-1301."),
+        Some(
+            "Old Jenkins job; replace before the migration to GitHub Actions is finished next quarter, see PLAT-1234, PLAT-1240 and PLAT-1301.",
+        ),
         "unreachable",
         None,
     ),
@@ -99,8 +103,7 @@ pub fn seed_six(app: &TestApp) {
         .unwrap()
         .unwrap();
     let sb = SecretBox::new(keyfile::load(&app.key_file).unwrap()).unwrap();
-    for (i, (name, provider, hosting, url, ws, desc, status, days)) in SIX.into_iter().enumerate()
-    {
+    for (i, (name, provider, hosting, url, ws, desc, status, days)) in SIX.into_iter().enumerate() {
         let id = new_id();
         let secret = format!("ghp_PolishSeed{i:04}abcd");
         let (blob, key_id) = sb
@@ -122,7 +125,9 @@ pub fn seed_six(app: &TestApp) {
             hint: token_hint(&secret),
             status: status.into(),
             last_tested_at: (status != "not_tested").then(|| n - chrono::Duration::hours(3)),
-            account: Some(format!("platform-automation-account-{i}@example-corporation.com")),
+            account: Some(format!(
+                "platform-automation-account-{i}@example-corporation.com"
+            )),
             expires_at: days.map(|d| n + chrono::Duration::days(d)),
             expiry_source: Some("admin".into()),
             last_test: None,
@@ -201,8 +206,11 @@ async fn token_list_fits_at_desktop_widths() {
 }
 
 async fn focused_id(b: &Browser) -> Value {
-    b.js("return document.activeElement && document.activeElement.id;", vec![])
-        .await
+    b.js(
+        "return document.activeElement && document.activeElement.id;",
+        vec![],
+    )
+    .await
 }
 
 #[tokio::test]

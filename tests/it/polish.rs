@@ -20,7 +20,9 @@ fn gh_opts(gh: &fakes::FakeServer) -> Options {
 fn row_names(p: &Page) -> Vec<String> {
     let re = regex::Regex::new(r#"<th scope="row" data-label="Name"><a href="[^"]+">([^<]+)</a>"#)
         .unwrap();
-    re.captures_iter(&p.body).map(|c| c[1].to_string()).collect()
+    re.captures_iter(&p.body)
+        .map(|c| c[1].to_string())
+        .collect()
 }
 
 #[tokio::test]
@@ -104,14 +106,21 @@ async fn irreversible_steps_have_a_confirmation_page() {
             "action=\"{BASE}/{}/rotate-at-provider\" class=\"buttons\"",
             t.id
         ));
-    assert_eq!(gl.requests().len(), rotations, "showing the step sends nothing");
+    assert_eq!(
+        gl.requests().len(),
+        rotations,
+        "showing the step sends nothing"
+    );
     // The rotation page's form goes to that step (GET), not straight to GitLab.
     e.owner
         .get(&format!("{BASE}/{}/rotate", t.id))
         .await
         .assert_contains("<form method=\"get\"");
 
-    let p = e.owner.get("/orgs/acme/settings/notifications/remove").await;
+    let p = e
+        .owner
+        .get("/orgs/acme/settings/notifications/remove")
+        .await;
     p.assert_status(200)
         .assert_contains("data-confirm=\"webhook-remove\"")
         .assert_contains("name=\"action\" value=\"remove\"");
@@ -172,17 +181,29 @@ async fn the_audit_trail_searches_filters_by_day_shows_renames_and_exports_csv()
     let raw = e
         .owner
         .http
-        .get(format!("{}/orgs/acme/audit/export.csv?action=token.update", e.owner.base))
+        .get(format!(
+            "{}/orgs/acme/audit/export.csv?action=token.update",
+            e.owner.base
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(raw.status(), 200);
     let bytes = raw.bytes().await.unwrap();
-    assert!(bytes.starts_with(b"\xef\xbb\xbftime_utc,actor,"), "{bytes:?}");
-    let csv = e.owner.get("/orgs/acme/audit/export.csv?action=token.update").await;
+    assert!(
+        bytes.starts_with(b"\xef\xbb\xbftime_utc,actor,"),
+        "{bytes:?}"
+    );
+    let csv = e
+        .owner
+        .get("/orgs/acme/audit/export.csv?action=token.update")
+        .await;
     csv.assert_status(200);
     assert!(
-        csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"),
+        csv.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"),
         "{:?}",
         csv.headers
     );
@@ -198,8 +219,12 @@ async fn the_list_filters_what_needs_attention_and_sorts_by_column() {
     let e = env(gh_opts(&gh)).await;
     e.create_ok(&Form::github("ghp_allscopes_b13").name("b fine"))
         .await;
-    e.create_ok(&Form::github("ghp_repoonly_a13").name("a lacking").with("save_anyway", "1"))
-        .await;
+    e.create_ok(
+        &Form::github("ghp_repoonly_a13")
+            .name("a lacking")
+            .with("save_anyway", "1"),
+    )
+    .await;
     e.create_ok(&Form::github("ghp_allscopes_c13").name("c fine"))
         .await;
     let all = e.owner.get(BASE).await;

@@ -84,5 +84,7 @@ pub async fn test_stored_from_form(
     if input.destination_differs(&before) {
         return Ok(StoredTest::DestinationChanged);
     }
-    Ok(StoredTest::Tested(Box::new(retest(state, member, id).await?)))
+    Ok(StoredTest::Tested(Box::new(
+        retest(state, member, id).await?,
+    )))
 }

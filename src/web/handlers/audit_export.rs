@@ -33,7 +33,9 @@ pub async fn audit_csv(
     let mut out = String::from("\u{feff}");
     push_row(&mut out, AUDIT_CSV_HEADER);
     for e in &entries {
-        let at = e.at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let at =
+            e.at.and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let ip = e.client_ip.map(|ip| ip.to_string()).unwrap_or_default();
         let (tid, tname) = match &e.token {
             Some(t) => (t.id.to_string(), t.name.clone()),

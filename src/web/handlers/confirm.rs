@@ -100,7 +100,12 @@ pub async fn confirm_rotate_at_provider(
         format!("The new token expires on {expires_on}.")
     });
     let page = ConfirmPage {
-        layout: Layout::for_org(&req, &ctx, format!("Rotate {} at GitLab?", t.name), "tokens"),
+        layout: Layout::for_org(
+            &req,
+            &ctx,
+            format!("Rotate {} at GitLab?", t.name),
+            "tokens",
+        ),
         kind: "rotate-at-provider",
         lead: format!("Have GitLab replace “{}” with a new token now?", t.name),
         consequences,

@@ -101,7 +101,10 @@ mod tests {
             .unwrap();
         let h = chrono::Duration::hours;
         assert_eq!(relative(now, now), "just now");
-        assert_eq!(relative(now - chrono::Duration::minutes(1), now), "1 minute ago");
+        assert_eq!(
+            relative(now - chrono::Duration::minutes(1), now),
+            "1 minute ago"
+        );
         assert_eq!(relative(now - h(3), now), "3 hours ago");
         assert_eq!(relative(now + h(24 * 18), now), "in 18 days");
         assert_eq!(relative(now - h(24 * 40), now), fmt_date(now - h(24 * 40)));

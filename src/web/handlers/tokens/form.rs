@@ -302,8 +302,7 @@ pub async fn test_new(
     let mut errors = FormErrors::default();
     let outcome = match (parsed, stored) {
         (Ok(input), Some(id)) => {
-            match app::tokens::test::test_stored_from_form(&state, &ctx.member, &id, &input)
-                .await?
+            match app::tokens::test::test_stored_from_form(&state, &ctx.member, &id, &input).await?
             {
                 StoredTest::Tested(r) => Some(r.outcome),
                 StoredTest::DestinationChanged => {

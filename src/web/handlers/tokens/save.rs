@@ -119,7 +119,10 @@ pub async fn update_token(
             let msg = if changed.is_empty() {
                 format!("Nothing changed on “{}”.", token.name)
             } else if services > 0 {
-                format!("Token “{}” updated; {services} service(s) use it.", token.name)
+                format!(
+                    "Token “{}” updated; {services} service(s) use it.",
+                    token.name
+                )
             } else {
                 format!("Token “{}” updated.", token.name)
             };
@@ -138,9 +141,15 @@ pub async fn update_token(
             None,
             None,
         ),
-        Updated::NameTaken => {
-            rerender(&req, &ctx, Some(edit), &form, duplicate_error(&name), None, None)
-        }
+        Updated::NameTaken => rerender(
+            &req,
+            &ctx,
+            Some(edit),
+            &form,
+            duplicate_error(&name),
+            None,
+            None,
+        ),
         Updated::NotSaved(o) => rerender(
             &req,
             &ctx,
