@@ -304,3 +304,51 @@ async fn test_buttons_show_a_busy_state() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_token_field_follows_the_provider_and_a_typed_url_survives_hosting_toggles() {
+    let app = spawn_app_with(Options::default());
+    setup_owner(&app, "acme").await;
+    with_browser(&app.address, async |b: &Browser| {
+        b.login(OWNER, PASSWORD).await;
+        b.goto(&format!("{TOKENS}/new")).await;
+        b.wait_for(".how-to[data-provider='github']").await;
+        let placeholder = async || {
+            b.find("#token")
+                .await
+                .attr("placeholder")
+                .await
+                .unwrap()
+                .unwrap_or_default()
+        };
+        assert!(placeholder().await.starts_with("ghp_"));
+        b.select("#provider", "gitlab").await;
+        b.wait_for(".how-to[data-provider='gitlab']").await;
+        b.wait_until(
+            "the GitLab placeholder",
+            "return document.getElementById('token').placeholder === 'glpat-…';",
+        )
+        .await;
+        b.select("#hosting", "self_hosted").await;
+        b.wait_for("input#url").await;
+        b.fill("#url", "https://gitlab.internal.example.test").await;
+        b.select("#hosting", "cloud").await;
+        b.wait_until(
+            "the cloud fields",
+            "return !document.querySelector('input#url');",
+        )
+        .await;
+        b.select("#hosting", "self_hosted").await;
+        b.wait_for("input#url").await;
+        let url = b.find("#url").await.prop("value").await.unwrap();
+        assert_eq!(url.as_deref(), Some("https://gitlab.internal.example.test"));
+        b.select("#provider", "bitbucket").await;
+        b.wait_for(".how-to[data-provider='bitbucket']").await;
+        b.wait_until(
+            "the Bitbucket placeholder",
+            "return document.getElementById('token').placeholder.startsWith('Access token');",
+        )
+        .await;
+    })
+    .await;
+}
