@@ -322,8 +322,19 @@ async fn the_token_field_follows_the_provider_and_a_typed_url_survives_hosting_t
                 .unwrap_or_default()
         };
         assert!(placeholder().await.starts_with("ghp_"));
+        // After a swap, wait until htmx has wired the new selects (a change before that is lost).
+        let settled = async || {
+            b.wait_until(
+                "htmx to process the swapped-in fields",
+                "const h = document.getElementById('hosting'); \
+                 return !!h && !!h['htmx-internal-data'] && h['htmx-internal-data'].initHash !== undefined \
+                   && !document.querySelector('.htmx-settling, .htmx-request, .htmx-swapping');",
+            )
+            .await
+        };
         b.select("#provider", "gitlab").await;
         b.wait_for(".how-to[data-provider='gitlab']").await;
+        settled().await;
         b.wait_until(
             "the GitLab placeholder",
             "return document.getElementById('token').placeholder === 'glpat-…';",
@@ -331,6 +342,7 @@ async fn the_token_field_follows_the_provider_and_a_typed_url_survives_hosting_t
         .await;
         b.select("#hosting", "self_hosted").await;
         b.wait_for("input#url").await;
+        settled().await;
         b.fill("#url", "https://gitlab.internal.example.test").await;
         b.select("#hosting", "cloud").await;
         b.wait_until(
@@ -338,8 +350,10 @@ async fn the_token_field_follows_the_provider_and_a_typed_url_survives_hosting_t
             "return !document.querySelector('input#url');",
         )
         .await;
+        settled().await;
         b.select("#hosting", "self_hosted").await;
         b.wait_for("input#url").await;
+        settled().await;
         let url = b.find("#url").await.prop("value").await.unwrap();
         assert_eq!(url.as_deref(), Some("https://gitlab.internal.example.test"));
         b.select("#provider", "bitbucket").await;
