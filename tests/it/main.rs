@@ -15,6 +15,7 @@ mod forms;
 mod input_guard;
 mod inventory;
 mod lifecycle;
+mod outbound_defaults;
 mod page_cache;
 mod polish;
 mod providers;
