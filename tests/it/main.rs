@@ -19,6 +19,7 @@ mod keys;
 mod lifecycle;
 mod outbound_defaults;
 mod page_cache;
+mod polish;
 mod providers;
 mod proxies;
 mod roles;

@@ -59,7 +59,7 @@ pub async fn setup_form(
     q: web::Query<SetupQuery>,
 ) -> Result<HttpResponse, AppError> {
     if !app::setup::setup_open(&state, &q.token).await? {
-        return Err(AppError::NotFound);
+        return Err(AppError::SetupClosed);
     }
     let csrf = pre_csrf(&req);
     let page = SetupPage {
@@ -108,7 +108,7 @@ pub async fn setup(
 ) -> Result<HttpResponse, AppError> {
     let f = form.0;
     if !app::setup::setup_open(&state, &f.token).await? {
-        return Err(AppError::NotFound);
+        return Err(AppError::SetupClosed);
     }
     let (org, email) = match parse(&f) {
         Ok(v) => v,
