@@ -98,6 +98,8 @@ pub struct Config {
     pub provider_timeout: Duration,
     pub cookie_secure: bool,
     pub base_url: String,
+    /// Whether `FORGEKEYS_BASE_URL` was set (else [`default_base_url`]).
+    pub base_url_set: bool,
     /// `FORGEKEYS_TRUSTED_PROXIES`: peers whose forwarding headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Scheduler period; `None` = off (`FORGEKEYS_RECHECK_INTERVAL=0`).
@@ -180,6 +182,18 @@ pub fn parse_warn_days(var: &'static str, s: &str) -> Result<Vec<i64>, ConfigErr
     Ok(days)
 }
 
+/// The base URL without `FORGEKEYS_BASE_URL`: `http://BIND`, except that a wildcard bind
+/// (`0.0.0.0`, `::`) is not an address anyone can open — links then name loopback on the same
+/// port (usable from the server itself, e.g. through an SSH tunnel) and the server warns at
+/// start that the base URL should be set.
+pub fn default_base_url(bind: SocketAddr) -> String {
+    match bind.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => format!("http://127.0.0.1:{}", bind.port()),
+        ip if ip.is_unspecified() => format!("http://[::1]:{}", bind.port()),
+        _ => format!("http://{bind}"),
+    }
+}
+
 /// Parse a comma-separated CIDR list; a bare address is taken as a single-host network.
 pub fn parse_cidrs(var: &'static str, s: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
     s.split(',')
@@ -209,8 +223,18 @@ impl Config {
                 .map(|d| d.join("forgekeys.key"))
                 .unwrap_or_else(|| PathBuf::from("forgekeys.key")),
         };
+        let base_url_arg = a
+            .base_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         let cookie_secure = match a.cookie_secure.trim().to_ascii_lowercase().as_str() {
-            "auto" | "" => !bind.ip().is_loopback(),
+            // An https base URL (a TLS reverse proxy in front) ⇒ Secure; an http one ⇒ not;
+            // without one, Secure unless bound to loopback.
+            "auto" | "" => match base_url_arg {
+                Some(u) => u.to_ascii_lowercase().starts_with("https://"),
+                None => !bind.ip().is_loopback(),
+            },
             "true" | "1" | "on" | "yes" => true,
             "false" | "0" | "off" | "no" => false,
             other => {
@@ -233,12 +257,13 @@ impl Config {
             }
             other => other.clone(),
         };
-        let base_url = a
-            .base_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{bind}"))
-            .trim_end_matches('/')
-            .to_string();
+        let base_url = match base_url_arg {
+            Some(u) => parse_url("FORGEKEYS_BASE_URL", u)?
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
+            None => default_base_url(bind),
+        };
         Ok(Config {
             database,
             bind,
@@ -254,6 +279,7 @@ impl Config {
             provider_timeout: Duration::from_millis(a.provider_timeout_ms),
             cookie_secure,
             base_url,
+            base_url_set: base_url_arg.is_some(),
             trusted_proxies: parse_cidrs("FORGEKEYS_TRUSTED_PROXIES", &a.trusted_proxies)?,
             recheck_interval: parse_interval("FORGEKEYS_RECHECK_INTERVAL", &a.recheck_interval)?,
             expiry_warn_days: parse_warn_days("FORGEKEYS_EXPIRY_WARN_DAYS", &a.expiry_warn_days)?,

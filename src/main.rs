@@ -92,6 +92,13 @@ fn serve(config: Config) -> anyhow::Result<std::process::ExitCode> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config.clone())?;
         tracing::info!(address = %config.bind, database = config.database.backend_name(), "Forgekeys is listening on {}", config.base_url);
+        if !config.bind.ip().is_loopback() && !config.base_url_set {
+            tracing::warn!(
+                "bound to {} without FORGEKEYS_BASE_URL: links and the setup link use {}; set FORGEKEYS_BASE_URL to the address people open (https://… behind a TLS reverse proxy). Cookies are Secure (FORGEKEYS_COOKIE_SECURE=auto), so browsers sign in over https only",
+                config.bind,
+                config.base_url
+            );
+        }
         if let Some(url) = &app.setup_url {
             // Printed to the terminal for the operator; it is single-use and gone once a user exists.
             println!("\nNo user exists yet. Open this one-time setup link to create the first organization and its owner:\n\n    {url}\n");

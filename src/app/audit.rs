@@ -8,6 +8,7 @@ use crate::domain::account::{Member, User};
 use crate::domain::audit::{AuditAction, AuditDetails};
 use crate::domain::ids::{OrgId, TokenId};
 use chrono::NaiveDateTime;
+use std::net::IpAddr;
 
 mod trail;
 
@@ -53,6 +54,8 @@ pub struct Record {
     /// The token concerned, with its name at the time.
     pub token: Option<(TokenId, String)>,
     pub details: AuditDetails,
+    /// The address the request came from; `None` for system actors.
+    pub client_ip: Option<IpAddr>,
 }
 
 impl Record {
@@ -64,11 +67,18 @@ impl Record {
             org: Some(member.org.id.clone()),
             token: None,
             details: AuditDetails::default(),
+            client_ip: member.client_ip,
         }
     }
 
     pub fn token(mut self, id: &TokenId, name: &str) -> Record {
         self.token = Some((id.clone(), name.to_string()));
+        self
+    }
+
+    /// The address the request came from (for records not made with [`Record::by`]).
+    pub fn from_ip(mut self, ip: Option<IpAddr>) -> Record {
+        self.client_ip = ip;
         self
     }
 
@@ -94,6 +104,7 @@ impl Record {
             a.token_name = Some(name);
         }
         a.details = serde_json::to_value(&self.details).unwrap_or_default();
+        a.client_ip = self.client_ip.map(|ip| ip.to_string());
         Ok(a.write_at(conn, at)?)
     }
 }

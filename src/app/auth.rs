@@ -121,6 +121,7 @@ fn member_in(
         return Ok(None);
     };
     let member = Member {
+        client_ip: None,
         user,
         org: org.into(),
         role,
@@ -286,6 +287,7 @@ pub async fn sign_in(
                 None => Vec::new(),
             };
             let record = |org: Option<OrgId>| Record {
+                client_ip: None,
                 action,
                 who: if user.is_some() {
                     Who::User(who.clone())

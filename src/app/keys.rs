@@ -84,6 +84,7 @@ pub async fn rotate(state: &AppState) -> Result<Rotated, RotateError> {
                 .map(|(_, k)| k)
                 .collect();
             Record {
+                client_ip: None,
                 action: AuditAction::KeysRotate,
                 who: Who::System(System::Cli),
                 org: None,

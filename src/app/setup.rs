@@ -53,6 +53,7 @@ pub async fn add_org(state: &AppState, new: NewOrg) -> Result<OrgAdded, Error> {
                 return Ok(None);
             };
             Record {
+                client_ip: None,
                 action: AuditAction::OrgCreate,
                 who: Who::System(System::Cli),
                 org: Some(org.id.clone()),
@@ -102,6 +103,7 @@ fn add_member_in(
     Membership::upsert(conn, org.as_str(), &user.id, role)?;
     let user: User = user.into();
     Record {
+        client_ip: None,
         action: AuditAction::MemberAdd,
         who,
         org: Some(org.clone()),
@@ -218,6 +220,7 @@ async fn run_first_setup(state: &AppState, setup: FirstSetup) -> Result<SetupDon
             Membership::upsert(conn, org.id.as_str(), &user.id, Role::Owner)?;
             let user: User = user.into();
             Record {
+                client_ip: None,
                 action: AuditAction::Setup,
                 who: Who::User(user.clone()),
                 org: Some(org.id.clone()),

@@ -100,6 +100,7 @@ diesel::table! {
         token_name -> Nullable<Text>,
         details -> Text,
         created_at -> Timestamp,
+        client_ip -> Nullable<Text>,
     }
 }
 

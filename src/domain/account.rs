@@ -23,6 +23,8 @@ pub struct Member {
     pub user: User,
     pub org: Organization,
     pub role: Role,
+    /// Where the request acting as this member came from (recorded in the audit trail).
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 impl Member {

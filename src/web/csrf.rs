@@ -161,6 +161,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
     }
 }
 
+/// Whether a browser on this request would drop our cookies: they are `Secure` and the page is
+/// plain http (a browser keeps Secure cookies over http only for `localhost`).
+pub fn cookie_refused(req: &HttpRequest) -> bool {
+    let secure = state(req).is_ok_and(|s| s.config.cookie_secure);
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let hostname = host
+        .rsplit_once(':')
+        .filter(|(h, port)| !h.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(h, _)| h);
+    let local =
+        matches!(hostname, "localhost" | "127.0.0.1" | "[::1]") || hostname.ends_with(".localhost");
+    secure && super::client::scheme(req) == "http" && !local
+}
+
 /// A urlencoded form posted before sign-in (login, setup): checked against the pre-session
 /// cookie set when the form was shown.
 pub struct AnonPosted<T>(pub T);
@@ -177,6 +195,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for AnonPosted<T> {
             let (form, token) = read_form::<T>(&req, &mut payload).await?;
             match (cookie, token) {
                 (Some(c), Some(t)) if !c.is_empty() && tokens_equal(&c, &t) => Ok(AnonPosted(form)),
+                (None, Some(_)) if cookie_refused(&req) => Err(AppError::CookieRefused),
                 _ => Err(AppError::Csrf),
             }
         })

@@ -21,6 +21,9 @@ pub enum AppError {
     Forbidden(Permission),
     /// The request failed the CSRF / origin checks.
     Csrf,
+    /// A sign-in or setup form came back without its cookie over plain http while cookies are
+    /// `Secure`: the browser refused the cookie, not the user's fault.
+    CookieRefused,
     /// Malformed request that no form field explains.
     BadRequest(String),
     /// The request conflicts with the state (shown as a message).
@@ -55,6 +58,7 @@ impl fmt::Display for AppError {
             AppError::NotFound => f.write_str("not found"),
             AppError::Forbidden(p) => write!(f, "forbidden: {}", p.describe()),
             AppError::Csrf => f.write_str("request failed the CSRF check"),
+            AppError::CookieRefused => f.write_str("Secure cookie not returned over plain http"),
             AppError::BadRequest(m) | AppError::Conflict(m) => f.write_str(m),
             AppError::Internal(e) => write!(f, "internal error: {e}"),
         }
@@ -164,6 +168,11 @@ impl AppError {
                 "This form was not sent from a Forgekeys page in this browser session (or the session has ended). Reload the page and try again.".into(),
                 vec![],
             ),
+            AppError::CookieRefused => (
+                "Your browser refused the sign-in cookie",
+                "This server marks its cookies Secure (FORGEKEYS_COOKIE_SECURE), and browsers send those back only over https — this page was opened over plain http. Open Forgekeys at its https address (set FORGEKEYS_BASE_URL to it, behind a TLS reverse proxy), or, on a trusted network without TLS, set FORGEKEYS_COOKIE_SECURE=false.".into(),
+                vec![],
+            ),
             AppError::BadRequest(m) => ("Bad request", m.clone(), vec![]),
             AppError::Conflict(m) => ("Cannot do that", m.clone(), vec![]),
             AppError::Internal(_) => (
@@ -180,7 +189,9 @@ impl ResponseError for AppError {
         match self {
             AppError::Unauthorized => StatusCode::SEE_OTHER,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::Csrf | AppError::CookieRefused => {
+                StatusCode::FORBIDDEN
+            }
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -123,7 +123,8 @@ impl FromRequest for OrgContext {
                     (cu, m)
                 }
             };
-            let (member, attention) = member.ok_or(AppError::NotFound)?;
+            let (mut member, attention) = member.ok_or(AppError::NotFound)?;
+            member.client_ip = super::client::client_ip(&req);
             let ctx = OrgContext {
                 role: member.role,
                 org: member.org.clone(),

@@ -30,6 +30,9 @@ pub struct Layout {
     pub flash: Option<String>,
     /// Which navigation entry is current: `orgs`, `tokens`, `inventory`, …
     pub active: &'static str,
+    /// Sign-in and setup pages opened over plain http while cookies are `Secure`: the browser
+    /// will drop the form's cookie, so the page says so before anyone types a password.
+    pub cookie_warning: bool,
 }
 
 impl Layout {
@@ -42,6 +45,7 @@ impl Layout {
             org: None,
             flash: read_flash(req),
             active: "",
+            cookie_warning: super::csrf::cookie_refused(req),
         }
     }
 
@@ -66,6 +70,7 @@ impl Layout {
             }),
             flash: read_flash(req),
             active,
+            cookie_warning: false,
         }
     }
 

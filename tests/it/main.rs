@@ -17,6 +17,7 @@ mod inventory;
 mod lifecycle;
 mod page_cache;
 mod providers;
+mod proxies;
 mod roles;
 mod rotation;
 mod secrets;

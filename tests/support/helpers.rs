@@ -34,6 +34,10 @@ pub struct Options {
     pub expiry_warn_days: Option<String>,
     /// `FORGEKEYS_TRUSTED_PROXIES`.
     pub trusted_proxies: Option<String>,
+    /// `FORGEKEYS_BASE_URL` (default: none, `http://BIND`).
+    pub base_url: Option<String>,
+    /// `FORGEKEYS_COOKIE_SECURE` (default `auto`).
+    pub cookie_secure: Option<String>,
 }
 
 pub struct TestApp {
@@ -126,8 +130,8 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         outbound_allow: opts.outbound_allow.unwrap_or_default(),
         outbound_deny: opts.outbound_deny.unwrap_or_default(),
         provider_timeout_ms: opts.provider_timeout_ms.unwrap_or(2000),
-        cookie_secure: "auto".into(),
-        base_url: None,
+        cookie_secure: opts.cookie_secure.unwrap_or_else(|| "auto".into()),
+        base_url: opts.base_url,
         trusted_proxies: opts.trusted_proxies.unwrap_or_default(),
         recheck_interval: opts.recheck_interval.unwrap_or_else(|| "0".into()),
         expiry_warn_days: opts.expiry_warn_days.unwrap_or_else(|| "30,14,7,1".into()),

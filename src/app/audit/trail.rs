@@ -58,6 +58,8 @@ pub struct TrailEntry {
     pub action: AuditAction,
     pub token: Option<TrailToken>,
     pub details: AuditDetails,
+    /// Where the request came from, when it came over HTTP.
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// One page of the trail and the filter choices.
@@ -119,12 +121,14 @@ pub async fn trail(
             let entries = rows
                 .into_iter()
                 .map(|e| {
+                    let client_ip = e.client_ip()?;
                     Ok(TrailEntry {
                         action: e.action()?,
                         at: e.created_at,
                         actor: e.actor_email,
                         token: e.token_id.map(|id| token(id, e.token_name)),
                         details: AuditDetails::from_json(&e.details),
+                        client_ip,
                     })
                 })
                 .collect::<Result<Vec<_>, Error>>()?;

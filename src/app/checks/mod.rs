@@ -159,6 +159,7 @@ pub fn record(
         source,
     )?;
     Record {
+        client_ip: None,
         action: AuditAction::TokenTest,
         who,
         org: Some(OrgId::new(t.org_id.clone())),

@@ -19,6 +19,8 @@ pub struct AuditEvent {
     /// JSON object: `{"fields": [...], "status": "...", ...}` — names and outcomes only.
     pub details: String,
     pub created_at: NaiveDateTime,
+    /// The request's client address (see `web::client`); none for system actors.
+    pub client_ip: Option<String>,
 }
 
 /// Builder for an audit record.
@@ -31,6 +33,7 @@ pub struct Audit {
     pub token_id: Option<String>,
     pub token_name: Option<String>,
     pub details: serde_json::Value,
+    pub client_ip: Option<String>,
 }
 
 impl Audit {
@@ -58,6 +61,7 @@ impl Audit {
             token_name: self.token_name,
             details: self.details.to_string(),
             created_at: at,
+            client_ip: self.client_ip,
         };
         diesel::insert_into(audit_events::table)
             .values(&e)
@@ -81,6 +85,17 @@ impl AuditEvent {
     /// The recorded action; one this version does not know is an error, never a default.
     pub fn action(&self) -> Result<AuditAction, StoreError> {
         parse_action(&self.action)
+    }
+
+    /// The recorded client address; one that does not parse is an error, never dropped.
+    pub fn client_ip(&self) -> Result<Option<std::net::IpAddr>, StoreError> {
+        self.client_ip
+            .as_deref()
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("audit client address {s:?}")))
+            })
+            .transpose()
     }
 
     /// Newest first.

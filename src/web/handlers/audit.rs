@@ -108,6 +108,8 @@ pub struct AuditRow {
     pub token_name: String,
     pub token_url: Option<String>,
     pub details: String,
+    /// The client address the request came from.
+    pub from: Option<String>,
 }
 
 #[derive(Template)]
@@ -202,6 +204,7 @@ pub async fn audit_trail(
                 token_name,
                 token_url,
                 details: details_words(&e.details),
+                from: e.client_ip.map(|ip| ip.to_string()),
             }
         })
         .collect();
