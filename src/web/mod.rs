@@ -12,6 +12,7 @@ pub mod headers;
 pub mod htmx;
 pub mod paging;
 pub mod render;
+pub mod request_log;
 pub mod session;
 pub mod urls;
 pub mod view;

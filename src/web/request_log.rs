@@ -25,7 +25,7 @@ macro_rules! request_line {
             method = %$method,
             route = %$route,
             status = $status,
-            latency_ms = $ms,
+            duration_ms = $ms,
             client_ip = %$ip,
             "request"
         )
@@ -39,9 +39,7 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     // The pattern is looked up in the route table from the path alone, before routing.
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| UNMATCHED.to_string());
+    let route = req.match_pattern().unwrap_or_else(|| UNMATCHED.to_string());
     let method = req.method().clone();
     let ip = client_ip(req.request()).map_or_else(|| "-".to_string(), |ip| ip.to_string());
     let metrics = state(req.request()).ok().map(|s| s.metrics.clone());
