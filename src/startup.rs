@@ -101,6 +101,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 pub struct Application {
     port: u16,
     server: Server,
+    /// Requests in flight (see `web::drain`), waited for on a graceful stop.
+    in_flight: web::drain::InFlight,
     /// The `/metrics` listener (`FORGEKEYS_METRICS_BIND`) and its port.
     metrics: Option<(u16, Server)>,
     pub setup_url: Option<String>,
@@ -160,10 +162,13 @@ impl Application {
             None => None,
         };
         let scheduler = crate::app::checks::scheduler::spawn(state.clone());
+        let in_flight = web::drain::InFlight::default();
+        let drain = actix_web::web::Data::new(in_flight.clone());
         let data = actix_web::web::Data::new(state);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(drain.clone())
                 .app_data(actix_web::web::FormConfig::default().limit(64 * 1024))
                 .wrap(from_fn(web::csrf::check_origin))
                 .wrap(from_fn(web::guard::reject_nul))
@@ -182,6 +187,7 @@ impl Application {
         Ok(Application {
             port,
             server,
+            in_flight,
             metrics,
             setup_url,
             scheduler,
@@ -210,6 +216,7 @@ impl Application {
         let server = self.server.handle();
         let metrics = self.metrics.as_ref().map(|(_, m)| m.handle());
         let scheduler = self.scheduler.as_ref().map(Scheduler::stopper);
+        let in_flight = self.in_flight.clone();
         // Listening starts now, before the first request (the default action would kill).
         let signals = stop_signals();
         actix_web::rt::spawn(async move {
@@ -221,6 +228,14 @@ impl Application {
             );
             if let Some(s) = scheduler {
                 s.send_replace(true);
+            }
+            // No new connection; requests on open ones are still served (and counted).
+            server.pause().await;
+            if !in_flight.drained(SHUTDOWN_GRACE).await {
+                tracing::warn!(
+                    in_flight = in_flight.count(),
+                    "requests still in flight after the grace period; closing their connections"
+                );
             }
             if let Some(m) = metrics {
                 m.stop(true).await;

@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod client;
 pub mod csrf;
+pub mod drain;
 pub mod error;
 pub mod extractors;
 pub mod forms;

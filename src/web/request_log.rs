@@ -9,6 +9,7 @@
 //! groups by anyway. `GET /healthz` logs at `debug`, so health probes do not flood the log.
 
 use super::client::client_ip;
+use super::drain::{InFlight, Tracked};
 use super::extractors::state;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -36,8 +37,12 @@ macro_rules! request_line {
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<Tracked>, actix_web::Error> {
     let started = Instant::now();
+    // Held until the response body is written out (see `web::drain`).
+    let guard = req
+        .app_data::<actix_web::web::Data<InFlight>>()
+        .map(|d| d.enter());
     // The pattern is looked up in the route table from the path alone, before routing.
     let route = req.match_pattern().unwrap_or_else(|| UNMATCHED.to_string());
     let method = req.method().clone();
@@ -59,5 +64,5 @@ pub async fn observe(
     } else {
         request_line!(info, method, route, status.as_u16(), ms, ip);
     }
-    result
+    result.map(|res| res.map_body(|_, body| Tracked::new(body.boxed(), guard)))
 }

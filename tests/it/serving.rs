@@ -181,7 +181,9 @@ async fn in_flight_request_completes_after(signal: i32) -> Served {
     served.signal(signal);
     served.wait_for_line(|l| l.contains("finishing the requests in flight"));
     gate.release();
-    let page = test.await.unwrap();
+    let page = test
+        .await
+        .unwrap_or_else(|e| panic!("{e}; log:\n{}", served.lines().join("\n")));
     assert!(
         page.status.is_success() || page.status.is_redirection(),
         "{}: {}",
