@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod inventory;
 pub mod lease;
+pub mod master_key;
 pub mod membership;
 pub mod notification;
 pub mod organization;
