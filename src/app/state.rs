@@ -24,6 +24,8 @@ pub struct AppState {
     /// As many permits as the pool has connections: database work waits here, on the async
     /// side, instead of parking blocking threads on the pool's lock.
     pub db_slots: Arc<tokio::sync::Semaphore>,
+    /// The `forgekeys_*` metrics of this process (served on `FORGEKEYS_METRICS_BIND`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {

@@ -41,6 +41,11 @@ pub struct Options {
     pub base_url: Option<String>,
     /// `FORGEKEYS_COOKIE_SECURE` (default `auto`).
     pub cookie_secure: Option<String>,
+    /// `FORGEKEYS_METRICS_BIND` (e.g. `127.0.0.1:0`; default off).
+    pub metrics_bind: Option<String>,
+    /// `DATABASE_URL` and `FORGEKEYS_KEY_FILE` of an existing installation (e.g. a restored
+    /// backup) instead of a fresh database.
+    pub existing: Option<(String, PathBuf)>,
 }
 
 pub struct TestApp {
@@ -54,6 +59,8 @@ pub struct TestApp {
     /// The server's clock: `app.clock.advance(..)` makes the server (and a state built with
     /// `forgekeys::startup::state(&app.config, app.clock.clone())`) live that much later.
     pub clock: Clock,
+    /// `http://127.0.0.1:PORT` of the `/metrics` listener, when `metrics_bind` was set.
+    pub metrics_address: Option<String>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -100,9 +107,15 @@ pub fn spawn_app() -> TestApp {
 
 pub fn spawn_app_with(opts: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db_url = postgres_database()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("forgekeys.db").display()));
-    let key_file = dir.path().join("forgekeys.key");
+    let (db_url, key_file) = match opts.existing.clone() {
+        Some(existing) => existing,
+        None => (
+            postgres_database().unwrap_or_else(|| {
+                format!("sqlite://{}", dir.path().join("forgekeys.db").display())
+            }),
+            dir.path().join("forgekeys.key"),
+        ),
+    };
     let github_git_url = opts
         .github_git_url
         .or_else(|| opts.github_api_url.clone())
@@ -138,6 +151,8 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         trusted_proxies: opts.trusted_proxies.unwrap_or_default(),
         recheck_interval: opts.recheck_interval.unwrap_or_else(|| "0".into()),
         expiry_warn_days: opts.expiry_warn_days.unwrap_or_else(|| "30,14,7,1".into()),
+        metrics_bind: opts.metrics_bind.unwrap_or_default(),
+        log_format: "text".into(),
     };
     let mut config = Config::from_args(&args).expect("config");
     config.outbound_hosts = opts.hosts;
@@ -150,8 +165,13 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         actix_web::rt::System::new().block_on(async move {
             match Application::build_with_clock(cfg, server_clock) {
                 Ok(app) => {
-                    tx.send(Ok((app.port(), app.setup_url.clone(), app.handle())))
-                        .ok();
+                    tx.send(Ok((
+                        app.port(),
+                        app.metrics_port(),
+                        app.setup_url.clone(),
+                        app.handle(),
+                    )))
+                    .ok();
                     let _ = app.run_until_stopped().await;
                 }
                 Err(e) => {
@@ -160,7 +180,8 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
             }
         });
     });
-    let (port, setup_url, handle) = rx.recv().expect("app thread").expect("app starts");
+    let (port, metrics_port, setup_url, handle) =
+        rx.recv().expect("app thread").expect("app starts");
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
@@ -170,6 +191,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         setup_url,
         config,
         clock,
+        metrics_address: metrics_port.map(|p| format!("http://127.0.0.1:{p}")),
         handle,
     }
 }

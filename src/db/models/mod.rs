@@ -12,5 +12,6 @@ pub mod session;
 pub mod status_history;
 pub mod token;
 pub mod token_domain;
+pub mod token_metrics;
 pub mod token_queries;
 pub mod user;
