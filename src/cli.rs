@@ -1,4 +1,5 @@
-//! Command line: `serve` (default), `migrate`, `org add`, `user add`, `keys rotate`, `tokens check`.
+//! Command line: `serve` (default), `migrate`, `org add`, `user add`, `keys rotate`, `tokens check`,
+//! `backup`.
 
 use crate::config::ServeArgs;
 use clap::{Args, Parser, Subcommand};
@@ -34,6 +35,38 @@ pub enum Command {
     /// Check stored tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Copy the database (SQLite: a consistent online copy, safe while the server runs) and the
+    /// key file into DIR. On PostgreSQL only the key file is copied: use pg_dump for the data.
+    Backup(Backup),
+}
+
+impl Cli {
+    /// The settings of the command given (the top-level ones for a bare `forgekeys`).
+    pub fn settings(&self) -> &ServeArgs {
+        match &self.command {
+            None => &self.settings,
+            Some(
+                Command::Serve(a)
+                | Command::Migrate(a)
+                | Command::Keys(KeysCommand::Rotate(a))
+                | Command::Backup(Backup { settings: a, .. }),
+            ) => a,
+            Some(Command::Org(OrgCommand::Add(a))) => &a.settings,
+            Some(Command::User(UserCommand::Add(a))) => &a.settings,
+            Some(Command::User(UserCommand::Unlock(a))) => &a.settings,
+            Some(Command::Tokens(TokensCommand::Check(a))) => &a.settings,
+        }
+    }
+}
+
+/// `forgekeys backup DIR`.
+#[derive(Debug, Args)]
+pub struct Backup {
+    /// Directory to write `forgekeys.db` and `forgekeys.key` into (created if missing; files
+    /// already there are never overwritten).
+    pub dir: std::path::PathBuf,
+    #[command(flatten)]
+    pub settings: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]

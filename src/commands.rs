@@ -1,4 +1,7 @@
-//! Operator subcommands: `org add`, `user add`, `keys rotate`, `tokens check`.
+//! Operator subcommands: `org add`, `user add`, `keys rotate`, `tokens check`, `backup`.
+
+mod backup;
+pub use backup::backup;
 
 use crate::app;
 use crate::app::setup::{MemberAdded, NewOrg, OrgAdded};

@@ -80,6 +80,35 @@ pub struct ServeArgs {
     /// Days before expiry at which the webhook is notified (comma-separated).
     #[arg(long, env = "FORGEKEYS_EXPIRY_WARN_DAYS", default_value = "30,14,7,1")]
     pub expiry_warn_days: String,
+    /// Listen address of the Prometheus `/metrics` endpoint (empty: off). Keep it off the
+    /// public network: the endpoint has no sign-in.
+    #[arg(long, env = "FORGEKEYS_METRICS_BIND", default_value = "")]
+    pub metrics_bind: String,
+    /// Log lines as `text` or `json` (one object a line).
+    #[arg(long, env = "FORGEKEYS_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+/// `FORGEKEYS_LOG_FORMAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(s: &str) -> Result<LogFormat, ConfigError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" | "" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(err(
+                "FORGEKEYS_LOG_FORMAT",
+                format!("{other:?}: use text or json"),
+            )),
+        }
+    }
 }
 
 /// Validated configuration.
@@ -111,6 +140,9 @@ pub struct Config {
     pub recheck_interval: Option<Duration>,
     /// Notification thresholds in days, largest first (`FORGEKEYS_EXPIRY_WARN_DAYS`).
     pub expiry_warn_days: Vec<i64>,
+    /// `FORGEKEYS_METRICS_BIND`: where `/metrics` is served; `None` = off.
+    pub metrics_bind: Option<SocketAddr>,
+    pub log_format: LogFormat,
 }
 
 /// A setting that cannot be used, with the variable it came from.
@@ -269,6 +301,24 @@ impl Config {
                 .to_string(),
             None => default_base_url(bind),
         };
+        let metrics_bind = match a.metrics_bind.trim() {
+            "" => None,
+            m => {
+                let addr: SocketAddr = m.parse().map_err(|_| {
+                    err(
+                        "FORGEKEYS_METRICS_BIND",
+                        format!("{m:?} is not an address like 127.0.0.1:9464"),
+                    )
+                })?;
+                if addr == bind && addr.port() != 0 {
+                    return Err(err(
+                        "FORGEKEYS_METRICS_BIND",
+                        "must differ from FORGEKEYS_BIND (the metrics stay off the public port)",
+                    ));
+                }
+                Some(addr)
+            }
+        };
         Ok(Config {
             database,
             bind,
@@ -289,6 +339,8 @@ impl Config {
             trusted_proxies: parse_cidrs("FORGEKEYS_TRUSTED_PROXIES", &a.trusted_proxies)?,
             recheck_interval: parse_interval("FORGEKEYS_RECHECK_INTERVAL", &a.recheck_interval)?,
             expiry_warn_days: parse_warn_days("FORGEKEYS_EXPIRY_WARN_DAYS", &a.expiry_warn_days)?,
+            metrics_bind,
+            log_format: LogFormat::parse(&a.log_format)?,
         })
     }
 }

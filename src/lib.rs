@@ -8,6 +8,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod domain;
+pub mod metrics;
 pub mod providers;
 pub mod startup;
 pub mod telemetry;

@@ -2,14 +2,15 @@ use anyhow::Context;
 use clap::Parser;
 use forgekeys::cli::{Cli, Command, KeysCommand, OrgCommand, TokensCommand, UserCommand};
 use forgekeys::commands;
-use forgekeys::config::Config;
+use forgekeys::config::{Config, LogFormat};
 use forgekeys::startup::Application;
 
 fn main() -> std::process::ExitCode {
     limit_malloc_arenas();
     let _ = dotenvy::dotenv();
-    forgekeys::telemetry::init();
     let cli = Cli::parse();
+    // A bad value is reported by `Config::from_args` below; the log is text until then.
+    forgekeys::telemetry::init(LogFormat::parse(&cli.settings().log_format).unwrap_or_default());
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -87,6 +88,10 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             commands::keys_rotate(&config(&a)?)?;
             Ok(ok)
         }
+        Some(Command::Backup(a)) => {
+            commands::backup(&config(&a.settings)?, &a.dir)?;
+            Ok(ok)
+        }
         Some(Command::Tokens(TokensCommand::Check(a))) => {
             let cfg = config(&a.settings)?;
             let rt = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
@@ -108,7 +113,9 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
 fn serve(config: Config) -> anyhow::Result<std::process::ExitCode> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config.clone())?;
-        tracing::info!(address = %config.bind, database = config.database.backend_name(), "Forgekeys is listening on {}", config.base_url);
+        app.stop_on_signals();
+        let address = std::net::SocketAddr::new(config.bind.ip(), app.port());
+        tracing::info!(address = %address, database = config.database.backend_name(), "Forgekeys is listening on {}", config.base_url);
         if !config.bind.ip().is_loopback() && !config.base_url_set {
             tracing::warn!(
                 "bound to {} without FORGEKEYS_BASE_URL: links and the setup link use {}; set FORGEKEYS_BASE_URL to the address people open (https://… behind a TLS reverse proxy). Cookies are Secure (FORGEKEYS_COOKIE_SECURE=auto), so browsers sign in over https only",
@@ -121,6 +128,7 @@ fn serve(config: Config) -> anyhow::Result<std::process::ExitCode> {
             println!("\nNo user exists yet. Open this one-time setup link to create the first organization and its owner:\n\n    {url}\n");
         }
         app.run_until_stopped().await?;
+        tracing::info!("Forgekeys stopped");
         Ok(std::process::ExitCode::SUCCESS)
     })
 }

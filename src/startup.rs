@@ -1,6 +1,7 @@
 //! Building and running the application.
 
 use crate::app;
+use crate::app::checks::scheduler::Scheduler;
 use crate::app::state::AppState;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -8,6 +9,7 @@ use crate::crypto::keyfile;
 use crate::crypto::secret_box::SecretBox;
 use crate::db::models::user::User;
 use crate::db::{self, Pool};
+use crate::metrics::Metrics;
 use crate::providers::{ProviderClient, ProviderConfig};
 use crate::web;
 use actix_web::dev::Server;
@@ -16,6 +18,7 @@ use actix_web::{App, HttpServer};
 use anyhow::Context;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 /// Open the database, apply migrations, load (or create) the master key.
 pub fn prepare(config: &Config) -> anyhow::Result<(Pool, SecretBox)> {
@@ -119,10 +122,12 @@ fn db_slots(pool: &Pool) -> Arc<tokio::sync::Semaphore> {
 /// tests that drive the scheduler all build it here.
 pub fn state(config: &Config, clock: Clock) -> anyhow::Result<AppState> {
     let (pool, secrets) = prepare(config)?;
+    let metrics = new_metrics()?;
     Ok(AppState {
         db_slots: db_slots(&pool),
         pool,
-        providers: provider_client(config, &clock)?,
+        providers: provider_client(config, &clock)?.with_metrics(metrics.clone()),
+        metrics,
         clock,
         stats: Arc::default(),
         config: Arc::new(config.clone()),
@@ -132,30 +137,23 @@ pub fn state(config: &Config, clock: Clock) -> anyhow::Result<AppState> {
     })
 }
 
-/// The request as logged: method, path and query, with the value of any `token` parameter (the
-/// one-time setup link) replaced, so no credential reaches the log.
-fn log_target(req: &actix_web::dev::ServiceRequest) -> String {
-    let query: Vec<String> = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .map(|(k, v)| {
-            let v = if k == "token" { "[redacted]".into() } else { v };
-            let mut pair = url::form_urlencoded::Serializer::new(String::new());
-            pair.append_pair(&k, &v);
-            pair.finish()
-        })
-        .collect();
-    if query.is_empty() {
-        format!("{} {}", req.method(), req.path())
-    } else {
-        format!("{} {}?{}", req.method(), req.path(), query.join("&"))
-    }
+fn new_metrics() -> anyhow::Result<Metrics> {
+    Metrics::new().map_err(|e| anyhow::anyhow!("cannot register the metrics: {e}"))
 }
+
+/// How long a stop waits for requests in flight, then for the scheduler's tests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 pub struct Application {
     port: u16,
     server: Server,
+    /// Requests in flight (see `web::drain`), waited for on a graceful stop.
+    in_flight: web::drain::InFlight,
+    /// The `/metrics` listener (`FORGEKEYS_METRICS_BIND`) and its port.
+    metrics: Option<(u16, Server)>,
     pub setup_url: Option<String>,
     /// The re-check scheduler (none when `FORGEKEYS_RECHECK_INTERVAL=0`); stopped with the server.
-    scheduler: Option<tokio::task::JoinHandle<()>>,
+    scheduler: Option<Scheduler>,
     state: AppState,
 }
 
@@ -183,10 +181,19 @@ impl Application {
         let setup_url = setup_token
             .as_ref()
             .map(|t| format!("{}/setup?token={t}", config.base_url));
+        let metrics_listener = match config.metrics_bind {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .with_context(|| format!("cannot listen on {addr} (FORGEKEYS_METRICS_BIND)"))?,
+            ),
+            None => None,
+        };
+        let metrics = new_metrics()?;
         let state = AppState {
             db_slots: db_slots(&pool),
             pool,
-            providers: provider_client(&config, &clock)?,
+            providers: provider_client(&config, &clock)?.with_metrics(metrics.clone()),
+            metrics,
             clock,
             stats: Arc::default(),
             config: Arc::new(config),
@@ -194,29 +201,42 @@ impl Application {
             setup_token: Arc::new(Mutex::new(setup_token)),
             hasher: crate::app::hashing::Hasher::for_this_machine(),
         };
+        let metrics = match metrics_listener {
+            Some(l) => {
+                let port = l.local_addr()?.port();
+                tracing::info!(address = %l.local_addr()?, "metrics served at /metrics");
+                Some((port, crate::metrics::server::start(l, state.clone())?))
+            }
+            None => None,
+        };
         let scheduler = crate::app::checks::scheduler::spawn(state.clone());
+        let in_flight = web::drain::InFlight::default();
+        let drain = actix_web::web::Data::new(in_flight.clone());
         let data = actix_web::web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(drain.clone())
                 .app_data(actix_web::web::FormConfig::default().limit(64 * 1024))
                 .wrap(from_fn(web::csrf::check_origin))
                 .wrap(from_fn(web::guard::reject_nul))
                 .wrap(from_fn(web::htmx::htmx_flag))
                 .wrap(web::headers::security_headers())
                 .wrap(Compress::default())
-                .wrap(
-                    actix_web::middleware::Logger::new("%{target}xi %s %Dms")
-                        .custom_request_replace("target", log_target)
-                        .log_target("forgekeys::http"),
-                )
+                // Outermost: sees every answer, the refusals of the middleware above included.
+                .wrap(from_fn(web::request_log::observe))
                 .configure(web::routes)
         })
+        // Stopping is ours (see `stop_on_signals`): actix would end SIGINT without waiting.
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .listen(listener)?
         .run();
         Ok(Application {
             port,
             server,
+            in_flight,
+            metrics,
             setup_url,
             scheduler,
             state,
@@ -237,11 +257,96 @@ impl Application {
         self.port
     }
 
+    /// The port of the `/metrics` listener, when `FORGEKEYS_METRICS_BIND` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(p, _)| *p)
+    }
+
+    /// Stop gracefully on SIGTERM or SIGINT (the binary; tests stop through [`Self::handle`]):
+    /// no new connection is accepted, requests in flight finish (up to [`SHUTDOWN_GRACE`]), a
+    /// scheduler run starts no new test and records those in flight; then
+    /// [`Self::run_until_stopped`] returns and the process exits 0.
+    pub fn stop_on_signals(&self) {
+        let server = self.server.handle();
+        let metrics = self.metrics.as_ref().map(|(_, m)| m.handle());
+        let scheduler = self.scheduler.as_ref().map(Scheduler::stopper);
+        let in_flight = self.in_flight.clone();
+        // Listening starts now, before the first request (the default action would kill).
+        let signals = stop_signals();
+        actix_web::rt::spawn(async move {
+            let signal = signals.await;
+            tracing::info!(
+                signal,
+                grace_secs = SHUTDOWN_GRACE.as_secs(),
+                "stopping: finishing the requests in flight and the current re-check step"
+            );
+            if let Some(s) = scheduler {
+                s.send_replace(true);
+            }
+            // No new connection; requests on open ones are still served (and counted).
+            server.pause().await;
+            if !in_flight.drained(SHUTDOWN_GRACE).await {
+                tracing::warn!(
+                    in_flight = in_flight.count(),
+                    "requests still in flight after the grace period; closing their connections"
+                );
+            }
+            if let Some(m) = metrics {
+                m.stop(true).await;
+            }
+            server.stop(true).await;
+        });
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(_, m)| {
+            let handle = m.handle();
+            (handle, actix_web::rt::spawn(m))
+        });
         let result = self.server.await;
-        if let Some(s) = &self.scheduler {
-            s.abort();
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
+        if let Some(s) = self.scheduler {
+            s.finish(SHUTDOWN_GRACE).await;
         }
         result
     }
+}
+
+/// Resolves with the name of the first stop signal received (SIGTERM from a service manager,
+/// SIGINT from a terminal); the handlers are installed when this is called.
+#[cfg(unix)]
+fn stop_signals() -> futures::future::BoxFuture<'static, &'static str> {
+    use futures::FutureExt;
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => async move {
+            tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            }
+        }
+        .boxed(),
+        _ => async {
+            tracing::error!("cannot listen for SIGTERM; stopping on Ctrl-C only");
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
+        .boxed(),
+    }
+}
+
+#[cfg(not(unix))]
+fn stop_signals() -> futures::future::BoxFuture<'static, &'static str> {
+    use futures::FutureExt;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+    .boxed()
 }

@@ -33,6 +33,104 @@
     resizeTimer = setTimeout(labelScrollRegions, 100);
   });
   document.addEventListener("htmx:afterSettle", labelScrollRegions);
+  // A page that opens with a verdict or an error summary (a refused save) moves focus there,
+  // so it is read first and in view (the server marks it; no inline script).
+  var first = document.querySelector("[data-autofocus]");
+  if (first) {
+    first.focus();
+  }
+
+  // Busy state of slow buttons (a token test can take seconds): disabled, aria-busy and the
+  // label in data-busy, for HTMX requests and for plain form submits.
+  var saved = new WeakMap();
+  function busy(btn, on) {
+    if (!(btn instanceof HTMLElement) || !btn.hasAttribute("data-busy")) return;
+    if (on && !saved.has(btn)) {
+      saved.set(btn, Array.prototype.slice.call(btn.childNodes));
+      btn.setAttribute("aria-busy", "true");
+      btn.setAttribute("aria-disabled", "true");
+      btn.textContent = btn.getAttribute("data-busy");
+      btn.classList.add("is-busy");
+    } else if (!on && saved.has(btn)) {
+      btn.replaceChildren.apply(btn, saved.get(btn));
+      saved.delete(btn);
+      btn.removeAttribute("aria-busy");
+      btn.removeAttribute("aria-disabled");
+      btn.classList.remove("is-busy");
+      btn.disabled = false;
+    }
+  }
+  function busyButtonOf(elt) {
+    if (!(elt instanceof Element)) return null;
+    if (elt.matches("[data-busy]")) return elt;
+    return elt.querySelector("[data-busy]");
+  }
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var btn = busyButtonOf(ev.detail && ev.detail.elt);
+    busy(btn, true);
+    if (btn) btn.disabled = true;
+  });
+  document.addEventListener("htmx:afterRequest", function (ev) {
+    busy(busyButtonOf(ev.detail && ev.detail.elt), false);
+  });
+  document.addEventListener("submit", function (ev) {
+    var btn = ev.submitter;
+    if (ev.defaultPrevented || !btn || !btn.hasAttribute("data-busy")) return;
+    if (btn.hasAttribute("data-hx-post")) return; // HTMX handles it (above)
+    busy(btn, true);
+    // Disabled after the form data is taken, so the button's own name/value is still sent.
+    setTimeout(function () { btn.disabled = true; }, 0);
+  });
+  // Back from the browser cache (bfcache): not busy any more.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("[data-busy][aria-busy]").forEach(function (b) { busy(b, false); });
+  });
+
+  // The token field's placeholder follows the provider (the fields above it are swapped in).
+  document.addEventListener("htmx:afterSettle", function () {
+    var pf = document.getElementById("provider-fields");
+    var token = document.getElementById("token");
+    if (pf && token && pf.hasAttribute("data-token-placeholder")) {
+      token.setAttribute("placeholder", pf.getAttribute("data-token-placeholder"));
+    }
+  });
+
+  // A list row re-tested in place is replaced: keep focus on its Test button.
+  var rowTested = null;
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var elt = ev.detail && ev.detail.elt;
+    var row = elt instanceof Element ? elt.closest("tr[id^='row-']") : null;
+    rowTested = row ? row.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!rowTested) return;
+    var row = document.getElementById(rowTested);
+    rowTested = null;
+    var btn = row && row.querySelector("[data-busy]");
+    if (btn) btn.focus();
+    var said = row && row.querySelector("[data-row-flash]");
+    var box = document.getElementById("messages");
+    if (said && box) {
+      var p = document.createElement("p");
+      p.className = "flash";
+      p.textContent = said.textContent;
+      box.replaceChildren(p);
+    }
+  });
+
+  // Setup: the organization's URL slug follows its name until the user types one.
+  var orgName = document.getElementById("org_name");
+  var orgSlug = document.getElementById("org_slug");
+  if (orgName && orgSlug) {
+    var typed = orgSlug.value !== "";
+    orgSlug.addEventListener("input", function () { typed = orgSlug.value !== ""; });
+    orgName.addEventListener("input", function () {
+      if (typed) return;
+      orgSlug.value = orgName.value.normalize("NFKD").replace(/[\u0300-\u036f]/g, "")
+        .toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40);
+    });
+  }
+
   // After HTMX swaps a result in, move focus to it so screen readers and keyboards follow.
   document.addEventListener("htmx:afterSwap", function (ev) {
     var el = ev.detail && ev.detail.target;

@@ -12,7 +12,9 @@ use std::net::IpAddr;
 
 mod trail;
 
-pub use trail::{TRAIL_PAGE_SIZE, Trail, TrailEntry, TrailFilter, TrailToken, trail};
+pub use trail::{
+    EXPORT_MAX, TRAIL_PAGE_SIZE, Trail, TrailEntry, TrailFilter, TrailToken, export, trail,
+};
 
 /// Who an audit record names.
 #[derive(Debug, Clone)]

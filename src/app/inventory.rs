@@ -248,6 +248,11 @@ fn load(
     now: NaiveDateTime,
 ) -> Result<Inventory, Error> {
     let org = member.org.id.as_str();
+    let mut resolved = filter.clone();
+    if resolved.attention {
+        resolved.horizon = Some(attention_horizon(now));
+    }
+    let filter = &resolved;
     let mut tokens = load_tokens(conn, org, filter)?;
     sort_tokens(&mut tokens, sort);
     let org_has_tokens = if filter.is_empty() || !tokens.is_empty() {

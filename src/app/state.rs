@@ -26,6 +26,8 @@ pub struct AppState {
     pub db_slots: Arc<tokio::sync::Semaphore>,
     /// The password-hashing pool (see [`crate::app::hashing`]).
     pub hasher: crate::app::hashing::Hasher,
+    /// The `forgekeys_*` metrics of this process (served on `FORGEKEYS_METRICS_BIND`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {

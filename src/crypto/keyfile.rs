@@ -23,10 +23,39 @@ pub enum KeyFileError {
     Malformed { path: String, line: usize },
     #[error("key file {path} holds no key")]
     Empty { path: String },
+    #[error(
+        "key file {path} is open to group or others (mode {mode:04o}); anyone who can read it can decrypt every stored token. Run `chmod 600 {path}` (and make the server's user its owner), then start again"
+    )]
+    TooOpen { path: String, mode: u32 },
 }
 
+/// Refuse a key file that anyone but its owner may read or write.
+#[cfg(unix)]
+fn check_private(path: &Path, p: &str) -> Result<(), KeyFileError> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).map_err(|source| KeyFileError::Read {
+        path: p.to_string(),
+        source,
+    })?;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(KeyFileError::TooOpen {
+            path: p.to_string(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_: &Path, _: &str) -> Result<(), KeyFileError> {
+    Ok(())
+}
+
+/// The keys of the file at `path`, which only its owner may read (else [`KeyFileError::TooOpen`]).
 pub fn load(path: &Path) -> Result<Vec<MasterKey>, KeyFileError> {
     let p = path.display().to_string();
+    check_private(path, &p)?;
     let text = std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
         path: p.clone(),
         source,
@@ -61,6 +90,18 @@ pub fn load_or_create(path: &Path) -> Result<(Vec<MasterKey>, bool), KeyFileErro
     let key = MasterKey::generate();
     save(path, std::slice::from_ref(&key))?;
     Ok((vec![key], true))
+}
+
+/// The keys of `before` that `after` no longer has, then `after` (whose last stays the current
+/// key): a backup taken between two readings of the key file holds every key either saw, so a
+/// rotation running meanwhile cannot leave the copied database with a key the copy lacks.
+pub fn merged(before: Vec<MasterKey>, after: Vec<MasterKey>) -> Vec<MasterKey> {
+    let mut keys: Vec<MasterKey> = before
+        .into_iter()
+        .filter(|k| !after.iter().any(|a| a.id == k.id))
+        .collect();
+    keys.extend(after);
+    keys
 }
 
 /// Atomically replace the key file with these keys (last = current).
@@ -127,6 +168,37 @@ mod tests {
             load(&path),
             Err(KeyFileError::Malformed { line: 1, .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_open_to_others_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap_or_else(|_| unreachable!());
+        let path = dir.path().join("forgekeys.key");
+        save(&path, &[MasterKey::generate()]).unwrap_or_else(|_| unreachable!());
+        for mode in [0o644, 0o640, 0o604, 0o660] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                .unwrap_or_else(|_| unreachable!());
+            let err = load(&path).map(|_| ()).err().map(|e| e.to_string());
+            let err = err.unwrap_or_default();
+            assert!(
+                err.contains(&format!("chmod 600 {}", path.display())),
+                "{mode:o}: {err}"
+            );
+            assert!(load_or_create(&path).is_err(), "{mode:o}");
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400))
+            .unwrap_or_else(|_| unreachable!());
+        assert_eq!(load(&path).map(|k| k.len()).unwrap_or(0), 1);
+    }
+
+    #[test]
+    fn merged_keeps_every_key_and_the_current_last() {
+        let k = |id: &str| MasterKey::new(id.into(), [7; 32]);
+        let m = merged(vec![k("a"), k("b")], vec![k("b"), k("c")]);
+        let ids: Vec<String> = m.into_iter().map(|k| k.id).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
     }
 
     #[cfg(unix)]

@@ -1,5 +1,6 @@
 //! Storage: one connection type over SQLite or PostgreSQL, chosen from `DATABASE_URL` at run time.
 
+pub mod backup;
 pub mod migrations;
 pub mod models;
 pub mod schema;
@@ -136,12 +137,60 @@ impl ManageConnection for ConnectionManager {
 /// Build the pool. An in-memory SQLite database gets a single connection (each connection
 /// would otherwise see its own empty database).
 pub fn build_pool(url: &DatabaseUrl) -> Result<Pool, r2d2::PoolError> {
+    if let DatabaseUrl::Sqlite(path) = url {
+        private_sqlite_files(path);
+    }
     let size = if url.is_memory() { 1 } else { 8 };
     r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
         .build(ConnectionManager { url: url.clone() })
+}
+
+/// The SQLite database file is created empty with mode 0600 before SQLite opens it; SQLite gives
+/// its `-wal` and `-shm` files the mode of the database, so they are 0600 too. Files left more
+/// open by an older version are tightened (with a warning). Tokens are encrypted, but the
+/// database also holds password hashes, sessions and the audit trail.
+fn private_sqlite_files(path: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if path == ":memory:" || path.starts_with("file:") {
+            return;
+        }
+        match backup::create_private(std::path::Path::new(path)) {
+            Ok(_) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            // SQLite reports the real problem (no such directory, no permission) when it opens.
+            Err(_) => return,
+        }
+        for file in [
+            path.to_string(),
+            format!("{path}-wal"),
+            format!("{path}-shm"),
+        ] {
+            let Ok(meta) = std::fs::metadata(&file) else {
+                continue;
+            };
+            let mode = meta.permissions().mode() & 0o7777;
+            if mode & 0o077 == 0 {
+                continue;
+            }
+            match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o7700)) {
+                Ok(()) => tracing::warn!(
+                    file = %file,
+                    was = format!("{mode:04o}"),
+                    "database file was open to group or others; now readable by its owner only"
+                ),
+                Err(e) => tracing::warn!(
+                    file = %file,
+                    error = %e,
+                    "database file is open to group or others and its mode cannot be changed: run chmod 600 on it"
+                ),
+            }
+        }
+    }
 }
 
 /// Now, as the naive UTC timestamp stored in the database (second precision is plenty and

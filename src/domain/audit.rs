@@ -169,6 +169,11 @@ pub struct AuditDetails {
     pub skipped: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    /// A rename: the name before (names are not secrets; the new one is the record's name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_to: Option<String>,
 }
 
 impl AuditDetails {

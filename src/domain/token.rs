@@ -211,11 +211,59 @@ pub struct TokenFilter {
     pub q: Option<String>,
     pub provider: Option<Provider>,
     pub status: Option<TestStatus>,
+    /// Only the tokens that need attention (failing, or expiring by `horizon`): the banner's
+    /// link (`?status=attention`).
+    pub attention: bool,
+    /// The expiry horizon of `attention`, set by the use case from its clock.
+    pub horizon: Option<NaiveDateTime>,
+    /// The list's column sort (`None`: by name).
+    pub sort: Option<ListSort>,
+}
+
+/// A sortable column of the token list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Status,
+    Expiry,
+    LastTest,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 4] = [
+        SortKey::Name,
+        SortKey::Status,
+        SortKey::Expiry,
+        SortKey::LastTest,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Status => "status",
+            SortKey::Expiry => "expiry",
+            SortKey::LastTest => "last_test",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListSort {
+    pub key: SortKey,
+    pub desc: bool,
 }
 
 impl TokenFilter {
     pub fn is_empty(&self) -> bool {
-        self.q.is_none() && self.provider.is_none() && self.status.is_none()
+        self.q.is_none()
+            && self.provider.is_none()
+            && self.status.is_none()
+            && !self.attention
+            && self.sort.is_none()
     }
 }
 

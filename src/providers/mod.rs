@@ -124,6 +124,8 @@ pub enum ProviderSetupError {
 #[derive(Clone)]
 pub struct ProviderClient {
     inner: Arc<Inner>,
+    /// Where each token test is counted (`forgekeys_token_tests_total`); none in bare clients.
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 struct Inner {
@@ -253,7 +255,14 @@ impl ProviderClient {
                 user_https,
                 user_http,
             }),
+            metrics: None,
         })
+    }
+
+    /// This client, counting its token tests in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Tests `token` against the provider of `target`. Never panics and never returns the token
@@ -289,6 +298,9 @@ impl ProviderClient {
         };
         ctx::scrub(&mut outcome, &redactor, secret);
         outcome.tested_at = self.inner.cfg.clock.now();
+        if let Some(m) = &self.metrics {
+            m.token_test(target.provider, outcome.status);
+        }
         outcome
     }
 

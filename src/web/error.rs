@@ -30,6 +30,8 @@ pub enum AppError {
     Conflict(String),
     /// Anything unexpected. Logged; shown as an opaque id.
     Internal(anyhow::Error),
+    /// `/setup` without a valid one-time link (a 404 that says where the link comes from).
+    SetupClosed,
 }
 
 pub fn error_chain_fmt(e: &dyn std::error::Error, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -61,6 +63,7 @@ impl fmt::Display for AppError {
             AppError::CookieRefused => f.write_str("Secure cookie not returned over plain http"),
             AppError::BadRequest(m) | AppError::Conflict(m) => f.write_str(m),
             AppError::Internal(e) => write!(f, "internal error: {e}"),
+            AppError::SetupClosed => f.write_str("setup link missing, wrong or used"),
         }
     }
 }
@@ -185,6 +188,11 @@ impl AppError {
                 "An unexpected error occurred. Nothing secret was shown or logged. Give the incident id below to your operator.".into(),
                 vec![],
             ),
+            AppError::SetupClosed => (
+                "No setup here",
+                "This setup link is missing its token, is wrong, or was already used. On its first start, while no user exists, Forgekeys prints a one-time link (/setup?token=…) in its log: open that exact link. If Forgekeys is already set up, sign in instead; an operator can add people with forgekeys user add.".into(),
+                vec![],
+            ),
         }
     }
 }
@@ -193,7 +201,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::Unauthorized => StatusCode::SEE_OTHER,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::SetupClosed => StatusCode::NOT_FOUND,
             AppError::Forbidden(_) | AppError::Csrf | AppError::CookieRefused => {
                 StatusCode::FORBIDDEN
             }

@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod client;
 pub mod csrf;
+pub mod drain;
 pub mod error;
 pub mod extractors;
 pub mod forms;
@@ -12,6 +13,7 @@ pub mod headers;
 pub mod htmx;
 pub mod paging;
 pub mod render;
+pub mod request_log;
 pub mod session;
 pub mod urls;
 pub mod view;

@@ -39,7 +39,9 @@ pub mod org {
     pub const SERVICE_EDIT: &str = "/services/{id}/edit";
     pub const SERVICE_DELETE: &str = "/services/{id}/delete";
     pub const NOTIFICATIONS: &str = "/settings/notifications";
+    pub const NOTIFICATIONS_REMOVE: &str = "/settings/notifications/remove";
     pub const AUDIT: &str = "/audit";
+    pub const AUDIT_CSV: &str = "/audit/export.csv";
 }
 
 fn in_org(slug: &str, pattern: &str) -> String {
@@ -126,8 +128,18 @@ pub fn service_delete(slug: &str, id: &str) -> String {
 pub fn notifications(slug: &str) -> String {
     in_org(slug, org::NOTIFICATIONS)
 }
+/// The token list filtered to the tokens the attention banner counts.
+pub fn tokens_attention(slug: &str) -> String {
+    format!("{}?status=attention", tokens(slug))
+}
+pub fn notifications_remove(slug: &str) -> String {
+    in_org(slug, org::NOTIFICATIONS_REMOVE)
+}
 pub fn audit(slug: &str) -> String {
     in_org(slug, org::AUDIT)
+}
+pub fn audit_csv(slug: &str) -> String {
+    in_org(slug, org::AUDIT_CSV)
 }
 
 /// An absolute link (for messages that leave the browser: webhooks).

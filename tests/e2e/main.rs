@@ -11,4 +11,6 @@ pub(crate) use support::{fakes, helpers};
 mod browser;
 mod flows;
 mod inventory;
+mod polish;
 mod quality;
+mod screens;

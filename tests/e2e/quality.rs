@@ -195,6 +195,11 @@ impl<'a> Checker<'a> {
         self.overflow(page, "375px").await;
         self.axe(page, "375px").await;
         self.b.set_width(DESKTOP).await;
+        // Dark mode (the system setting, emulated): the same rules, contrast above all.
+        crate::screens::set_dark(self.b, true).await;
+        self.axe(page, "1280px dark").await;
+        crate::screens::set_dark(self.b, false).await;
+        crate::screens::shoot(self.b, page).await;
         self.console(page, status).await;
         let (got, html) = match raw {
             Some(r) => r,
@@ -474,9 +479,7 @@ async fn main_pages_meet_the_quality_bar() {
             .await;
         assert_eq!(b.count("#save_anyway").await, 1, "saving anyway is offered");
         b.fill("#token", "ghp_repoonly-e2e").await;
-        b.click("#save_anyway").await;
-        b.click_and_load("#token-form .buttons button.primary")
-            .await;
+        b.click_and_load("#save_anyway").await;
         assert_eq!(b.count("tr[data-token-id]").await, 4, "four tokens saved");
 
         q.check("tokens-filled", 200, None).await;
@@ -522,6 +525,33 @@ async fn main_pages_meet_the_quality_bar() {
         q.submit("edit-errors", "#token-form", None, 422).await;
         q.visit("delete", &format!("{TOKENS}/{id}/delete"), 200)
             .await;
+        // The pages around a token, and the confirmation steps of issue 13.
+        b.goto(TOKENS).await;
+        let gl = b
+            .js(
+                "return Array.from(document.querySelectorAll('tr[data-token-id]')).find(r => r.textContent.includes('GitLab group runner')).dataset.tokenId;",
+                vec![],
+            )
+            .await;
+        let gl = gl.as_str().expect("the GitLab token's row").to_string();
+        q.visit("rotate-gitlab", &format!("{TOKENS}/{gl}/rotate"), 200)
+            .await;
+        q.visit(
+            "confirm-rotate-at-provider",
+            &format!("{TOKENS}/{gl}/rotate-at-provider?expires_on="),
+            200,
+        )
+        .await;
+        q.visit("services-empty", "/orgs/acme/services", 200).await;
+        q.visit("notifications", "/orgs/acme/settings/notifications", 200)
+            .await;
+        q.visit(
+            "confirm-webhook-remove",
+            "/orgs/acme/settings/notifications/remove",
+            200,
+        )
+        .await;
+        q.visit("audit", "/orgs/acme/audit", 200).await;
         q.visit("not-found", "/no-such-page", 404).await;
         q.visit(
             "not-found-token",

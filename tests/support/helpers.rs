@@ -44,6 +44,11 @@ pub struct Options {
     pub base_url: Option<String>,
     /// `FORGEKEYS_COOKIE_SECURE` (default `auto`).
     pub cookie_secure: Option<String>,
+    /// `FORGEKEYS_METRICS_BIND` (e.g. `127.0.0.1:0`; default off).
+    pub metrics_bind: Option<String>,
+    /// `DATABASE_URL` and `FORGEKEYS_KEY_FILE` of an existing installation (e.g. a restored
+    /// backup) instead of a fresh database.
+    pub existing: Option<(String, PathBuf)>,
 }
 
 pub struct TestApp {
@@ -59,6 +64,8 @@ pub struct TestApp {
     pub clock: Clock,
     /// The server's own state (its database pool, hashing pool, clock).
     pub state: forgekeys::app::state::AppState,
+    /// `http://127.0.0.1:PORT` of the `/metrics` listener, when `metrics_bind` was set.
+    pub metrics_address: Option<String>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -105,8 +112,8 @@ pub fn spawn_app() -> TestApp {
 
 pub fn spawn_app_with(opts: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (db_url, key_file) = match opts.shared_database.clone() {
-        Some(shared) => shared,
+    let (db_url, key_file) = match opts.shared_database.clone().or(opts.existing.clone()) {
+        Some(existing) => existing,
         None => (
             postgres_database().unwrap_or_else(|| {
                 format!("sqlite://{}", dir.path().join("forgekeys.db").display())
@@ -149,6 +156,8 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         trusted_proxies: opts.trusted_proxies.unwrap_or_default(),
         recheck_interval: opts.recheck_interval.unwrap_or_else(|| "0".into()),
         expiry_warn_days: opts.expiry_warn_days.unwrap_or_else(|| "30,14,7,1".into()),
+        metrics_bind: opts.metrics_bind.unwrap_or_default(),
+        log_format: "text".into(),
     };
     let mut config = Config::from_args(&args).expect("config");
     config.outbound_hosts = opts.hosts;
@@ -161,7 +170,13 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         actix_web::rt::System::new().block_on(async move {
             match Application::build_with_clock(cfg, server_clock) {
                 Ok(app) => {
-                    let started = (app.port(), app.setup_url.clone(), app.handle(), app.state());
+                    let started = (
+                        app.port(),
+                        app.metrics_port(),
+                        app.setup_url.clone(),
+                        app.handle(),
+                        app.state(),
+                    );
                     tx.send(Ok(started)).ok();
                     let _ = app.run_until_stopped().await;
                 }
@@ -171,7 +186,8 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
             }
         });
     });
-    let (port, setup_url, handle, state) = rx.recv().expect("app thread").expect("app starts");
+    let (port, metrics_port, setup_url, handle, state) =
+        rx.recv().expect("app thread").expect("app starts");
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
@@ -182,6 +198,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         config,
         clock,
         state,
+        metrics_address: metrics_port.map(|p| format!("http://127.0.0.1:{p}")),
         handle,
     }
 }

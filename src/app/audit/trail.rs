@@ -10,7 +10,7 @@ use crate::domain::account::Member;
 use crate::domain::audit::{AuditAction, AuditDetails};
 use crate::domain::ids::TokenId;
 use crate::domain::role::Permission;
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use std::collections::HashMap;
 
 /// Entries a page of the trail shows.
@@ -23,11 +23,22 @@ pub struct TrailFilter {
     pub actor: Option<String>,
     pub action: Option<AuditAction>,
     pub token: Option<TokenId>,
+    /// Text anywhere in who, what, the token's name or the details (case-insensitive).
+    pub text: Option<String>,
+    /// First day (UTC) of the entries, inclusive.
+    pub from: Option<NaiveDate>,
+    /// Last day (UTC) of the entries, inclusive.
+    pub to: Option<NaiveDate>,
 }
 
 impl TrailFilter {
     pub fn is_empty(&self) -> bool {
-        self.actor.is_none() && self.action.is_none() && self.token.is_none()
+        self.actor.is_none()
+            && self.action.is_none()
+            && self.token.is_none()
+            && self.text.is_none()
+            && self.from.is_none()
+            && self.to.is_none()
     }
 
     fn storage(&self) -> AuditFilter {
@@ -35,6 +46,12 @@ impl TrailFilter {
             actor: self.actor.clone(),
             action: self.action.map(|a| a.as_str().to_string()),
             token_id: self.token.as_ref().map(|t| t.as_str().to_string()),
+            text: self.text.as_ref().map(|t| t.to_lowercase()),
+            since: self.from.map(|d| d.and_time(NaiveTime::MIN)),
+            before: self
+                .to
+                .and_then(|d| d.succ_opt())
+                .map(|d| d.and_time(NaiveTime::MIN)),
         }
     }
 }
@@ -60,6 +77,8 @@ pub struct TrailEntry {
     pub details: AuditDetails,
     /// Where the request came from, when it came over HTTP.
     pub client_ip: Option<std::net::IpAddr>,
+    /// The token's name when the record was written (a rename's new name).
+    pub token_name_then: Option<String>,
 }
 
 /// One page of the trail and the filter choices.
@@ -126,6 +145,7 @@ pub async fn trail(
                         action: e.action()?,
                         at: e.created_at,
                         actor: e.actor_email,
+                        token_name_then: e.token_name.clone(),
                         token: e.token_id.map(|id| token(id, e.token_name)),
                         details: AuditDetails::from_json(&e.details),
                         client_ip,
@@ -144,6 +164,57 @@ pub async fn trail(
                 actions: AuditEvent::typed_actions(conn, org)?,
                 tokens,
             })
+        })
+        .await
+}
+
+/// At most this many entries go into one export (the filters narrow a longer trail).
+pub const EXPORT_MAX: i64 = 10_000;
+
+/// The entries matching `filter`, newest first, at most [`EXPORT_MAX`], for a download; and
+/// how many matched in all.
+pub async fn export(
+    state: &AppState,
+    member: &Member,
+    filter: TrailFilter,
+) -> Result<(Vec<TrailEntry>, i64), Error> {
+    require(member, Permission::ViewAudit)?;
+    let m = member.clone();
+    state
+        .db(move |conn| {
+            let org = m.org.id.as_str();
+            let (rows, total) = AuditEvent::search(conn, org, &filter.storage(), 0, EXPORT_MAX)?;
+            let live: HashMap<String, String> =
+                AuditEvent::live_tokens(conn, org)?.into_iter().collect();
+            let entries = rows
+                .into_iter()
+                .map(|e| {
+                    let client_ip = e.client_ip()?;
+                    let action = e.action()?;
+                    let token = e.token_id.map(|id| match live.get(&id) {
+                        Some(name) => TrailToken {
+                            name: name.clone(),
+                            live: true,
+                            id: TokenId::new(id),
+                        },
+                        None => TrailToken {
+                            name: e.token_name.clone().unwrap_or_default(),
+                            live: false,
+                            id: TokenId::new(id),
+                        },
+                    });
+                    Ok(TrailEntry {
+                        action,
+                        at: e.created_at,
+                        actor: e.actor_email,
+                        token,
+                        details: AuditDetails::from_json(&e.details),
+                        client_ip,
+                        token_name_then: e.token_name,
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            Ok((entries, total))
         })
         .await
 }

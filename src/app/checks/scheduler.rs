@@ -12,7 +12,11 @@
 //! - Memory stays bounded however many tokens there are: tokens are read [`CHUNK`] at a time
 //!   (the next chunk only once the tests need it), at most [`CONCURRENCY`] tests run at once,
 //!   and the notifications of each batch of results are queued before the next batch.
-//! - The task is aborted when the HTTP server stops (see `startup::Application`).
+//! - Stopping (SIGTERM/SIGINT, see `startup::Application`): the loop takes no new run; a run in
+//!   progress starts no new test, lets the tests in flight finish and record their results,
+//!   queues their notifications (sent by the next run), and gives the lease back. Only if that
+//!   takes longer than the grace period is the task aborted, and the lease is then released on
+//!   its behalf (a result being written still commits or rolls back whole).
 
 use super::super::Error;
 use super::super::audit::{System, Who};
@@ -26,9 +30,12 @@ use crate::domain::ids::TokenId;
 use crate::domain::status::{TestSource, TestStatus};
 use crate::domain::test_result::TestOutcome;
 use crate::domain::token::Token;
-use futures::{StreamExt, TryStreamExt};
+use crate::metrics::RunOutcome;
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use rand::Rng;
 use std::time::Duration;
+use tokio::sync::watch;
 
 pub use super::stored::CHUNK;
 
@@ -67,6 +74,9 @@ pub struct RunReport {
     /// Results not stored because the token was edited, rotated or deleted meanwhile.
     pub skipped: usize,
     pub notifications: SendReport,
+    /// The server was stopping: the tests in flight finished and were recorded, the rest of
+    /// the tokens were left for the next run.
+    pub interrupted: bool,
 }
 
 /// `d` ± 10%, at least one second.
@@ -75,34 +85,95 @@ pub fn jittered(d: Duration) -> Duration {
     d.mul_f64(factor).max(Duration::from_secs(1))
 }
 
-/// Start the periodic loop (none when the interval is off). Abort the handle to stop it.
-pub fn spawn(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
+/// The periodic loop of a server, and the way to stop it.
+pub struct Scheduler {
+    task: tokio::task::JoinHandle<()>,
+    stop: watch::Sender<bool>,
+    state: AppState,
+    holder: String,
+}
+
+impl Scheduler {
+    /// A handle that asks the loop to stop (see [`Scheduler::finish`]).
+    pub fn stopper(&self) -> watch::Sender<bool> {
+        self.stop.clone()
+    }
+
+    /// Stop the loop: a run in progress finishes its tests in flight and gives the lease back.
+    /// After `grace` the task is aborted and the lease released here instead.
+    pub async fn finish(mut self, grace: Duration) {
+        self.stop.send_replace(true);
+        if tokio::time::timeout(grace, &mut self.task).await.is_ok() {
+            return;
+        }
+        self.task.abort();
+        tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "the token re-check did not stop in time; aborted"
+        );
+        let (h, n) = (self.holder.clone(), self.state.clock.naive());
+        let released = self
+            .state
+            .db(move |conn| Ok(Lease::release(conn, LEASE_NAME, &h, n)?))
+            .await;
+        if let Err(e) = released {
+            tracing::error!(error = %e, "could not release the re-check lease");
+        }
+    }
+}
+
+/// Resolves once `stop` says so (or its sender is gone); never without one.
+fn stopped(stop: Option<watch::Receiver<bool>>) -> BoxFuture<'static, ()> {
+    match stop {
+        Some(mut rx) => async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+        .boxed(),
+        None => futures::future::pending().boxed(),
+    }
+}
+
+/// Start the periodic loop (none when the interval is off).
+pub fn spawn(state: AppState) -> Option<Scheduler> {
     let interval = state.config.recheck_interval?;
     tracing::info!(
         every_secs = interval.as_secs(),
         "token re-check scheduler started"
     );
-    Some(tokio::spawn(async move {
-        let holder = format!("{}:{}", std::process::id(), new_id());
+    let holder = format!("{}:{}", std::process::id(), new_id());
+    let (stop, rx) = watch::channel(false);
+    let (st, h) = (state.clone(), holder.clone());
+    let task = tokio::spawn(async move {
         // The first check comes soon after start (a run done by another process less than an
         // interval ago makes it a no-op); later ones every interval.
         let mut wait = jittered(interval.min(Duration::from_secs(60)));
         loop {
-            tokio::time::sleep(wait).await;
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = stopped(Some(rx.clone())) => break,
+            }
             wait = jittered(interval);
-            match run_if_due(&state, &holder, interval).await {
+            match run_if_due_until(&st, &h, interval, Some(rx.clone())).await {
                 Ok(r) if r.ran => tracing::info!(
                     tested = r.tested,
                     skipped = r.skipped,
                     sent = r.notifications.sent,
                     failed = r.notifications.failed,
+                    interrupted = r.interrupted,
                     "scheduled token re-check done"
                 ),
                 Ok(_) => tracing::debug!("re-check skipped: another process ran it recently"),
                 Err(e) => tracing::error!(error = %e, "scheduled token re-check failed"),
             }
         }
-    }))
+        tracing::info!("token re-check scheduler stopped");
+    });
+    Some(Scheduler {
+        task,
+        stop,
+        state,
+        holder,
+    })
 }
 
 /// Run now unless another process holds the lease (then `ran: false`). For tests, the CLI and
@@ -114,7 +185,7 @@ pub async fn run_once(state: &AppState) -> Result<RunReport, Error> {
 /// [`run_once`] with other limits.
 pub async fn run_once_with(state: &AppState, limits: Limits) -> Result<RunReport, Error> {
     let holder = format!("{}:{}", std::process::id(), new_id());
-    run_locked(state, &holder, None, limits).await
+    run_locked(state, &holder, None, limits, None).await
 }
 
 /// Run if nobody holds the lease and no run finished within 90% of `interval`.
@@ -123,8 +194,31 @@ pub async fn run_if_due(
     holder: &str,
     interval: Duration,
 ) -> Result<RunReport, Error> {
+    run_if_due_until(state, holder, interval, None).await
+}
+
+/// [`run_if_due`], ended early when `stop` turns true (see the module notes).
+async fn run_if_due_until(
+    state: &AppState,
+    holder: &str,
+    interval: Duration,
+    stop: Option<watch::Receiver<bool>>,
+) -> Result<RunReport, Error> {
     let recent = chrono::Duration::from_std(interval.mul_f64(0.9)).unwrap_or_default();
-    run_locked(state, holder, Some(recent), Limits::default()).await
+    run_locked(state, holder, Some(recent), Limits::default(), stop).await
+}
+
+/// Count a run in `forgekeys_scheduler_runs_total`.
+fn count_run(state: &AppState, result: &Result<RunReport, Error>) {
+    let outcome = match result {
+        Ok(r) if !r.ran => RunOutcome::Skipped,
+        Ok(r) if r.interrupted => RunOutcome::Interrupted,
+        Ok(_) => RunOutcome::Completed,
+        Err(_) => RunOutcome::Failed,
+    };
+    state
+        .metrics
+        .scheduler_run(outcome, state.clock.now().timestamp());
 }
 
 fn ttl() -> chrono::Duration {
@@ -136,6 +230,19 @@ async fn run_locked(
     holder: &str,
     not_within: Option<chrono::Duration>,
     limits: Limits,
+    stop: Option<watch::Receiver<bool>>,
+) -> Result<RunReport, Error> {
+    let result = run_leased(state, holder, not_within, limits, stop).await;
+    count_run(state, &result);
+    result
+}
+
+async fn run_leased(
+    state: &AppState,
+    holder: &str,
+    not_within: Option<chrono::Duration>,
+    limits: Limits,
+    stop: Option<watch::Receiver<bool>>,
 ) -> Result<RunReport, Error> {
     let h = holder.to_string();
     let n = state.clock.naive();
@@ -170,7 +277,7 @@ async fn run_locked(
             }
         })
     };
-    let result = execute(state, limits).await;
+    let result = execute(state, limits, stop).await;
     heartbeat.abort();
     let h = holder.to_string();
     let n = state.clock.naive();
@@ -197,7 +304,12 @@ fn checked(recorded: &RecordedTest, outcome: &TestOutcome) -> Result<CheckedToke
 
 type Tested = (TokenId, Result<(RecordedTest, TestOutcome), Error>);
 
-async fn execute(state: &AppState, limits: Limits) -> Result<RunReport, Error> {
+async fn execute(
+    state: &AppState,
+    limits: Limits,
+    stop: Option<watch::Receiver<bool>>,
+) -> Result<RunReport, Error> {
+    let stopping = || stop.as_ref().is_some_and(|rx| *rx.borrow());
     let targets = deliver::targets(state).await?;
     let mut report = RunReport {
         ran: true,
@@ -207,6 +319,8 @@ async fn execute(state: &AppState, limits: Limits) -> Result<RunReport, Error> {
     let results = stored::chunks(state.clone(), limits.chunk)
         .map_ok(|rows| futures::stream::iter(rows.into_iter().map(Ok::<_, Error>)))
         .try_flatten()
+        // Once the server stops, no new test starts; those in flight finish below.
+        .take_until(stopped(stop.clone()))
         .map(|row| {
             let st = state.clone();
             async move {
@@ -244,6 +358,11 @@ async fn execute(state: &AppState, limits: Limits) -> Result<RunReport, Error> {
             }
         }
         report.notifications.created += deliver::queue(state, &targets, &batch).await?;
+    }
+    if stopping() {
+        // The queued notifications are rows: the next run sends them.
+        report.interrupted = true;
+        return Ok(report);
     }
     let sent = deliver::send_all_due(state, &targets).await?;
     report.notifications = SendReport {

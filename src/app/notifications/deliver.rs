@@ -254,6 +254,7 @@ async fn send_one(
         }
         Err(e) => (DeliveryState::Failed, Some(e.to_string())),
     };
+    state.metrics.webhook_delivery(new_state);
     match new_state {
         DeliveryState::Sent => report.sent += 1,
         DeliveryState::Retrying => report.retrying += 1,

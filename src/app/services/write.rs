@@ -186,6 +186,8 @@ pub async fn update(
                 .details(AuditDetails {
                     service_id: Some(next.id.as_str().to_string()),
                     service: Some(next.name.clone()),
+                    renamed_from: (current.name != next.name).then(|| current.name.clone()),
+                    renamed_to: (current.name != next.name).then(|| next.name.clone()),
                     ..AuditDetails::fields(changed.iter().copied())
                 })
                 .write(conn, n)?;

@@ -165,6 +165,10 @@ pub async fn list(
 ) -> Result<TokenList, Error> {
     require(member, Permission::ViewTokens)?;
     let (m, cache, now) = (member.clone(), state.stats.clone(), state.clock.naive());
+    let mut filter = filter;
+    if filter.attention {
+        filter.horizon = Some(crate::domain::expiry::attention_horizon(now));
+    }
     state
         .db(move |conn| {
             let org = m.org.id.as_str();

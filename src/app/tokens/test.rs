@@ -59,3 +59,32 @@ pub async fn retest(state: &AppState, member: &Member, id: &TokenId) -> Result<R
     let listed = super::find(state, member, &token.id).await?;
     Ok(Retested { listed, outcome })
 }
+
+/// The edit form's "Test" with the token field left empty.
+#[derive(Debug)]
+pub enum StoredTest {
+    /// The stored token, tested against its stored destination (result recorded).
+    Tested(Box<Retested>),
+    /// The form names another destination: a stored token is only ever sent where it was
+    /// tested, so the value must be pasted again.
+    DestinationChanged,
+}
+
+/// Test the stored token of `id` from its edit form, whose fields are `input`.
+pub async fn test_stored_from_form(
+    state: &AppState,
+    member: &Member,
+    id: &TokenId,
+    input: &TokenInput,
+) -> Result<StoredTest, Error> {
+    require(member, Permission::ManageTokens)?;
+    let (m, tid) = (member.clone(), id.clone());
+    let row = state.db(move |conn| row_in_org(conn, &m, &tid)).await?;
+    let before = TokenInput::of(&Token::try_from(&row)?);
+    if input.destination_differs(&before) {
+        return Ok(StoredTest::DestinationChanged);
+    }
+    Ok(StoredTest::Tested(Box::new(
+        retest(state, member, id).await?,
+    )))
+}

@@ -134,7 +134,15 @@ pub struct AuditFilter {
     /// Exact action, e.g. `token.rotate`.
     pub action: Option<String>,
     pub token_id: Option<String>,
+    /// Text anywhere in the actor, action, token name or details (lowercase; case-insensitive).
+    pub text: Option<String>,
+    /// Recorded at or after this instant.
+    pub since: Option<chrono::NaiveDateTime>,
+    /// Recorded before this instant.
+    pub before: Option<chrono::NaiveDateTime>,
 }
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
 
 impl AuditEvent {
     fn filtered<'a>(
@@ -152,6 +160,35 @@ impl AuditEvent {
         }
         if let Some(t) = f.token_id.as_deref() {
             q = q.filter(audit_events::token_id.eq(t));
+        }
+        if let Some(text) = f.text.as_deref().filter(|t| !t.is_empty()) {
+            let pattern = format!(
+                "%{}%",
+                text.to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            q = q.filter(
+                lower(audit_events::actor_email)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(audit_events::token_name)
+                        .like(pattern.clone())
+                        .escape('\\'))
+                    .or(lower(audit_events::action.nullable())
+                        .like(pattern.clone())
+                        .escape('\\'))
+                    .or(lower(audit_events::details.nullable())
+                        .like(pattern)
+                        .escape('\\')),
+            );
+        }
+        if let Some(t) = f.since {
+            q = q.filter(audit_events::created_at.ge(t));
+        }
+        if let Some(t) = f.before {
+            q = q.filter(audit_events::created_at.lt(t));
         }
         q
     }

@@ -15,5 +15,6 @@ pub mod setup_lock;
 pub mod status_history;
 pub mod token;
 pub mod token_domain;
+pub mod token_metrics;
 pub mod token_queries;
 pub mod user;

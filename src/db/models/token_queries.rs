@@ -89,6 +89,18 @@ impl GitToken {
         if let Some(s) = f.status {
             q = q.filter(git_tokens::status.eq(s.as_str()));
         }
+        if f.attention {
+            // As `attention_count` counts them: failing, or expiring by the horizon.
+            let bad = TestStatus::FAILING.map(TestStatus::as_str);
+            q = match f.horizon {
+                Some(h) => q.filter(
+                    git_tokens::status
+                        .eq_any(bad)
+                        .or(git_tokens::expires_at.assume_not_null().le(h)),
+                ),
+                None => q.filter(git_tokens::status.eq_any(bad)),
+            };
+        }
         q
     }
     /// One page of tokens by name, and the total matching.
@@ -190,8 +202,24 @@ impl GitToken {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<TokenListRow>, StoreError> {
-        Ok(GitToken::filtered(org_id, filter)
-            .order((git_tokens::name_key.asc(), git_tokens::id.asc()))
+        use crate::domain::token::SortKey;
+        let q = GitToken::filtered(org_id, filter);
+        // Ties (and missing dates) fall back to the name, then the id: a stable page order.
+        let q = match filter.sort {
+            None => q.order(git_tokens::name_key.asc()),
+            Some(s) => match (s.key, s.desc) {
+                (SortKey::Name, false) => q.order(git_tokens::name_key.asc()),
+                (SortKey::Name, true) => q.order(git_tokens::name_key.desc()),
+                (SortKey::Status, false) => q.order(git_tokens::status.asc()),
+                (SortKey::Status, true) => q.order(git_tokens::status.desc()),
+                (SortKey::Expiry, false) => q.order(git_tokens::expires_at.asc()),
+                (SortKey::Expiry, true) => q.order(git_tokens::expires_at.desc()),
+                (SortKey::LastTest, false) => q.order(git_tokens::last_tested_at.asc()),
+                (SortKey::LastTest, true) => q.order(git_tokens::last_tested_at.desc()),
+            },
+        };
+        Ok(q.then_order_by(git_tokens::name_key.asc())
+            .then_order_by(git_tokens::id.asc())
             .offset(offset)
             .limit(limit)
             .select(TokenListRow::as_select())

@@ -11,7 +11,7 @@ use crate::web::extractors::OrgContext;
 use crate::web::paging::{Pager, page_number, query_string};
 use crate::web::render::{Layout, html};
 use crate::web::urls;
-use crate::web::view::audit::{action_label, details_words};
+use crate::web::view::audit::{action_label, entry_details};
 use crate::web::view::time::fmt_time;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -37,7 +37,27 @@ pub struct AuditQuery {
     #[serde(default)]
     pub token_id: String,
     #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
     pub page: String,
+}
+
+/// A `YYYY-MM-DD` day filter (the date input's value), empty for none.
+fn day(raw: &str, what: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
+    match raw.trim() {
+        "" => Ok(None),
+        d => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                AppError::BadRequest(format!(
+                    "The {what} date is not a date: use YYYY-MM-DD, e.g. from the date picker."
+                ))
+            }),
+    }
 }
 
 fn valid_id(s: &str) -> bool {
@@ -74,10 +94,22 @@ impl AuditQuery {
                 ));
             }
         };
+        let text: String = self.q.trim().chars().take(100).collect();
+        let (from, to) = (day(&self.from, "“from”")?, day(&self.to, "“to”")?);
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(AppError::BadRequest(
+                    "The “from” date is after the “to” date: swap them.".into(),
+                ));
+            }
+        }
         Ok(TrailFilter {
             actor: (!actor.is_empty()).then(|| actor.to_string()),
             action,
             token,
+            text: (!text.is_empty()).then_some(text),
+            from,
+            to,
         })
     }
 
@@ -85,11 +117,14 @@ impl AuditQuery {
         page_number(&self.page)
     }
 
-    fn filter_query(&self) -> String {
+    pub fn filter_query(&self) -> String {
         query_string(&[
             ("actor", &self.actor),
             ("action", &self.action),
             ("token_id", &self.token_id),
+            ("q", &self.q),
+            ("from", &self.from),
+            ("to", &self.to),
         ])
     }
 }
@@ -125,6 +160,11 @@ pub struct AuditPage {
     pub tokens: Vec<Opt>,
     pub filtered: bool,
     pub pager: Pager,
+    pub q: String,
+    pub from: String,
+    pub to: String,
+    /// The CSV download of the entries these filters match.
+    pub csv_url: String,
 }
 
 /// A token as the trail names it: its current name, or its recorded one marked deleted.
@@ -196,6 +236,7 @@ pub async fn audit_trail(
                 Some(tok) => (token_label(tok), None),
                 None => (String::new(), None),
             };
+            let details = entry_details(&e);
             AuditRow {
                 when: fmt_time(e.at),
                 who: e.actor.unwrap_or_else(|| "—".into()),
@@ -203,7 +244,7 @@ pub async fn audit_trail(
                 action_label: action_label(e.action.as_str()).to_string(),
                 token_name,
                 token_url,
-                details: details_words(&e.details),
+                details,
                 from: e.client_ip.map(|ip| ip.to_string()),
             }
         })
@@ -211,6 +252,11 @@ pub async fn audit_trail(
 
     let fq = query.filter_query();
     let pager = Pager::new(&urls::audit(&slug), &fq, page, t.total, TRAIL_PAGE_SIZE);
+    let csv_url = if fq.is_empty() {
+        urls::audit_csv(&slug)
+    } else {
+        format!("{}?{fq}", urls::audit_csv(&slug))
+    };
     let view = AuditPage {
         layout: Layout::for_org(&req, &ctx, "Audit trail", "audit"),
         slug,
@@ -221,12 +267,20 @@ pub async fn audit_trail(
         actions,
         tokens,
         filtered: !fq.is_empty(),
+        csv_url,
         pager,
+        q: query.q.trim().to_string(),
+        from: query.from.trim().to_string(),
+        to: query.to.trim().to_string(),
     };
     Ok(html(&req, view.render()?))
 }
 
 /// `…/audit`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(urls::org::AUDIT, web::get().to(audit_trail));
+    cfg.route(urls::org::AUDIT, web::get().to(audit_trail))
+        .route(
+            urls::org::AUDIT_CSV,
+            web::get().to(super::audit_export::audit_csv),
+        );
 }

@@ -1,7 +1,9 @@
 //! Handlers, one module per area.
 
 pub mod audit;
+pub mod audit_export;
 pub mod auth;
+pub mod confirm;
 pub mod health;
 pub mod inventory;
 pub mod migrate;

@@ -238,5 +238,9 @@ pub async fn update_notifications(
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use crate::web::urls::org;
     cfg.route(org::NOTIFICATIONS, web::get().to(show_notifications))
-        .route(org::NOTIFICATIONS, web::post().to(update_notifications));
+        .route(org::NOTIFICATIONS, web::post().to(update_notifications))
+        .route(
+            org::NOTIFICATIONS_REMOVE,
+            web::get().to(super::confirm::confirm_webhook_remove),
+        );
 }

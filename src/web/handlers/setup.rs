@@ -61,7 +61,7 @@ pub async fn setup_form(
 ) -> Result<HttpResponse, AppError> {
     // The page is gone once a user exists.
     if app::setup::setup_link(&state, &q.token).await? != SetupLink::Open {
-        return Err(AppError::NotFound);
+        return Err(AppError::SetupClosed);
     }
     let csrf = pre_csrf(&req);
     let page = SetupPage {
@@ -140,7 +140,7 @@ pub async fn setup(
         SetupLink::Open => {}
         // A submission that lost the race (or came late) is told what happened.
         SetupLink::Used => return Err(AppError::Conflict(ALREADY_DONE.into())),
-        SetupLink::Invalid => return Err(AppError::NotFound),
+        SetupLink::Invalid => return Err(AppError::SetupClosed),
     }
     let (org, email) = match parse(&f) {
         Ok(v) => v,
@@ -164,7 +164,7 @@ pub async fn setup(
             let _ = resp.add_cookie(&session::removal(PRE_CSRF_COOKIE, secure));
             Ok(resp)
         }
-        SetupDone::Closed => Err(AppError::NotFound),
+        SetupDone::Closed => Err(AppError::SetupClosed),
         SetupDone::AlreadyDone => Err(AppError::Conflict(ALREADY_DONE.into())),
         SetupDone::SlugTaken => {
             let mut errors = FormErrors::default();

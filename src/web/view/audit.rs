@@ -47,6 +47,13 @@ pub fn details_text(details: &str) -> String {
 /// Details in words: changed field names and outcomes, never values.
 pub fn details_words(d: &AuditDetails) -> String {
     let mut parts = Vec::new();
+    // Service records name the service (their token column is the token it uses).
+    if let Some(s) = &d.service {
+        parts.push(format!("service “{s}”"));
+    }
+    if let (Some(from), Some(to)) = (&d.renamed_from, &d.renamed_to) {
+        parts.push(format!("renamed “{from}” → “{to}”"));
+    }
     if !d.fields.is_empty() {
         parts.push(format!("fields: {}", d.fields.join(", ")));
     }
@@ -104,6 +111,22 @@ pub fn details_words(d: &AuditDetails) -> String {
     parts.join("; ")
 }
 
+/// A trail entry's details in words; a token rename names the new name (the record's token
+/// name when it was written: token records carry field names only).
+pub fn entry_details(e: &crate::app::audit::TrailEntry) -> String {
+    let mut words = details_words(&e.details);
+    let renamed_token = e.action == AuditAction::TokenUpdate
+        && e.details.renamed_to.is_none()
+        && e.details.fields.iter().any(|f| f == "name");
+    if let (true, Some(name)) = (renamed_token, &e.token_name_then) {
+        if !words.is_empty() {
+            words.push_str("; ");
+        }
+        words.push_str(&format!("renamed to “{name}”"));
+    }
+    words
+}
+
 /// One line of a token's history.
 pub struct HistoryLine {
     pub when: String,
@@ -120,5 +143,24 @@ impl HistoryLine {
             action: action_label(action).to_string(),
             details: details_text(details),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_records_name_the_service_and_renames_show_both_names() {
+        let d = AuditDetails {
+            service: Some("web".into()),
+            renamed_from: Some("old web".into()),
+            renamed_to: Some("web".into()),
+            ..AuditDetails::fields(["name"])
+        };
+        assert_eq!(
+            details_words(&d),
+            "service “web”; renamed “old web” → “web”; fields: name"
+        );
     }
 }

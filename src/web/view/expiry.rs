@@ -40,7 +40,8 @@ pub fn expiry_view(expiry: Expiry, born: NaiveDateTime, now: NaiveDateTime) -> E
         ),
         ExpiryClass::Soon => (format!("Expires in {n} days"), "warn", "within_30"),
         ExpiryClass::Later => (format!("Expires {d}"), "ok", "later"),
-        ExpiryClass::Never => ("No expiry set".to_string(), "warn", "none"),
+        // Neutral: the lifetime advice on the detail page says why an expiry is better.
+        ExpiryClass::Never => ("No expiry set".to_string(), "muted", "none"),
         ExpiryClass::Unknown => ("Expiry unknown".to_string(), "muted", "unknown"),
     };
     let long = expiry.lifetime_too_long(born);

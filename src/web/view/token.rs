@@ -3,7 +3,7 @@
 
 use super::expiry::{ExpiryView, expiry_view};
 use super::status::status_class;
-use super::time::{fmt_dt, fmt_time};
+use super::time::{Moment, fmt_dt, fmt_time};
 use crate::domain::provider::Provider;
 use crate::domain::test_result::{
     CloneCheck, CloneResult, MissingPermission, TestOutcome, TestStatus,
@@ -38,6 +38,8 @@ pub struct TokenView {
     /// account.
     pub duplicate: bool,
     pub last_test: String,
+    /// The last test as relative words with the exact time (`None`: never tested).
+    pub last_tested: Option<Moment>,
     pub account: String,
     pub hint: String,
     created_at: NaiveDateTime,
@@ -77,7 +79,7 @@ impl TokenView {
             status: t.status.as_str(),
             status_label: t.status.label(),
             status_class: status_class(t.status),
-            expiry: expiry_view(t.expiry(), t.born(), now),
+            expiry: trusted_expiry(expiry_view(t.expiry(), t.born(), now), t.status),
             services,
             unused: services == 0,
             duplicate,
@@ -85,6 +87,7 @@ impl TokenView {
                 .last_tested_at
                 .map(fmt_time)
                 .unwrap_or_else(|| "Never".into()),
+            last_tested: t.last_tested_at.map(|at| Moment::new(at, now)),
             account: t.account.as_deref().map(unquote).unwrap_or_default(),
             hint: t.hint.clone(),
             created_at: t.created_at,
@@ -102,6 +105,15 @@ impl TokenView {
     pub fn updated(&self) -> String {
         by(self.updated_at, self.updated_by.as_deref())
     }
+}
+
+/// A token the provider rejects gets no green "expires later" badge: its expiry date says
+/// nothing good about it.
+fn trusted_expiry(mut e: ExpiryView, status: TestStatus) -> ExpiryView {
+    if e.class == "ok" && matches!(status, TestStatus::Invalid | TestStatus::Expired) {
+        e.class = "muted";
+    }
+    e
 }
 
 /// Provider texts mark names with backticks (`repo`); show them with typographic quotes.

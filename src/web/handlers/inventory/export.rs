@@ -131,7 +131,7 @@ fn push_field(out: &mut String, raw: &str) {
     }
 }
 
-fn push_row<'a>(out: &mut String, cells: impl IntoIterator<Item = &'a str>) {
+pub(crate) fn push_row<'a>(out: &mut String, cells: impl IntoIterator<Item = &'a str>) {
     for (i, c) in cells.into_iter().enumerate() {
         if i > 0 {
             out.push(',');

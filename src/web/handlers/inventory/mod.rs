@@ -54,7 +54,8 @@ impl InventoryQuery {
             q: self.q.clone(),
             provider: self.provider.clone(),
             status: self.status.clone(),
-            page: String::new(),
+            // The inventory sorts by its own `sort`/`order` (all of its rows, in memory).
+            ..ListQuery::default()
         }
     }
 

@@ -128,5 +128,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             org::TOKEN_ROTATE_AT_PROVIDER,
             web::post().to(provider::rotate_at_provider),
+        )
+        .route(
+            org::TOKEN_ROTATE_AT_PROVIDER,
+            web::get().to(super::confirm::confirm_rotate_at_provider),
         );
 }

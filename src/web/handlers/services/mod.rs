@@ -146,5 +146,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(org::SERVICE, web::get().to(show_service))
         .route(org::SERVICE_EDIT, web::get().to(form::edit_service_form))
         .route(org::SERVICE_EDIT, web::post().to(form::update_service))
+        .route(
+            org::SERVICE_DELETE,
+            web::get().to(super::confirm::confirm_service_delete),
+        )
         .route(org::SERVICE_DELETE, web::post().to(delete_service));
 }

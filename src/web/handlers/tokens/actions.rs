@@ -44,6 +44,7 @@ pub async fn retest_token(
                 can_manage: true,
                 csrf: ctx.session.csrf_token.clone(),
                 t: TokenView::new(&l.token, l.services, l.duplicate, state.clock.naive()),
+                row_flash: Some(tested_flash(&l.token.name, outcome)),
             };
             return Ok(html(&req, frag.render()?));
         }
@@ -60,8 +61,12 @@ pub async fn retest_token(
     Ok(see_other_with_flash(
         &req,
         &back,
-        &format!("Tested “{}”: {}.", l.token.name, outcome.status.label()),
+        &tested_flash(&l.token.name, outcome),
     ))
+}
+
+fn tested_flash(name: &str, outcome: &crate::domain::test_result::TestOutcome) -> String {
+    format!("Tested “{name}”: {}.", outcome.status.label())
 }
 
 #[derive(Template)]

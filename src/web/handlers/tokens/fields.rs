@@ -56,6 +56,9 @@ pub struct ProviderFields {
     pub show_username: bool,
     /// Where to create the token and what to tick, in plain words.
     pub how_to: Vec<String>,
+    /// Links to the provider's page that creates such a token, pre-filled where it allows:
+    /// (words, URL). Cloud only (a self-hosted server's address is typed below).
+    pub links: Vec<(&'static str, &'static str)>,
     pub token_placeholder: &'static str,
     pub expiry_hint: &'static str,
 }
@@ -91,7 +94,29 @@ impl ProviderFields {
                 "An app password: enter your Bitbucket username as Username. Bitbucket turned app passwords off on 2026-06-09, so create an API token instead.".into(),
             ],
         };
+        let links = match (provider, self_hosted) {
+            (_, true) => vec![],
+            (Provider::Github, false) => vec![
+                (
+                    "Create a classic token on GitHub with repo, admin:repo_hook and read:org ticked",
+                    "https://github.com/settings/tokens/new?scopes=repo,admin:repo_hook,read:org&description=Forgekeys",
+                ),
+                (
+                    "Create a fine-grained token on GitHub",
+                    "https://github.com/settings/personal-access-tokens/new",
+                ),
+            ],
+            (Provider::Gitlab, false) => vec![(
+                "Create a personal access token on GitLab.com with api and read_repository ticked",
+                "https://gitlab.com/-/user_settings/personal_access_tokens?name=Forgekeys&scopes=api,read_repository",
+            )],
+            (Provider::Bitbucket, false) => vec![(
+                "Create an Atlassian API token with scopes",
+                "https://id.atlassian.com/manage-profile/security/api-tokens",
+            )],
+        };
         ProviderFields {
+            links,
             provider: provider.as_str(),
             provider_label: provider.label(),
             hosting: hosting.as_str(),

@@ -6,6 +6,7 @@ use super::fields::{FieldsFragment, FormValues, ProviderFields};
 use super::token_id;
 use crate::app;
 use crate::app::state::AppState;
+use crate::app::tokens::test::StoredTest;
 use crate::domain::role::Permission;
 use crate::domain::test_result::{TestOutcome, TestStatus};
 use crate::domain::token::{Token, TokenInput};
@@ -132,7 +133,7 @@ pub(super) fn rerender(
     notice: Option<String>,
 ) -> Result<HttpResponse, AppError> {
     let editing = editing.map(|e| e.at(form));
-    let page = form_page(
+    let mut page = form_page(
         req,
         ctx,
         editing,
@@ -141,6 +142,8 @@ pub(super) fn rerender(
         outcome,
         notice,
     );
+    // "Save anyway" pressed without the value: keep offering it next to the token error.
+    page.offer_save_anyway |= form.save_anyway();
     Ok(html_status(
         StatusCode::UNPROCESSABLE_ENTITY,
         page.render()?,
@@ -176,6 +179,14 @@ pub struct NewQuery {
     provider: String,
     #[serde(default)]
     hosting: String,
+    /// Typed values the swapped-in fields keep (HTMX includes them when Hosting or Provider
+    /// changes).
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    workspace: String,
+    #[serde(default)]
+    username: String,
 }
 
 /// `GET …/git-tokens/new[?provider=&hosting=]`: the add form, or only the provider-specific
@@ -196,6 +207,9 @@ pub async fn new_token_form(
     let f = FormValues {
         provider: or(&q.provider, "github"),
         hosting: or(&q.hosting, "cloud"),
+        url: q.url.trim().to_string(),
+        workspace: q.workspace.trim().to_string(),
+        username: q.username.trim().to_string(),
         ..Default::default()
     };
     if htmx::is_htmx(&req) && htmx::target(&req) == Some("provider-fields") {
@@ -271,6 +285,11 @@ pub struct TestFormData {
     pub refresh: String,
 }
 
+/// The refusal of a stored token for a changed destination (test or save without a value).
+pub(super) fn needs_token_message() -> String {
+    "Paste the token value again: you changed where it is sent (provider, hosting, URL, workspace or username), and Forgekeys never sends a stored token to a destination it was not tested with.".into()
+}
+
 pub fn field_label(field: &str) -> &str {
     match field {
         "provider" => "Provider",
@@ -310,14 +329,39 @@ pub async fn test_new(
         let page = form_page(&req, &ctx, edit, values, FormErrors::default(), None, None);
         return Ok(html(&req, page.render()?));
     }
-    let parsed = parse_fields(&form, validation_options(&state, true));
-    let outcome = match (&parsed, parse_token_value(&form.token)) {
-        (Ok(input), Ok(secret)) => {
-            Some(app::tokens::test::test_unsaved(&state, &ctx.member, input, &secret).await?)
+    // The edit form with the token field left empty tests the stored token (DESIGN.md §2).
+    let stored = edit
+        .as_ref()
+        .filter(|_| form.token.trim().is_empty())
+        .map(|e| crate::domain::ids::TokenId::new(e.id.clone()));
+    let parsed = parse_fields(&form, validation_options(&state, stored.is_none()));
+    let mut errors = FormErrors::default();
+    let outcome = match (parsed, stored) {
+        (Ok(input), Some(id)) => {
+            match app::tokens::test::test_stored_from_form(&state, &ctx.member, &id, &input).await?
+            {
+                StoredTest::Tested(r) => Some(r.outcome),
+                StoredTest::DestinationChanged => {
+                    errors.add("token", needs_token_message());
+                    None
+                }
+            }
         }
-        _ => None,
+        (Ok(input), None) => match parse_token_value(&form.token) {
+            Ok(secret) => {
+                Some(app::tokens::test::test_unsaved(&state, &ctx.member, &input, &secret).await?)
+            }
+            Err(m) => {
+                errors.add("token", m);
+                None
+            }
+        },
+        (Err(e), _) => {
+            errors = e;
+            None
+        }
     };
-    let errors = parsed.err().unwrap_or_default();
+    let tested_stored = outcome.is_some() && edit.is_some() && form.token.trim().is_empty();
     if htmx::is_htmx(&req) {
         return match outcome {
             Some(o) => Ok(html(
@@ -334,6 +378,7 @@ pub async fn test_new(
                     .map(|(k, v)| format!("{}: {v}", field_label(k)))
                     .collect::<Vec<_>>()
                     .join(" ");
+                // 422, swapped in like a result (the htmx-config meta in base.html).
                 Ok(html_status(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     ValidationFragment {
@@ -344,8 +389,13 @@ pub async fn test_new(
             }
         };
     }
-    let page = form_page(&req, &ctx, edit, values, errors, outcome.as_ref(), Some(
-        "Tested without saving. Paste the token again to save it (Forgekeys never sends a token back to the browser).".into(),
-    ));
+    let notice = if tested_stored {
+        "Tested the stored token without saving the form.".to_string()
+    } else {
+        "Tested without saving. Paste the token again to save it (Forgekeys never sends a token back to the browser).".to_string()
+    };
+    // Nothing tested (the form has errors): the error summary speaks, not a notice.
+    let notice = outcome.is_some().then_some(notice);
+    let page = form_page(&req, &ctx, edit, values, errors, outcome.as_ref(), notice);
     Ok(html(&req, page.render()?))
 }

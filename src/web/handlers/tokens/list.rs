@@ -26,6 +26,10 @@ pub struct TokenListPage {
     pub providers: Vec<Choice>,
     pub statuses: Vec<Choice>,
     pub pager: Pager,
+    /// Only a re-tested row carries its flash (see [`TokenRowFragment`]).
+    pub row_flash: Option<String>,
+    /// Name, Status, Expiry, Last test headings.
+    pub sorts: [super::SortLink; 4],
 }
 
 /// One list row, for in-place HTMX updates after a re-test.
@@ -36,6 +40,8 @@ pub struct TokenRowFragment {
     pub can_manage: bool,
     pub csrf: String,
     pub t: TokenView,
+    /// "Tested “name”: Valid.", copied into the page's message area by app.js.
+    pub row_flash: Option<String>,
 }
 
 pub async fn list_tokens(
@@ -72,6 +78,8 @@ pub async fn list_tokens(
         providers: provider_choices(query.provider.trim()),
         statuses: status_choices(query.status.trim()),
         pager,
+        row_flash: None,
+        sorts: query.sort_links(&ctx.org.slug),
     };
     Ok(html(&req, page_view.render()?))
 }

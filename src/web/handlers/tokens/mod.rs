@@ -11,7 +11,7 @@ pub mod show;
 use crate::domain::ids::TokenId;
 use crate::domain::provider::Provider;
 use crate::domain::test_result::TestStatus;
-use crate::domain::token::TokenFilter;
+use crate::domain::token::{ListSort, SortKey, TokenFilter};
 use crate::web::error::AppError;
 use crate::web::urls;
 use actix_web::web;
@@ -21,6 +21,9 @@ pub use list::list_tokens;
 pub use show::show_token;
 
 pub const PAGE_SIZE: i64 = 25;
+
+/// `?status=attention`: the tokens the banner counts.
+pub const ATTENTION: &str = "attention";
 
 /// The Git Repository Access routes (`…/git-tokens`, `…/git-tokens/{id}…`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -60,6 +63,18 @@ pub struct ListQuery {
     pub status: String,
     #[serde(default)]
     pub page: String,
+    /// Column sort: `name`, `status`, `expiry`, `last_test`; `order` = `asc` / `desc`.
+    #[serde(default)]
+    pub sort: String,
+    #[serde(default)]
+    pub order: String,
+}
+
+/// A sortable column heading of the list: its link and `aria-sort`.
+pub struct SortLink {
+    pub url: String,
+    /// `ascending`, `descending` or `none`.
+    pub aria: &'static str,
 }
 
 impl ListQuery {
@@ -73,8 +88,9 @@ impl ListQuery {
                 ))
             })?),
         };
+        let attention = self.status.trim() == ATTENTION;
         let status = match self.status.trim() {
-            "" => None,
+            "" | ATTENTION => None,
             s => Some(TestStatus::parse(s).ok_or_else(|| {
                 AppError::BadRequest(format!(
                     "Unknown status filter {s:?}: use valid, missing_permissions, invalid, expired, unreachable, error or not_tested."
@@ -86,6 +102,58 @@ impl ListQuery {
             q: (!q.is_empty()).then(|| q.chars().take(100).collect()),
             provider,
             status,
+            attention,
+            horizon: None,
+            sort: self.sort()?,
+        })
+    }
+
+    fn sort(&self) -> Result<Option<ListSort>, AppError> {
+        let desc = match self.order.trim() {
+            "" | "asc" => false,
+            "desc" => true,
+            o => {
+                return Err(AppError::BadRequest(format!(
+                    "Unknown order {:?}: use asc or desc.",
+                    o.chars().take(20).collect::<String>()
+                )));
+            }
+        };
+        match self.sort.trim() {
+            "" => Ok(None),
+            s => SortKey::parse(s)
+                .map(|key| Some(ListSort { key, desc }))
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "Unknown sort {:?}: use name, status, expiry or last_test.",
+                        s.chars().take(40).collect::<String>()
+                    ))
+                }),
+        }
+    }
+
+    /// The heading links of the sortable columns, keeping the filters: a click sorts by that
+    /// column, a second click reverses it.
+    pub fn sort_links(&self, slug: &str) -> [SortLink; 4] {
+        let current = self.sort().ok().flatten();
+        SortKey::ALL.map(|key| {
+            let (aria, next_desc) = match current {
+                Some(s) if s.key == key && !s.desc => ("ascending", true),
+                Some(s) if s.key == key => ("descending", false),
+                None if key == SortKey::Name => ("ascending", true),
+                _ => ("none", false),
+            };
+            let q = crate::web::paging::query_string(&[
+                ("q", &self.q),
+                ("provider", &self.provider),
+                ("status", &self.status),
+                ("sort", key.as_str()),
+                ("order", if next_desc { "desc" } else { "asc" }),
+            ]);
+            SortLink {
+                url: format!("{}?{q}", urls::tokens(slug)),
+                aria,
+            }
         })
     }
 
@@ -99,6 +167,8 @@ impl ListQuery {
             ("q", &self.q),
             ("provider", &self.provider),
             ("status", &self.status),
+            ("sort", &self.sort),
+            ("order", &self.order),
         ])
     }
 }
@@ -121,12 +191,15 @@ pub fn provider_choices(selected: &str) -> Vec<Choice> {
 }
 
 pub fn status_choices(selected: &str) -> Vec<Choice> {
-    TestStatus::ALL
-        .into_iter()
-        .map(|s| Choice {
-            value: s.as_str(),
-            label: s.label(),
-            selected: s.as_str() == selected,
-        })
-        .collect()
+    std::iter::once(Choice {
+        value: ATTENTION,
+        label: "Needs attention",
+        selected: selected == ATTENTION,
+    })
+    .chain(TestStatus::ALL.into_iter().map(|s| Choice {
+        value: s.as_str(),
+        label: s.label(),
+        selected: s.as_str() == selected,
+    }))
+    .collect()
 }

@@ -1,6 +1,6 @@
 //! Saving the token form: create and edit (`app::tokens::write`), with the answers in words.
 
-use super::form::{conflicted, editing, rerender, validation_options};
+use super::form::{conflicted, editing, needs_token_message, rerender, validation_options};
 use super::token_id;
 use crate::app;
 use crate::app::state::AppState;
@@ -19,8 +19,8 @@ use secrecy::SecretString;
 
 fn not_saved_notice(outcome: &TestOutcome) -> String {
     match outcome.status {
-        TestStatus::MissingPermissions => "Not saved: the token lacks required permissions. Fix them at the provider and paste the token again, or tick “Save anyway” and save again.".into(),
-        _ => format!("Not saved: the token test failed ({}). Check the token and try again.", outcome.status.label()),
+        TestStatus::MissingPermissions => "Not saved: the token lacks required permissions. Fix them at the provider and test again, or paste the token again and choose “Save anyway”.".into(),
+        _ => format!("Not saved: the token test failed ({}). Check the token, paste it again and retry.", outcome.status.label()),
     }
 }
 
@@ -125,7 +125,10 @@ pub async fn update_token(
             let msg = if changed.is_empty() {
                 format!("Nothing changed on “{}”.", token.name)
             } else if services > 0 {
-                format!("Token “{}” updated; {services} service(s) use it.", token.name)
+                format!(
+                    "Token “{}” updated; {services} service(s) use it.",
+                    token.name
+                )
             } else {
                 format!("Token “{}” updated.", token.name)
             };
@@ -135,12 +138,24 @@ pub async fn update_token(
                 &msg,
             ))
         }
-        Updated::NeedsToken => rerender(&req, &ctx, Some(edit), &form, token_error(
-            "Paste the token value again: you changed where it is sent (provider, hosting, URL, workspace or username), and Forgekeys never sends a stored token to a destination it was not tested with.".into(),
-        ), None, None),
-        Updated::NameTaken => {
-            rerender(&req, &ctx, Some(edit), &form, duplicate_error(&name), None, None)
-        }
+        Updated::NeedsToken => rerender(
+            &req,
+            &ctx,
+            Some(edit),
+            &form,
+            token_error(needs_token_message()),
+            None,
+            None,
+        ),
+        Updated::NameTaken => rerender(
+            &req,
+            &ctx,
+            Some(edit),
+            &form,
+            duplicate_error(&name),
+            None,
+            None,
+        ),
         Updated::NotSaved(o) => rerender(
             &req,
             &ctx,
