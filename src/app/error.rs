@@ -44,6 +44,8 @@ pub enum Conflict {
     RotationRunning,
     /// GitLab rotated the token but the new value could not be stored (incident id logged).
     RotationNotStored { incident: String },
+    /// The change would leave the organization without an Owner.
+    LastOwner,
 }
 
 /// A malformed request no form field explains.

@@ -103,6 +103,9 @@ pub fn conflict_text(c: &Conflict) -> String {
              the new value (incident {incident}). Create a new token at GitLab and use Rotate \
              with its value."
         ),
+        Conflict::LastOwner => "This is the organization's last Owner: make another member \
+             Owner first. An organization always keeps at least one Owner."
+            .into(),
     }
 }
 
@@ -208,9 +211,14 @@ impl ResponseError for AppError {
                     .insert_header(("HX-Redirect", "/login"))
                     .finish()
             } else {
-                HttpResponse::SeeOther()
+                // The page that was asked for, to return to after signing in.
+                let mut resp = HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, "/login"))
-                    .finish()
+                    .finish();
+                if let Some(path) = crate::web::next::asked_for() {
+                    let _ = resp.add_cookie(&crate::web::next::cookie(path));
+                }
+                resp
             };
         }
         let incident = if let AppError::Internal(e) = self {

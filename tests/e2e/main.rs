@@ -11,4 +11,5 @@ pub(crate) use support::{fakes, helpers};
 mod browser;
 mod flows;
 mod inventory;
+mod members;
 mod quality;

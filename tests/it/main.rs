@@ -6,6 +6,7 @@
 mod support;
 pub(crate) use support::{fakes, helpers};
 
+mod accounts;
 mod audit;
 mod auth;
 mod checks;
@@ -15,6 +16,7 @@ mod forms;
 mod input_guard;
 mod inventory;
 mod lifecycle;
+mod members;
 mod page_cache;
 mod providers;
 mod proxies;
