@@ -243,7 +243,13 @@ async fn the_last_owner_can_be_neither_demoted_nor_removed() {
         .get(&format!("{MEMBERS}/{me}/remove"))
         .await
         .assert_status(409);
-    owner.get(MEMBERS).await.assert_status(200);
+    // The page offers no control that would be refused.
+    owner
+        .get(MEMBERS)
+        .await
+        .assert_status(200)
+        .assert_contains("data-last-owner")
+        .assert_lacks(&format!("{MEMBERS}/{me}/remove"));
     // With a second Owner, one may step down.
     let second = app.member("acme", "second@acme.test", Role::Owner).await;
     set_role(&owner, &me, "admin")

@@ -19,7 +19,7 @@ use super::{Error, require};
 use crate::app::state::AppState;
 use crate::db::StoreError;
 use crate::db::models::invite::Invite;
-use crate::db::models::members::MemberRow;
+use crate::db::models::members::{MemberRow, Members};
 use crate::domain::account::Member;
 use crate::domain::ids::{InviteId, UserId};
 use crate::domain::role::{Permission, Role};
@@ -90,6 +90,8 @@ pub struct MembersPage {
     pub page: i64,
     /// Open invitations, newest first.
     pub invites: Vec<InviteEntry>,
+    /// How many Owners the organization has (the last one can be neither demoted nor removed).
+    pub owners: i64,
 }
 
 /// The members page: one page of members and the open invitations (Owner and Admin).
@@ -114,6 +116,7 @@ pub async fn list(state: &AppState, member: &Member, page: i64) -> Result<Member
                 total,
                 page,
                 invites,
+                owners: Members::count_owners(conn, org.as_str())?,
             })
         })
         .await

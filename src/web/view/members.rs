@@ -49,6 +49,8 @@ pub struct MemberLine {
     pub two_factor_class: &'static str,
     pub last_sign_in: String,
     pub is_you: bool,
+    /// The organization's only Owner: neither demoted nor removed, so no controls.
+    pub last_owner: bool,
     /// The viewer may change this member's role and remove them.
     pub can_change: bool,
     pub options: Vec<RoleOption>,
@@ -57,9 +59,11 @@ pub struct MemberLine {
 }
 
 impl MemberLine {
-    pub fn new(viewer: &Member, m: &MemberEntry) -> MemberLine {
+    /// `owners`: how many Owners the organization has.
+    pub fn new(viewer: &Member, m: &MemberEntry, owners: i64) -> MemberLine {
         let slug = &viewer.org.slug;
-        let can_change = viewer.can(needed_for(Some(m.role), None));
+        let last_owner = m.role == Role::Owner && owners <= 1;
+        let can_change = viewer.can(needed_for(Some(m.role), None)) && !last_owner;
         MemberLine {
             user_id: m.user_id.to_string(),
             email: m.email.clone(),
@@ -68,6 +72,7 @@ impl MemberLine {
             two_factor_class: if m.two_factor_on { "ok" } else { "muted" },
             last_sign_in: m.last_sign_in.map_or_else(|| "Never".to_string(), fmt_time),
             is_you: m.user_id == viewer.user.id,
+            last_owner,
             can_change,
             options: if can_change {
                 role_options(viewer, Some(m.role))

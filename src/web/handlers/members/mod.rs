@@ -87,7 +87,11 @@ fn page(
         slug: ctx.org.slug.clone(),
         csrf: ctx.session.csrf_token.clone(),
         org_name: ctx.org.name.clone(),
-        members: data.members.iter().map(|e| MemberLine::new(m, e)).collect(),
+        members: data
+            .members
+            .iter()
+            .map(|e| MemberLine::new(m, e, data.owners))
+            .collect(),
         total: data.total,
         pager: (pages > 1)
             .then(|| Pager::new(&base, "", data.page, data.total, app::members::PAGE_SIZE)),
