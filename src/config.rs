@@ -53,7 +53,9 @@ pub struct ServeArgs {
     /// PEM file of extra CA certificates to trust (self-hosted providers, webhooks).
     #[arg(long, env = "FORGEKEYS_CA_BUNDLE")]
     pub ca_bundle: Option<PathBuf>,
-    /// Comma-separated CIDRs that user-supplied URLs may reach although blocked by default.
+    /// Comma-separated CIDRs that user-supplied URLs may reach although blocked by default
+    /// (private, shared, unique-local, loopback… ranges), e.g. `10.20.0.0/16` for an internal
+    /// GitLab; an IPv4 range also opens the IPv6 forms that embed it.
     #[arg(long, env = "FORGEKEYS_OUTBOUND_ALLOW", default_value = "")]
     pub outbound_allow: String,
     /// Extra comma-separated CIDRs that user-supplied URLs may never reach.
@@ -95,6 +97,9 @@ pub struct Config {
     pub ca_bundle: Option<PathBuf>,
     pub outbound_allow: Vec<ipnet::IpNet>,
     pub outbound_deny: Vec<ipnet::IpNet>,
+    /// Fixed answers for host names, consulted before DNS and checked like DNS answers
+    /// (`ProviderConfig::hosts`). No setting fills it (tests do).
+    pub outbound_hosts: Vec<(String, std::net::IpAddr)>,
     pub provider_timeout: Duration,
     pub cookie_secure: bool,
     pub base_url: String,
@@ -276,6 +281,7 @@ impl Config {
             ca_bundle,
             outbound_allow: parse_cidrs("FORGEKEYS_OUTBOUND_ALLOW", &a.outbound_allow)?,
             outbound_deny: parse_cidrs("FORGEKEYS_OUTBOUND_DENY", &a.outbound_deny)?,
+            outbound_hosts: Vec::new(),
             provider_timeout: Duration::from_millis(a.provider_timeout_ms),
             cookie_secure,
             base_url,

@@ -55,6 +55,7 @@ pub fn provider_client(config: &Config, clock: &Clock) -> anyhow::Result<Provide
         outbound_allow: config.outbound_allow.clone(),
         outbound_deny: config.outbound_deny.clone(),
         ca_bundle: config.ca_bundle.clone(),
+        hosts: config.outbound_hosts.clone(),
         timeout: config.provider_timeout,
         clock: clock.clone(),
     })

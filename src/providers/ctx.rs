@@ -61,8 +61,23 @@ impl Ctx<'_> {
         }
     }
 
-    /// `error` outcome quoting the provider's message.
+    /// `error` outcome quoting the provider's message. A body that is not the API's JSON comes
+    /// from something that is not the provider and is not quoted (see [`quotable_message`]).
     pub fn unexpected(&self, what: &str, reply: &Reply) -> TestOutcome {
+        if quotable_message(reply).is_none() && !reply.body.is_empty() {
+            let host = Url::parse(&self.base)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "that address".to_owned());
+            return TestOutcome::failed(
+                TestStatus::Error,
+                format!(
+                    "the server at {host} answered HTTP {} with something that is not the \
+                     {what} API (check the server URL)",
+                    reply.status
+                ),
+            );
+        }
         TestOutcome::failed(
             TestStatus::Error,
             format!(
@@ -75,13 +90,30 @@ impl Ctx<'_> {
 
     /// `": <message>"` from the provider's body, redacted and short, or empty.
     pub fn quoted_message(&self, reply: &Reply) -> String {
-        let msg = provider_message(reply);
-        if msg.trim().is_empty() {
-            String::new()
-        } else {
-            format!(": {}", self.redactor().quote(&msg))
-        }
+        quoted(self.redactor(), reply)
     }
+}
+
+/// `": <message>"` from the provider's body, redacted and short, or empty (also for a body that
+/// is not the provider's: [`quotable_message`]).
+pub(crate) fn quoted(redactor: &Redactor, reply: &Reply) -> String {
+    match quotable_message(reply) {
+        Some(msg) if !msg.trim().is_empty() => format!(": {}", redactor.quote(&msg)),
+        _ => String::new(),
+    }
+}
+
+/// The provider's message in an error body, for quoting to users: only from a JSON body (the
+/// provider APIs answer errors in JSON). A body in another form (an HTML page, plain text)
+/// comes from something that is not the provider — a proxy, an intranet page, another service
+/// on that address — and is never quoted: that would let a user read what answers at an
+/// address through Forgekeys (DESIGN.md §5).
+pub(crate) fn quotable_message(reply: &Reply) -> Option<String> {
+    if reply.truncated {
+        return Some(provider_message(reply));
+    }
+    reply.json()?;
+    Some(provider_message(reply))
 }
 
 /// The human message in a provider error body (GitHub `message`, GitLab `message`/`error_description`,
@@ -110,9 +142,8 @@ pub(crate) fn provider_message(reply: &Reply) -> String {
 
 pub(crate) fn fetch_failed(err: FetchError) -> TestOutcome {
     match err {
-        FetchError::Blocked(m) | FetchError::Unreachable(m) => {
-            TestOutcome::failed(TestStatus::Unreachable, m)
-        }
+        FetchError::Blocked(b) => TestOutcome::failed(TestStatus::Unreachable, b.to_string()),
+        FetchError::Unreachable(f) => TestOutcome::failed(TestStatus::Unreachable, f.to_string()),
         FetchError::Refused(m) => TestOutcome::failed(TestStatus::Error, m),
     }
 }

@@ -15,7 +15,7 @@
 //! cross-origin redirects, redaction); only the first 64 KiB of the advertisement are read.
 
 use super::ctx::encode_segment;
-use super::http::{FetchError, Fetcher, Reply, basic_header};
+use super::http::{Fetcher, Reply, basic_header};
 use crate::domain::provider::Provider;
 use crate::domain::test_result::{CloneCheck, CloneResult, MissingPermission, TestOutcome};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
@@ -110,8 +110,8 @@ pub(crate) async fn check(
     let repo = &target.repository;
     let reply = match fetch.get_limited(url, &headers, ADVERTISEMENT_LIMIT).await {
         Ok(r) => r,
-        Err(FetchError::Blocked(m) | FetchError::Unreachable(m) | FetchError::Refused(m)) => {
-            check.message = format!("The clone check could not reach {host}: {m}");
+        Err(e) => {
+            check.message = format!("The clone check could not reach {host}: {e}");
             o.warnings.push(check.message.clone());
             o.clone_check = Some(check);
             return;

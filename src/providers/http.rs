@@ -1,6 +1,6 @@
 //! Budgeted, size-capped GET requests and the redaction of anything quoted to users.
 
-use super::outbound::{Blocked, OutboundPolicy, Trust};
+use super::outbound::{Blocked, Failure, OutboundPolicy, Trust};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -52,11 +52,21 @@ impl Reply {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FetchError {
     /// The outbound policy refused the destination.
-    Blocked(String),
-    /// DNS, connect, TLS or timeout.
-    Unreachable(String),
+    Blocked(Blocked),
+    /// DNS, connect, TLS, timeout, a closed connection (by category).
+    Unreachable(Failure),
     /// The server answered with something we refuse to follow.
     Refused(String),
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FetchError::Blocked(b) => b.fmt(f),
+            FetchError::Unreachable(failure) => failure.fmt(f),
+            FetchError::Refused(m) => f.write_str(m),
+        }
+    }
 }
 
 /// One token test's HTTP side: a client, a trust level, a deadline and the secret to redact.
@@ -87,10 +97,12 @@ impl Fetcher<'_> {
         for _ in 0..=MAX_REDIRECTS {
             self.policy
                 .check_url(&current, self.trust)
-                .map_err(|b| FetchError::Blocked(b.to_string()))?;
+                .map_err(FetchError::Blocked)?;
             let remaining = self.deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return Err(FetchError::Unreachable("timed out".to_owned()));
+                return Err(FetchError::Unreachable(Failure::TimedOut {
+                    host: host_of(&current),
+                }));
             }
             let sent = self
                 .client
@@ -101,7 +113,7 @@ impl Fetcher<'_> {
                 .await;
             let response = match sent {
                 Ok(r) => r,
-                Err(e) => return Err(self.describe(&e, &current)),
+                Err(e) => return Err(describe(&e, &current)),
             };
             let status = response.status();
             if status.is_redirection() {
@@ -157,7 +169,7 @@ impl Fetcher<'_> {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(self.describe(&e, url)),
+                Err(e) => return Err(describe(&e, url)),
             }
         }
         Ok(Reply {
@@ -167,58 +179,19 @@ impl Fetcher<'_> {
             truncated,
         })
     }
-
-    fn describe(&self, err: &reqwest::Error, url: &Url) -> FetchError {
-        let host = url.host_str().unwrap_or("the server").to_owned();
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-        let mut innermost = String::new();
-        while let Some(e) = source {
-            if let Some(blocked) = e.downcast_ref::<Blocked>() {
-                return FetchError::Blocked(self.redactor.clean(&blocked.to_string()));
-            }
-            innermost = e.to_string();
-            source = e.source();
-        }
-        if err.is_timeout() {
-            return FetchError::Unreachable(format!("no answer from {host} in time (timed out)"));
-        }
-        if let Some(reason) = certificate_problem(&innermost) {
-            return FetchError::Unreachable(format!("TLS: the certificate of {host} {reason}"));
-        }
-        let innermost = self.redactor.quote(&innermost);
-        if err.is_connect() {
-            FetchError::Unreachable(format!("could not connect to {host}: {innermost}"))
-        } else {
-            FetchError::Unreachable(format!("request to {host} failed: {innermost}"))
-        }
-    }
 }
 
-/// What to say about a TLS certificate the client refused (rustls' error text), or `None` when
-/// the error is not about a certificate. The advice names `FORGEKEYS_CA_BUNDLE` where an
-/// internal CA is the likely cause.
-pub(crate) fn certificate_problem(error: &str) -> Option<String> {
-    const CA_HINT: &str = "If the server uses a certificate from an internal CA, put that CA \
-                           certificate (PEM) in a file and point FORGEKEYS_CA_BUNDLE at it.";
-    let e = error.to_ascii_lowercase();
-    if !(e.contains("certificate") || e.contains("unknownissuer")) {
-        return None;
+/// The host of `url` as messages name it.
+pub(crate) fn host_of(url: &Url) -> String {
+    url.host_str().unwrap_or("the server").to_owned()
+}
+
+/// A failed request by category (never the error's own text).
+pub(crate) fn describe(err: &reqwest::Error, url: &Url) -> FetchError {
+    match Failure::of(err, &host_of(url)) {
+        Failure::Blocked(blocked) => FetchError::Blocked(blocked),
+        failure => FetchError::Unreachable(failure),
     }
-    Some(
-        if e.contains("unknownissuer") || e.contains("unknown issuer") {
-            format!("is not signed by an authority Forgekeys trusts (unknown issuer). {CA_HINT}")
-        } else if e.contains("expired") {
-            "has expired; renew it on the server.".to_owned()
-        } else if e.contains("notvalidforname") || e.contains("not valid for name") {
-            "is not valid for this host name; use the name the certificate was issued for."
-                .to_owned()
-        } else if e.contains("selfsigned") || e.contains("self signed") || e.contains("self-signed")
-        {
-            format!("is self-signed. {CA_HINT}")
-        } else {
-            format!("was refused ({}). {CA_HINT}", truncate(error, 120))
-        },
-    )
 }
 
 /// Removes the token (and credentialed URLs) from text shown to users.
@@ -379,16 +352,6 @@ mod tests {
         assert!(r.leaks(&format!("echo: Basic {encoded}")));
         assert_eq!(r.clean(&format!("Basic {encoded}")), "Basic [redacted]");
         assert!(!r.leaks("nothing here"));
-    }
-
-    #[test]
-    fn names_certificate_problems() {
-        let unknown = certificate_problem("invalid peer certificate: UnknownIssuer").unwrap();
-        assert!(unknown.contains("FORGEKEYS_CA_BUNDLE"), "{unknown}");
-        assert!(unknown.contains("unknown issuer"), "{unknown}");
-        let expired = certificate_problem("invalid peer certificate: Expired").unwrap();
-        assert!(expired.contains("expired"), "{expired}");
-        assert_eq!(certificate_problem("connection refused"), None);
     }
 
     #[test]

@@ -27,7 +27,7 @@ mod target;
 pub mod webhook;
 
 pub use bitbucket::APP_PASSWORDS_END as BITBUCKET_APP_PASSWORDS_END;
-pub(crate) use ctx::{Ctx, blank, encode_segment, finish, provider_message};
+pub(crate) use ctx::{Ctx, blank, encode_segment, finish, provider_message, quoted};
 pub use target::{normalize_base, normalize_origin};
 
 use crate::domain::provider::{Hosting, Provider};
@@ -35,7 +35,7 @@ use crate::domain::test_result::{CloneCheck, TestOutcome, TestStatus};
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use http::{Fetcher, Redactor};
-use outbound::{GuardedResolver, OutboundPolicy, Trust};
+use outbound::{GuardedResolver, OutboundPolicy, StaticHosts, Trust};
 use secrecy::{ExposeSecret, SecretString};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -62,6 +62,10 @@ pub struct ProviderConfig {
     pub outbound_deny: Vec<ipnet::IpNet>,
     /// `FORGEKEYS_CA_BUNDLE`: a PEM file of extra CA certificates to trust.
     pub ca_bundle: Option<PathBuf>,
+    /// Fixed answers for host names (like `/etc/hosts`), consulted before DNS; their
+    /// addresses are checked like DNS answers. No setting fills it: tests point names at
+    /// addresses with it, without DNS.
+    pub hosts: Vec<(String, std::net::IpAddr)>,
     /// Total budget of one token test.
     pub timeout: Duration,
     /// The server's clock ("expired" versus "invalid", the time of a test).
@@ -83,6 +87,7 @@ impl Default for ProviderConfig {
             outbound_allow: Vec::new(),
             outbound_deny: Vec::new(),
             ca_bundle: None,
+            hosts: Vec::new(),
             timeout: Duration::from_millis(10_000),
             clock: crate::clock::Clock::system(),
         }
@@ -124,6 +129,8 @@ pub struct ProviderClient {
 struct Inner {
     cfg: ProviderConfig,
     policy: Arc<OutboundPolicy>,
+    /// `ProviderConfig::hosts`, for lookups outside a request (the webhook check).
+    hosts: Arc<StaticHosts>,
     /// Configured cloud URLs.
     operator: reqwest::Client,
     /// User-supplied `https` URLs.
@@ -163,12 +170,13 @@ const GIT_USERNAMES: [&str; 4] = [
 
 fn build_client(
     policy: &Arc<OutboundPolicy>,
+    hosts: &Arc<StaticHosts>,
     trust: Trust,
     plain_http: bool,
     timeout: Duration,
     roots: &[reqwest::Certificate],
 ) -> Result<reqwest::Client, reqwest::Error> {
-    let resolver = GuardedResolver::new(Arc::clone(policy), trust, plain_http);
+    let resolver = GuardedResolver::new(Arc::clone(policy), Arc::clone(hosts), trust, plain_http);
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .redirect(reqwest::redirect::Policy::none())
@@ -229,13 +237,18 @@ impl ProviderClient {
             cfg.outbound_allow.clone(),
             cfg.outbound_deny.clone(),
         ));
-        let operator = build_client(&policy, Trust::Operator, true, cfg.timeout, &roots)?;
-        let user_https = build_client(&policy, Trust::User, false, cfg.timeout, &roots)?;
-        let user_http = build_client(&policy, Trust::User, true, cfg.timeout, &roots)?;
+        let hosts = Arc::new(StaticHosts::new(&cfg.hosts));
+        let build = |trust, plain_http| {
+            build_client(&policy, &hosts, trust, plain_http, cfg.timeout, &roots)
+        };
+        let operator = build(Trust::Operator, true)?;
+        let user_https = build(Trust::User, false)?;
+        let user_http = build(Trust::User, true)?;
         Ok(ProviderClient {
             inner: Arc::new(Inner {
                 cfg,
                 policy,
+                hosts,
                 operator,
                 user_https,
                 user_http,

@@ -12,8 +12,7 @@
 //! nothing the provider says is quoted without redaction of both the old and the new token.
 
 use super::http::{MAX_BODY, Redactor, secret_header};
-use super::outbound::Blocked;
-use super::{ProviderClient, TokenTarget, provider_message};
+use super::{ProviderClient, TokenTarget};
 use crate::domain::provider::Provider;
 use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
@@ -119,7 +118,7 @@ impl ProviderClient {
             .await;
         let mut response = match sent {
             Ok(r) => r,
-            Err(e) => return Err(RotateError::Unreachable(describe(&e, &url, &redactor))),
+            Err(e) => return Err(RotateError::Unreachable(describe(&e, &url))),
         };
         let status = response.status().as_u16();
         let mut body = Vec::new();
@@ -135,7 +134,7 @@ impl ProviderClient {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(RotateError::Unreachable(describe(&e, &url, &redactor))),
+                Err(e) => return Err(RotateError::Unreachable(describe(&e, &url))),
             }
         }
         let json: Option<Value> = if truncated {
@@ -169,14 +168,8 @@ impl ProviderClient {
             body,
             truncated,
         };
-        let quoted = {
-            let msg = provider_message(&reply);
-            if msg.trim().is_empty() {
-                String::new()
-            } else {
-                format!(": {}", redactor.quote(&msg))
-            }
-        };
+        // Only GitLab's own (JSON) message is quoted, never another server's page.
+        let quoted = super::quoted(&redactor, &reply);
         Err(match status {
             401 => RotateError::Unauthorized(quoted),
             403 => RotateError::Forbidden(quoted),
@@ -195,20 +188,7 @@ impl ProviderClient {
     }
 }
 
-/// A transport error in words, without the token.
-fn describe(err: &reqwest::Error, url: &url::Url, redactor: &Redactor) -> String {
-    let host = url.host_str().unwrap_or("the server").to_owned();
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    let mut innermost = String::new();
-    while let Some(e) = source {
-        if let Some(blocked) = e.downcast_ref::<Blocked>() {
-            return redactor.clean(&blocked.to_string());
-        }
-        innermost = e.to_string();
-        source = e.source();
-    }
-    if err.is_timeout() {
-        return format!("no answer from {host} in time (timed out)");
-    }
-    format!("request to {host} failed: {}", redactor.quote(&innermost))
+/// A transport error in words by category (never the error's own text, so never the token).
+fn describe(err: &reqwest::Error, url: &url::Url) -> String {
+    super::outbound::Failure::of(err, &super::http::host_of(url)).to_string()
 }

@@ -1,12 +1,13 @@
 //! Organization webhooks (Slack-compatible `{"text": "…"}`), under the same outbound rules as
 //! user-supplied provider URLs (DESIGN.md §5): `https` unless the address is in
 //! `FORGEKEYS_OUTBOUND_ALLOW`; loopback, link-local, unspecified, multicast and broadcast
-//! addresses blocked (IPv4, IPv6, IPv4-mapped), checked on IP literals before sending and on
-//! every DNS answer inside the resolver the connection uses; no redirects followed.
+//! addresses blocked, and private, shared and unique-local ranges and the IPv6 forms that embed
+//! such an IPv4 address (see `outbound`), checked on IP literals before sending and on every
+//! DNS answer inside the resolver the connection uses; no redirects followed. A failed delivery
+//! is reported by category (refused, timed out, DNS, TLS…), never with the error's own text.
 
 use super::ProviderClient;
-use super::http::{Redactor, strip_userinfo, truncate};
-use super::outbound::{Blocked, Trust};
+use super::outbound::{Failure, Trust, lookup};
 use url::Url;
 
 /// Longest webhook URL accepted.
@@ -92,15 +93,11 @@ impl ProviderClient {
             .check_url(&url, Trust::User)
             .map_err(|b| WebhookError::Blocked(b.to_string()))?;
         if let Some(url::Host::Domain(host)) = url.host() {
-            let port = url.port_or_known_default().unwrap_or(443);
             let plain_http = url.scheme() == "http";
-            let lookup = tokio::time::timeout(
-                self.inner.cfg.timeout,
-                tokio::net::lookup_host((host, port)),
-            )
-            .await;
-            let addrs: Vec<std::net::SocketAddr> = match lookup {
-                Ok(Ok(a)) => a.collect(),
+            let lookup =
+                tokio::time::timeout(self.inner.cfg.timeout, lookup(&self.inner.hosts, host)).await;
+            let addrs = match lookup {
+                Ok(Ok(a)) => a,
                 Ok(Err(_)) | Err(_) => {
                     return Err(WebhookError::Invalid(format!(
                         "The host {host} could not be resolved. Check the URL."
@@ -109,11 +106,12 @@ impl ProviderClient {
             };
             let mut ok = false;
             let mut first_block = None;
-            for a in addrs {
-                match policy.check_ip(a.ip(), Trust::User, plain_http) {
+            for ip in addrs {
+                let shown = format!("{host} ({ip})");
+                match policy.check_named(ip, &shown, Trust::User, plain_http) {
                     Ok(()) => ok = true,
                     Err(b) => {
-                        first_block.get_or_insert(format!("{host}: {b}"));
+                        first_block.get_or_insert(b.to_string());
                     }
                 }
             }
@@ -140,8 +138,8 @@ impl ProviderClient {
             &self.inner.user_https
         };
         let host = url.host_str().unwrap_or("the webhook").to_owned();
-        // The URL's path is the webhook's secret: keep it out of every message.
-        let redactor = Redactor::new(url.path());
+        // The URL's path is the webhook's secret: messages name the host only (a failure by
+        // category, never the error's own text, which may quote the URL).
         let sent = client
             .post(url.clone())
             .json(&serde_json::json!({ "text": text }))
@@ -151,24 +149,10 @@ impl ProviderClient {
         let response = match sent {
             Ok(r) => r,
             Err(e) => {
-                let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-                let mut innermost = String::new();
-                while let Some(err) = source {
-                    if let Some(blocked) = err.downcast_ref::<Blocked>() {
-                        return Err(WebhookError::Blocked(blocked.to_string()));
-                    }
-                    innermost = err.to_string();
-                    source = err.source();
-                }
-                if e.is_timeout() {
-                    return Err(WebhookError::Failed(format!(
-                        "no answer from {host} in time (timed out)"
-                    )));
-                }
-                let detail = truncate(&strip_userinfo(&redactor.quote(&innermost)), 200);
-                return Err(WebhookError::Failed(format!(
-                    "could not reach {host}: {detail}"
-                )));
+                return Err(match Failure::of(&e, &host) {
+                    Failure::Blocked(blocked) => WebhookError::Blocked(blocked.to_string()),
+                    failure => WebhookError::Failed(failure.to_string()),
+                });
             }
         };
         let status = response.status();

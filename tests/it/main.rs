@@ -17,6 +17,7 @@ mod input_guard;
 mod inventory;
 mod lifecycle;
 mod members;
+mod outbound_defaults;
 mod page_cache;
 mod providers;
 mod proxies;

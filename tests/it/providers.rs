@@ -22,6 +22,7 @@ fn config() -> ProviderConfig {
         outbound_allow: Vec::new(),
         outbound_deny: Vec::new(),
         ca_bundle: None,
+        hosts: Vec::new(),
         timeout: Duration::from_secs(5),
         clock: forgekeys::clock::Clock::system(),
     }

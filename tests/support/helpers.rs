@@ -34,6 +34,9 @@ pub struct Options {
     pub expiry_warn_days: Option<String>,
     /// `FORGEKEYS_TRUSTED_PROXIES`.
     pub trusted_proxies: Option<String>,
+    /// Fixed answers for host names (`Config::outbound_hosts`): a name that "resolves" to an
+    /// address without DNS, checked by the outbound policy like a DNS answer.
+    pub hosts: Vec<(String, std::net::IpAddr)>,
     /// `FORGEKEYS_BASE_URL` (default: none, `http://BIND`).
     pub base_url: Option<String>,
     /// `FORGEKEYS_COOKIE_SECURE` (default `auto`).
@@ -136,7 +139,8 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         recheck_interval: opts.recheck_interval.unwrap_or_else(|| "0".into()),
         expiry_warn_days: opts.expiry_warn_days.unwrap_or_else(|| "30,14,7,1".into()),
     };
-    let config = Config::from_args(&args).expect("config");
+    let mut config = Config::from_args(&args).expect("config");
+    config.outbound_hosts = opts.hosts;
     let database = config.database.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     let cfg = config.clone();
@@ -480,6 +484,13 @@ impl TestAppBuilder {
     /// User-typed URLs may reach loopback (the self-hosted fakes and webhook receivers).
     pub fn loopback_allowed(mut self) -> TestAppBuilder {
         self.opts.outbound_allow = Some("127.0.0.0/8".into());
+        self
+    }
+
+    /// `name` resolves to `ip` for the server's outbound requests (no DNS query).
+    pub fn resolve(mut self, name: &str, ip: &str) -> TestAppBuilder {
+        let ip = ip.parse().expect("an IP address");
+        self.opts.hosts.push((name.to_owned(), ip));
         self
     }
 

@@ -6,7 +6,7 @@ use crate::domain::provider::{Hosting, Provider};
 use crate::providers::http::{
     FetchError, Fetcher, Redactor, Reply, basic_header, headers, secret_header,
 };
-use crate::providers::{ProviderClient, TokenTarget, encode_segment, provider_message};
+use crate::providers::{ProviderClient, TokenTarget, encode_segment, quoted};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName};
 use url::Url;
 
@@ -21,7 +21,8 @@ pub(super) struct Session<'a> {
 
 pub(super) fn fetch_error(e: FetchError) -> ListError {
     match e {
-        FetchError::Blocked(m) | FetchError::Unreachable(m) => ListError::Unreachable(m),
+        FetchError::Blocked(b) => ListError::Unreachable(b.to_string()),
+        FetchError::Unreachable(f) => ListError::Unreachable(f.to_string()),
         FetchError::Refused(m) => ListError::Provider(m),
     }
 }
@@ -155,12 +156,7 @@ impl<'a> Session<'a> {
 
     pub(super) fn failure(&self, reply: &Reply, what: &str) -> ListError {
         let label = self.label();
-        let msg = provider_message(reply);
-        let quoted = if msg.trim().is_empty() {
-            String::new()
-        } else {
-            format!(": {}", self.fetch.redactor.quote(&msg))
-        };
+        let quoted = quoted(self.fetch.redactor, reply);
         match reply.status {
             401 => ListError::Rejected(format!(
                 "{label} rejected the token (401): it is wrong, expired or revoked. Re-test or rotate it."

@@ -123,6 +123,61 @@ pub fn start(
 ) -> TlsFake {
     let dir = tempfile::tempdir().expect("tempdir");
     make_certificates(dir.path());
+    serve_tls(dir, handler)
+}
+
+/// [`start`] with a server certificate (from the same kind of test CA) that expired a day ago:
+/// valid from three days to one day before now, whatever the clock says.
+pub fn start_expired(
+    handler: impl Fn(&RecordedRequest) -> FakeResponse + Send + Sync + 'static,
+) -> TlsFake {
+    let dir = tempfile::tempdir().expect("tempdir");
+    make_certificates(dir.path());
+    let now = chrono::Utc::now();
+    let stamp = |d: chrono::DateTime<chrono::Utc>| d.format("%Y%m%d%H%M%SZ").to_string();
+    let (from, until) = (
+        stamp(now - chrono::Duration::days(3)),
+        stamp(now - chrono::Duration::days(1)),
+    );
+    std::fs::write(dir.path().join("index.txt"), "").expect("write index");
+    std::fs::write(dir.path().join("serial"), "01\n").expect("write serial");
+    std::fs::write(
+        dir.path().join("ca.cnf"),
+        "[ca]\ndefault_ca=test\n[test]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\n\
+         default_md=sha256\npolicy=any\n[any]\ncommonName=supplied\n",
+    )
+    .expect("write ca.cnf");
+    openssl(
+        dir.path(),
+        &[
+            "ca",
+            "-batch",
+            "-config",
+            "ca.cnf",
+            "-cert",
+            "ca.pem",
+            "-keyfile",
+            "ca.key",
+            "-in",
+            "server.csr",
+            "-out",
+            "server.pem",
+            "-startdate",
+            &from,
+            "-enddate",
+            &until,
+            "-extfile",
+            "server.ext",
+            "-notext",
+        ],
+    );
+    serve_tls(dir, handler)
+}
+
+fn serve_tls(
+    dir: tempfile::TempDir,
+    handler: impl Fn(&RecordedRequest) -> FakeResponse + Send + Sync + 'static,
+) -> TlsFake {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config(dir.path())));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
