@@ -665,3 +665,63 @@ async fn the_login_page_points_to_the_setup_link_while_nobody_exists() {
         .await
         .assert_lacks("data-setup-hint");
 }
+
+/// What the SSO sign-in will call once the provider has verified the address.
+#[tokio::test]
+async fn sso_acceptance_joins_only_for_the_invited_verified_address() {
+    use forgekeys::app::members::invites::{Accepted, AcceptedNew};
+    use forgekeys::domain::ids::UserId;
+    let app = spawn_app();
+    let owner = app.owner("acme").await;
+    let state = forgekeys::startup::state(&app.config, app.clock.clone()).unwrap();
+    let token = |p: String| p.trim_start_matches("/invites/").to_string();
+    // A new person: another verified address is refused; the invited one joins, signed in,
+    // with no password that works.
+    let t = token(invite(&owner, "sso.new@acme.test", "devops").await);
+    let r = forgekeys::app::members::accept_invite_verified(&state, &t, "other@acme.test", None)
+        .await
+        .unwrap();
+    assert!(matches!(r, AcceptedNew::Gone), "{r:?}");
+    let r = forgekeys::app::members::accept_invite_verified(&state, &t, "SSO.New@acme.test", None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            r,
+            AcceptedNew::Joined {
+                role: Role::Devops,
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+    Client::new(&app)
+        .login("sso.new@acme.test", "!no-password")
+        .await
+        .assert_status(401);
+    // An existing account: joins through accept_invite_as; the link is then used up.
+    app.member("other", "sso.old@other.test", Role::Owner).await;
+    let t = token(invite(&owner, "sso.old@other.test", "viewer").await);
+    let r = forgekeys::app::members::accept_invite_verified(&state, &t, "sso.old@other.test", None)
+        .await
+        .unwrap();
+    assert!(matches!(r, AcceptedNew::AccountExists), "{r:?}");
+    let id = UserId::new(user_id(&app, "sso.old@other.test"));
+    let r = forgekeys::app::members::accept_invite_as(&state, &t, &id, None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            r,
+            Accepted::Joined {
+                role: Role::Viewer,
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+    let r = forgekeys::app::members::accept_invite_as(&state, &t, &id, None)
+        .await
+        .unwrap();
+    assert!(matches!(r, Accepted::Gone), "{r:?}");
+}
