@@ -119,6 +119,7 @@ fn main() -> anyhow::Result<()> {
                 rotated_at: (i % 6 == 0).then(|| base - chrono::Duration::days((i % 60) as i64)),
                 username: None,
                 identity_key: None,
+                version: 1,
             };
             if status != TestStatus::NotTested {
                 let mut o = TestOutcome::failed(status, "seeded for the benchmark");

@@ -62,7 +62,7 @@ fn main() -> anyhow::Result<()> {
             let secret = SecretString::from(format!("ghp_bench{i:05}{run}"));
             let id = uuid::Uuid::new_v4().to_string();
             let (blob, key_id) = state
-                .seal(&id, &secret)
+                .seal_token(conn, &id, &secret)
                 .map_err(|e| anyhow::anyhow!("sealing failed: {e}"))?;
             let t = GitToken {
                 id,
@@ -90,6 +90,7 @@ fn main() -> anyhow::Result<()> {
                 updated_at: n,
                 rotated_at: None,
                 identity_key: None,
+                version: 1,
             };
             GitToken::insert(conn, &t)?;
         }

@@ -149,6 +149,7 @@ pub fn user_reset_password(config: &Config, email: &str) -> anyhow::Result<()> {
 
 /// `forgekeys keys rotate` (`app::keys::rotate`): prints what it did; an undecryptable row is
 /// named on stderr and counted, and the command still exits 0, since every other row moved.
+/// Safe beside running servers, and safe to run again after an interrupted run.
 pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
     let state = crate::startup::state(config, crate::clock::Clock::system())?;
     let r = runtime()?.block_on(app::keys::rotate(&state))?;
@@ -158,10 +159,21 @@ pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
             s.id, s.name, s.error
         );
     }
+    for org in &r.skipped_webhooks {
+        eprintln!(
+            "warning: the webhook URL of organization {org} cannot be decrypted with the loaded keys; left as is"
+        );
+    }
     println!(
-        "new master key {}; re-encrypted {} token(s); {} key(s) kept",
-        r.key_id, r.reencrypted, r.kept
+        "new master key {}; re-encrypted {} token(s) and {} webhook URL(s); {} key(s) kept",
+        r.key_id, r.reencrypted, r.webhooks, r.kept
     );
+    if !r.dropped.is_empty() {
+        println!(
+            "dropped the old key(s) {} (no secret uses them any more)",
+            r.dropped.join(", ")
+        );
+    }
     if !r.skipped.is_empty() {
         eprintln!(
             "warning: {} token(s) could not be decrypted and were left as is under their old key",

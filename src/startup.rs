@@ -1,5 +1,6 @@
 //! Building and running the application.
 
+use crate::app;
 use crate::app::state::AppState;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -34,15 +35,58 @@ pub fn prepare(config: &Config) -> anyhow::Result<(Pool, SecretBox)> {
             "database migrations applied"
         );
     }
-    let (keys, created) = keyfile::load_or_create(&config.key_file)?;
+    let secrets = load_keys(&mut conn, config)?;
+    Ok((pool, secrets))
+}
+
+/// The master keys (`app::keys`): the key file (created on a new database only), matched with
+/// the database's record of them; then any webhook URL an older version stored in plain text
+/// is sealed.
+fn load_keys(conn: &mut db::DbConn, config: &Config) -> anyhow::Result<SecretBox> {
+    let path = &config.key_file;
+    let known = app::keys::known_ids(conn)?;
+    if !path.exists() && !known.is_empty() {
+        anyhow::bail!(
+            "the key file {} does not exist, but this database holds secrets sealed with the \
+             master key(s) {}: restore the key file from your backup and set FORGEKEYS_KEY_FILE \
+             to it (a new key could not open them)",
+            path.display(),
+            known.join(", ")
+        );
+    }
+    let (keys, created) = keyfile::load_or_create(path)?;
     if created {
         tracing::warn!(
-            path = %config.key_file.display(),
+            path = %path.display(),
             "created a new master key file (mode 0600). BACK IT UP: without it stored tokens cannot be decrypted"
         );
     }
-    let secrets = SecretBox::new(keys).context("the key file holds no key")?;
-    Ok((pool, secrets))
+    let mut secrets = SecretBox::new(keys).context("the key file holds no key")?;
+    match app::keys::bootstrap(conn, &mut secrets, db::now())? {
+        app::keys::Startup::Ready {
+            registered: true,
+            primary,
+        } => {
+            tracing::info!(primary = %primary, "master keys recorded in the database");
+        }
+        app::keys::Startup::Ready { .. } => {}
+        app::keys::Startup::PrimaryNotInFile(id) => anyhow::bail!(
+            "the key file {} lacks the master key {id}, which the database names as the one \
+             secrets are sealed with (`forgekeys keys rotate` added it): use the current key file",
+            path.display()
+        ),
+    }
+    let secrets = std::sync::RwLock::new(secrets);
+    let sealed = app::keys::legacy::seal_webhooks(conn, &secrets, path)?;
+    if sealed > 0 {
+        tracing::info!(
+            sealed,
+            "webhook URLs stored in plain text by an older version are now sealed"
+        );
+    }
+    secrets
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("the key store is poisoned"))
 }
 
 pub fn provider_client(config: &Config, clock: &Clock) -> anyhow::Result<ProviderClient> {

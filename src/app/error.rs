@@ -44,6 +44,9 @@ pub enum Conflict {
     RotationRunning,
     /// GitLab rotated the token but the new value could not be stored (incident id logged).
     RotationNotStored { incident: String },
+    /// An edit made on an older version of the token (its form was loaded before another
+    /// change was saved): nothing written.
+    EditedMeanwhile,
     /// The change would leave the organization without an Owner.
     LastOwner,
 }

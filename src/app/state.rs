@@ -1,8 +1,8 @@
 //! Shared application state handed to every handler as `web::Data<AppState>`.
 
+use crate::app::keys;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::crypto::keyfile;
 use crate::crypto::secret_box::{CryptoError, SecretBox};
 use crate::db::{DbConn, Pool, PooledConn, StoreError};
 use crate::providers::ProviderClient;
@@ -74,14 +74,28 @@ impl AppState {
         tokio::task::spawn_blocking(f).await?
     }
 
-    /// Encrypt a token for a row with the current key.
-    pub fn seal(
+    /// Seal a token value for the row `row_id` under the primary master key, claimed in
+    /// `conn`'s transaction (call it inside the transaction that stores the result; see
+    /// [`crate::app::keys`]). Returns the ciphertext and its key id.
+    pub fn seal_token(
         &self,
+        conn: &mut DbConn,
         row_id: &str,
         token: &SecretString,
-    ) -> Result<(Vec<u8>, String), CryptoError> {
-        let sb = self.secrets.read().map_err(|_| CryptoError::Seal)?;
-        sb.seal_token(row_id, token)
+    ) -> Result<(Vec<u8>, String), crate::app::Error> {
+        let slot = keys::Slot::Token(row_id);
+        keys::seal(conn, &self.secrets, &self.config.key_file, slot, token)
+    }
+
+    /// [`AppState::seal_token`] for an organization's webhook URL.
+    pub fn seal_webhook(
+        &self,
+        conn: &mut DbConn,
+        org_id: &str,
+        url: &SecretString,
+    ) -> Result<(Vec<u8>, String), crate::app::Error> {
+        let slot = keys::Slot::Webhook(org_id);
+        keys::seal(conn, &self.secrets, &self.config.key_file, slot, url)
     }
 
     /// Decrypt a stored token. If its key is unknown (a `keys rotate` ran while serving), the
@@ -92,21 +106,19 @@ impl AppState {
         key_id: &str,
         blob: &[u8],
     ) -> Result<SecretString, CryptoError> {
-        {
-            let sb = self.secrets.read().map_err(|_| CryptoError::Open)?;
-            if sb.has_key(key_id) {
-                return sb.open_token(row_id, key_id, blob);
-            }
-        }
-        if let Ok(keys) = keyfile::load(&self.config.key_file) {
-            if let Some(fresh) = SecretBox::new(keys) {
-                if let Ok(mut w) = self.secrets.write() {
-                    *w = fresh;
-                }
-            }
-        }
-        let sb = self.secrets.read().map_err(|_| CryptoError::Open)?;
-        sb.open_token(row_id, key_id, blob)
+        let slot = keys::Slot::Token(row_id);
+        keys::open(&self.secrets, &self.config.key_file, slot, key_id, blob)
+    }
+
+    /// Decrypt an organization's stored webhook URL.
+    pub fn open_webhook(
+        &self,
+        org_id: &str,
+        key_id: &str,
+        blob: &[u8],
+    ) -> Result<SecretString, CryptoError> {
+        let slot = keys::Slot::Webhook(org_id);
+        keys::open(&self.secrets, &self.config.key_file, slot, key_id, blob)
     }
 
     pub fn setup_token(&self) -> Option<String> {

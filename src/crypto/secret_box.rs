@@ -1,8 +1,11 @@
-//! XChaCha20-Poly1305 encryption of stored tokens (DESIGN.md §4).
+//! XChaCha20-Poly1305 encryption of stored tokens and webhook URLs (DESIGN.md §4).
 //!
 //! Stored layout: `[version = 1][24-byte random nonce][ciphertext + 16-byte tag]`. The associated
 //! data binds the table, column, row id and key id, so a ciphertext copied to another row (or
 //! relabelled with another key id) fails to open.
+//!
+//! Which key seals is not decided here: `app::keys` claims the primary key in the database and
+//! seals with that key id explicitly (`seal_token_with`, `seal_webhook_with`).
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -22,6 +25,9 @@ pub enum CryptoError {
     Open,
     #[error("encryption failed")]
     Seal,
+    /// The database names no primary key (see `app::keys`).
+    #[error("the database records no primary master key (restart the server to register one)")]
+    NoPrimary,
 }
 
 /// One 256-bit master key.
@@ -71,6 +77,11 @@ pub fn token_aad(row_id: &str, key_id: &str) -> String {
     format!("forgekeys/git_tokens/secret/{row_id}/{key_id}")
 }
 
+/// Associated data for an organization's webhook URL.
+pub fn webhook_aad(org_id: &str, key_id: &str) -> String {
+    format!("forgekeys/notification_settings/webhook_url/{org_id}/{key_id}")
+}
+
 impl SecretBox {
     /// `keys` in file order; the last one is the current (encrypting) key.
     pub fn new(keys: Vec<MasterKey>) -> Option<SecretBox> {
@@ -87,6 +98,61 @@ impl SecretBox {
         self.keys.contains_key(id)
     }
 
+    /// Make the loaded key `id` the one [`SecretBox::seal_token`] uses; false if not loaded.
+    pub fn set_current(&mut self, id: &str) -> bool {
+        if self.keys.contains_key(id) {
+            self.current = id.to_string();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The ids of the loaded keys.
+    pub fn key_ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.keys().map(String::as_str)
+    }
+
+    /// Encrypt a token for the row `row_id` with the key `key_id`.
+    pub fn seal_token_with(
+        &self,
+        key_id: &str,
+        row_id: &str,
+        token: &SecretString,
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.seal_with(
+            key_id,
+            token_aad(row_id, key_id).as_bytes(),
+            token.expose_secret().as_bytes(),
+        )
+    }
+
+    /// Encrypt an organization's webhook URL with the key `key_id`.
+    pub fn seal_webhook_with(
+        &self,
+        key_id: &str,
+        org_id: &str,
+        url: &SecretString,
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.seal_with(
+            key_id,
+            webhook_aad(org_id, key_id).as_bytes(),
+            url.expose_secret().as_bytes(),
+        )
+    }
+
+    pub fn open_webhook(
+        &self,
+        org_id: &str,
+        key_id: &str,
+        blob: &[u8],
+    ) -> Result<SecretString, CryptoError> {
+        let plain =
+            Zeroizing::new(self.open_with(key_id, webhook_aad(org_id, key_id).as_bytes(), blob)?);
+        let s = std::str::from_utf8(&plain).map_err(|_| CryptoError::Open)?;
+        Ok(SecretString::from(s.to_string()))
+    }
+
     /// Encrypt a token for the row `row_id`; returns the blob and the key id used.
     pub fn seal_token(
         &self,
@@ -94,11 +160,7 @@ impl SecretBox {
         token: &SecretString,
     ) -> Result<(Vec<u8>, String), CryptoError> {
         let key_id = self.current.clone();
-        let blob = self.seal_with(
-            &key_id,
-            token_aad(row_id, &key_id).as_bytes(),
-            token.expose_secret().as_bytes(),
-        )?;
+        let blob = self.seal_token_with(&key_id, row_id, token)?;
         Ok((blob, key_id))
     }
 
@@ -182,6 +244,39 @@ mod tests {
             b.open_token("row-1", "nope", &blob),
             Err(CryptoError::UnknownKey(_))
         ));
+    }
+
+    #[test]
+    fn a_webhook_url_is_bound_to_its_organization_and_key() {
+        let mut b = SecretBox::new(vec![MasterKey::generate(), MasterKey::generate()])
+            .unwrap_or_else(|| unreachable!());
+        let ids: Vec<String> = b.key_ids().map(str::to_string).collect();
+        let url = SecretString::from("https://hooks.example.com/T/B/secret".to_string());
+        let blob = b
+            .seal_webhook_with(&ids[0], "org-1", &url)
+            .unwrap_or_default();
+        let opened = b.open_webhook("org-1", &ids[0], &blob);
+        assert_eq!(
+            opened.map(|s| s.expose_secret().to_string()).as_deref(),
+            Ok("https://hooks.example.com/T/B/secret")
+        );
+        assert_eq!(
+            b.open_webhook("org-2", &ids[0], &blob).err(),
+            Some(CryptoError::Open)
+        );
+        assert_eq!(
+            b.open_webhook("org-1", &ids[1], &blob).err(),
+            Some(CryptoError::Open)
+        );
+        // Not a token's ciphertext either.
+        assert_eq!(
+            b.open_token("org-1", &ids[0], &blob).err(),
+            Some(CryptoError::Open)
+        );
+        assert!(b.set_current(&ids[0]));
+        assert_eq!(b.current_key_id(), ids[0]);
+        assert!(!b.set_current("unknown"));
+        assert_eq!(b.current_key_id(), ids[0]);
     }
 
     #[test]

@@ -70,6 +70,7 @@ diesel::table! {
         rotated_at -> Nullable<Timestamp>,
         username -> Nullable<Text>,
         identity_key -> Nullable<Text>,
+        version -> BigInt,
     }
 }
 
@@ -130,9 +131,21 @@ diesel::table! {
 diesel::table! {
     notification_settings (org_id) {
         org_id -> Text,
-        webhook_url -> Text,
+        webhook_secret -> Nullable<Binary>,
+        webhook_key_id -> Nullable<Text>,
+        webhook_url_hint -> Text,
+        legacy_webhook_url -> Nullable<Text>,
         updated_by -> Nullable<Text>,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    master_keys (id) {
+        id -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
     }
 }
 
@@ -199,6 +212,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     scheduler_leases,
     notification_settings,
     notification_deliveries,
+    master_keys,
     invites,
     password_resets,
 );

@@ -58,6 +58,9 @@ pub struct Token {
     pub updated_by: Option<String>,
     pub updated_at: NaiveDateTime,
     pub rotated_at: Option<NaiveDateTime>,
+    /// The row's version (optimistic concurrency: an edit names the version it was made on);
+    /// 0 where the query did not read it (lists).
+    pub version: i64,
 }
 
 /// Why a token cannot be chosen for a service (or as a move target).

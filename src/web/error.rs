@@ -103,6 +103,11 @@ pub fn conflict_text(c: &Conflict) -> String {
              the new value (incident {incident}). Create a new token at GitLab and use Rotate \
              with its value."
         ),
+        Conflict::EditedMeanwhile => {
+            "This token was changed by someone else while you were editing; nothing was saved. \
+             The form below shows what you entered over the current version: review and save again."
+                .into()
+        }
         Conflict::LastOwner => "This is the organization's last Owner: make another member \
              Owner first. An organization always keeps at least one Owner."
             .into(),

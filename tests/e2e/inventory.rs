@@ -74,6 +74,7 @@ fn seed(app: &TestApp, slug: &str, n: usize) -> Vec<GitToken> {
                 rotated_at: None,
                 username: None,
                 identity_key: None,
+                version: 1,
             };
             GitToken::insert(&mut conn, &t).unwrap();
             t

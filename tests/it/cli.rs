@@ -13,7 +13,7 @@ use std::io::{BufRead, Write};
 use std::process::Stdio;
 
 /// `forgekeys ARGS` with the app's database and key file, `stdin` written to its standard input.
-async fn run(app: &TestApp, args: &[&str], stdin: &str) -> Run {
+pub(crate) async fn run(app: &TestApp, args: &[&str], stdin: &str) -> Run {
     let mut cmd = forgekeys_command();
     cmd.current_dir(app.dir.path())
         .env("DATABASE_URL", database_url(app))

@@ -71,6 +71,7 @@ fn token_row(
         rotated_at: None,
         username: None,
         identity_key: None,
+        version: 1,
     }
 }
 

@@ -1109,6 +1109,7 @@ fn seed(env: &Env, name: &str, provider: &str, status: &str) {
         rotated_at: None,
         username: None,
         identity_key: None,
+        version: 1,
     };
     GitToken::insert(&mut conn, &t).unwrap();
 }

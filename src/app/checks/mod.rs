@@ -136,7 +136,10 @@ pub fn record(
     let at = outcome.tested_at.naive_utc();
     t.apply_outcome(outcome);
     t.updated_at = at;
-    GitToken::save(conn, &t)?;
+    // Only the result's columns, on the row as just read (never the secret).
+    if !GitToken::write_result(conn, &t, t.version)? {
+        return Err(Error::Conflict(Conflict::TokenChanged));
+    }
     let reason = match outcome.status {
         TestStatus::MissingPermissions => Some(format!(
             "missing {}",

@@ -26,6 +26,7 @@ use crate::domain::token::Token;
 use crate::providers::webhook::WebhookError;
 use crate::web::urls;
 use chrono::NaiveDateTime;
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -75,7 +76,7 @@ pub struct Target {
     pub org_id: OrgId,
     pub slug: String,
     pub name: String,
-    webhook_url: String,
+    webhook_url: SecretString,
 }
 
 impl std::fmt::Debug for Target {
@@ -105,15 +106,17 @@ pub async fn targets(state: &AppState) -> Result<Targets, Error> {
         .await?;
     Ok(Targets(
         rows.into_iter()
-            .map(|(s, slug, name)| {
+            // A URL that cannot be decrypted is logged and its organization gets nothing.
+            .filter_map(|(s, slug, name)| {
+                let url = super::open_url(state, &s)?;
                 let org_id = OrgId::new(s.org_id);
                 let t = Target {
                     org_id: org_id.clone(),
                     slug,
                     name,
-                    webhook_url: s.webhook_url,
+                    webhook_url: url,
                 };
-                (org_id, t)
+                Some((org_id, t))
             })
             .collect(),
     ))
@@ -228,7 +231,7 @@ pub async fn send_due(state: &AppState, target: &Target) -> Result<SendReport, E
         let full = i64::try_from(due.len()).unwrap_or(i64::MAX) >= SEND_CHUNK;
         after = due.last().map(|d| (d.created_at, d.id.clone()));
         for d in due {
-            send_one(state, &target.webhook_url, d, &mut report).await?;
+            send_one(state, target.webhook_url.expose_secret(), d, &mut report).await?;
         }
         if !full {
             return Ok(report);

@@ -8,6 +8,7 @@ pub mod messages;
 use super::audit::Record;
 use super::{Error, require};
 use crate::app::state::AppState;
+use crate::crypto::secret_box::CryptoError;
 use crate::db::DbConn;
 use crate::db::models::notification::{Delivery, NotificationSettings};
 use crate::domain::account::Member;
@@ -16,6 +17,7 @@ use crate::domain::notification::{DeliveryEntry, DeliveryState, NotificationKind
 use crate::domain::role::Permission;
 use crate::providers::webhook::{WebhookError, describe_url};
 use chrono::NaiveDateTime;
+use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 
 /// How many deliveries the settings page lists.
@@ -84,7 +86,7 @@ pub async fn settings(state: &AppState, member: &Member) -> Result<Overview, Err
         .await?;
     Ok(Overview {
         webhook: settings.map(|s| Webhook {
-            masked: describe_url(&s.webhook_url),
+            masked: s.webhook_url_hint.clone(),
             updated_at: s.updated_at,
             updated_by: s.updated_by,
         }),
@@ -102,15 +104,23 @@ pub async fn save_webhook(state: &AppState, member: &Member, url: &str) -> Resul
         Ok(u) => u,
         Err(e) => return Ok(Saved::Refused(e)),
     };
-    let m = member.clone();
+    let (m, st) = (member.clone(), state.clone());
     let at = state.clock.naive();
+    let hint = describe_url(url.as_str());
+    let plain = SecretString::from(url.to_string());
     state
         .tx(move |conn| {
+            let org = m.org.id.as_str().to_string();
+            // Sealed like a token (the path is the webhook's secret); pages show the hint.
+            let (sealed, key_id) = st.seal_webhook(conn, &org, &plain)?;
             NotificationSettings::save(
                 conn,
                 &NotificationSettings {
-                    org_id: m.org.id.as_str().to_string(),
-                    webhook_url: url.to_string(),
+                    org_id: org,
+                    webhook_secret: Some(sealed),
+                    webhook_key_id: Some(key_id),
+                    webhook_url_hint: hint,
+                    legacy_webhook_url: None,
                     updated_by: Some(m.user.email.clone()),
                     updated_at: at,
                 },
@@ -153,9 +163,10 @@ pub async fn send_test(state: &AppState, member: &Member) -> Result<TestSent, Er
         return Ok(TestSent::NoWebhook);
     };
     let text = messages::test(&member.org.name, &member.user.email);
+    let url = open_url(state, &saved).ok_or(Error::Crypto(CryptoError::Open))?;
     let result = state
         .providers
-        .send_webhook(&saved.webhook_url, &text)
+        .send_webhook(url.expose_secret(), &text)
         .await;
     let (m, r) = (member.clone(), result.clone());
     let at = state.clock.naive();
@@ -204,4 +215,20 @@ fn record_test_delivery(
     }
     Delivery::insert_once(conn, &d)?;
     Ok(())
+}
+
+/// The saved webhook URL, decrypted; `None` (logged) if it cannot be (a key file without its
+/// key, a damaged row, or a plain row not yet sealed at start).
+pub(crate) fn open_url(state: &AppState, s: &NotificationSettings) -> Option<SecretString> {
+    let (Some(key_id), Some(blob)) = (&s.webhook_key_id, &s.webhook_secret) else {
+        tracing::error!(org_id = %s.org_id, "the webhook URL is not sealed yet (restart the server to seal it)");
+        return None;
+    };
+    match state.open_webhook(&s.org_id, key_id, blob) {
+        Ok(url) => Some(url),
+        Err(e) => {
+            tracing::error!(org_id = %s.org_id, key_id = %key_id, error = %e, "the webhook URL cannot be decrypted");
+            None
+        }
+    }
 }

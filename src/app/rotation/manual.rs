@@ -10,7 +10,7 @@
 
 use super::super::tokens::row_in_org;
 use super::super::tokens::test::target;
-use super::super::{Error, require};
+use super::super::{Conflict, Error, require};
 use super::store::{RotationMethod, Swap, store};
 use super::{Subject, expiry_reported, subject_of};
 use crate::app::state::AppState;
@@ -78,7 +78,9 @@ pub enum Rotated {
     },
 }
 
-/// Rotate a token of the member's organization to a new value entered by hand.
+/// Rotate a token of the member's organization to a new value entered by hand. Holds the
+/// token's rotation lease (`super::lease`): a rotation of it already running, at GitLab or by
+/// hand, in this process or another, is [`Conflict::RotationRunning`] (nothing tested).
 pub async fn rotate(
     state: &AppState,
     member: &Member,
@@ -86,6 +88,20 @@ pub async fn rotate(
     input: NewValue,
 ) -> Result<Rotated, Error> {
     require(member, Permission::ManageTokens)?;
+    let Some(held) = super::lease::take(state, id).await? else {
+        return Err(Error::Conflict(Conflict::RotationRunning));
+    };
+    let result = leased(state, member, id, input).await;
+    held.release(state).await;
+    result
+}
+
+async fn leased(
+    state: &AppState,
+    member: &Member,
+    id: &TokenId,
+    input: NewValue,
+) -> Result<Rotated, Error> {
     let (m, tid) = (member.clone(), id.clone());
     let (row, subject, uses) = state
         .db(move |conn| {
@@ -273,6 +289,7 @@ mod tests {
             updated_by: None,
             updated_at: at,
             rotated_at: None,
+            version: 1,
         }
     }
 

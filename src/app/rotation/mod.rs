@@ -4,6 +4,7 @@
 //! The destination (provider, hosting, URL, workspace) is always the stored one: the new value
 //! is only ever sent where the old one was tested.
 
+pub mod lease;
 pub mod manual;
 pub mod provider;
 pub mod store;

@@ -13,7 +13,6 @@ use super::store::{RotationMethod, Swap, store};
 use super::{AtProvider, Subject, at_provider, subject_of};
 use crate::app::state::AppState;
 use crate::crypto::secret_box::CryptoError;
-use crate::db::models::lease::Lease;
 use crate::db::models::token::GitToken;
 use crate::domain::account::Member;
 use crate::domain::ids::TokenId;
@@ -24,14 +23,7 @@ use crate::domain::token::Token;
 use crate::providers::rotate::RotateError;
 use chrono::NaiveDate;
 
-/// How long a provider rotation may hold its token's lease (a rotation takes seconds: one
-/// call to GitLab, one test, one transaction).
-pub const LEASE_TTL: chrono::Duration = chrono::Duration::minutes(2);
-
-/// The lease of a token's provider rotation.
-pub fn lease_name(id: &TokenId) -> String {
-    format!("rotate:{id}")
-}
+pub use super::lease::{LEASE_TTL, lease_name};
 
 /// What became of a rotation at the provider.
 #[derive(Debug)]
@@ -98,17 +90,14 @@ pub async fn rotate_at_provider(
         return Err(unsupported(&token));
     }
 
-    let name = lease_name(&token.id);
-    let holder = crate::db::new_id();
-    let (n, h, tid) = (name.clone(), holder.clone(), token.id.clone());
-    let now = state.clock.naive();
+    let Some(held) = super::lease::take(state, &token.id).await? else {
+        return Err(Error::Conflict(Conflict::RotationRunning));
+    };
+    // Read under the lease: a rotation that finished just before is seen, so its revoked old
+    // value is never sent again.
+    let tid = token.id.clone();
     let taken = state
         .db(move |conn| {
-            if !Lease::try_acquire_named(conn, &n, &h, now, LEASE_TTL)? {
-                return Ok(Taken::Running);
-            }
-            // Read under the lease: a rotation that finished just before is seen, so its
-            // revoked old value is never sent again.
             Ok(match GitToken::find(conn, tid.as_str())? {
                 Some(row) => {
                     let subject = subject_of(conn, &row)?;
@@ -117,20 +106,13 @@ pub async fn rotate_at_provider(
                 None => Taken::Gone,
             })
         })
-        .await?;
-    let result = match taken {
-        Taken::Running => return Err(Error::Conflict(Conflict::RotationRunning)),
-        Taken::Gone => Err(Error::Conflict(Conflict::TokenGone)),
-        Taken::Held(row, subject) => leased(state, member, row, subject, expires_on).await,
-    };
-    let at = state.clock.naive();
-    let released = state
-        .db(move |conn| Ok(Lease::release(conn, &name, &holder, at)?))
         .await;
-    if let Err(e) = released {
-        // It expires by itself after LEASE_TTL.
-        tracing::warn!(error = %e, lease = %lease_name(id), "could not release a rotation lease");
-    }
+    let result = match taken {
+        Ok(Taken::Gone) => Err(Error::Conflict(Conflict::TokenGone)),
+        Ok(Taken::Held(row, subject)) => leased(state, member, row, subject, expires_on).await,
+        Err(e) => Err(e),
+    };
+    held.release(state).await;
     result
 }
 
@@ -140,8 +122,6 @@ pub async fn rotate_at_provider(
     reason = "one value per request, moved once"
 )]
 enum Taken {
-    /// Another rotation holds it.
-    Running,
     /// This rotation holds it; the token as stored now.
     Held(GitToken, Subject),
     /// This rotation holds it, but the token was deleted meanwhile.

@@ -46,7 +46,7 @@ pub(super) struct Swap {
 /// Store `swap` on the token `checked` was read from, in one transaction.
 ///
 /// The row is locked and read again first. A manual rotation is refused
-/// ([`Conflict::TokenChanged`]) if the stored value is no longer the one its checks ran
+/// ([`Conflict::TokenChanged`]) if the token is no longer at the version its checks ran
 /// against (an edit or another rotation in between); a provider rotation is stored regardless,
 /// since the provider has already revoked the old value. A deleted token is
 /// [`Conflict::TokenGone`].
@@ -65,12 +65,16 @@ pub(super) async fn store(
             let Some(mut t) = GitToken::find(conn, &checked.id)? else {
                 return Err(Error::Conflict(Conflict::TokenGone));
             };
-            if swap.method == RotationMethod::Manual
-                && (t.secret != checked.secret || t.key_id != checked.key_id)
-            {
+            // The version counts edits, rotations and new values; a ciphertext that changed
+            // under the same key is another value too. (A re-sealing under a new master key
+            // keeps the value: not a change.)
+            let changed = t.version != checked.version
+                || (t.key_id == checked.key_id && t.secret != checked.secret);
+            if swap.method == RotationMethod::Manual && changed {
                 return Err(Error::Conflict(Conflict::TokenChanged));
             }
-            let (blob, key_id) = st.seal(&t.id, &swap.secret)?;
+            let version = t.version;
+            let (blob, key_id) = st.seal_token(conn, &t.id, &swap.secret)?;
             t.secret = blob;
             t.key_id = key_id;
             t.hint = token_hint(swap.secret.expose_secret());
@@ -84,7 +88,11 @@ pub(super) async fn store(
             t.rotated_at = Some(n);
             t.updated_at = n;
             t.updated_by = Some(m.user.email.clone());
-            GitToken::save(conn, &t)?;
+            // Only the rotation's columns, on the version just read (the row is locked).
+            if !GitToken::write_rotation(conn, &t, version)? {
+                return Err(Error::Conflict(Conflict::TokenChanged));
+            }
+            t.version = version + 1;
             let token = Token::try_from(&t)?;
             let mut fields = vec!["token"];
             if swap.expires_on.is_some() {

@@ -2,6 +2,7 @@
 //!
 //! Reads here; changes in [`write`]; tests in [`test`].
 
+pub mod edit;
 pub mod stats;
 pub mod test;
 pub mod write;

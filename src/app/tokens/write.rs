@@ -25,6 +25,8 @@ use crate::domain::token::{Token, TokenInput, name_key, token_hint};
 use chrono::{NaiveDateTime, NaiveTime};
 use secrecy::{ExposeSecret, SecretString};
 
+pub use super::edit::{Edit, Updated, update};
+
 /// What became of a create.
 #[derive(Debug)]
 #[expect(
@@ -42,32 +44,16 @@ pub enum Created {
     NotSaved(TestOutcome),
 }
 
-/// What became of an edit.
-#[derive(Debug)]
-pub enum Updated {
-    Saved {
-        token: Token,
-        /// Names of the fields that changed (empty: nothing changed).
-        changed: Vec<&'static str>,
-        /// Services that use the token.
-        services: i64,
-    },
-    NameTaken,
-    /// The destination changed without a new token value.
-    NeedsToken,
-    NotSaved(TestOutcome),
-}
-
 /// Whether a test outcome lets the token be saved.
 pub fn may_save(outcome: &TestOutcome, save_anyway: bool) -> bool {
     outcome.passes() || (outcome.status == TestStatus::MissingPermissions && save_anyway)
 }
 
-fn admin_expiry(input: &TokenInput) -> Option<NaiveDateTime> {
+pub(super) fn admin_expiry(input: &TokenInput) -> Option<NaiveDateTime> {
     input.expires_on.map(|d| d.and_time(NaiveTime::MIN))
 }
 
-fn name_taken(
+pub(super) fn name_taken(
     conn: &mut DbConn,
     member: &Member,
     name: &str,
@@ -131,7 +117,7 @@ fn insert(
     outcome: &TestOutcome,
 ) -> Result<Token, Error> {
     let id = TokenId::random();
-    let (blob, key_id) = state.seal(id.as_str(), secret)?;
+    let (blob, key_id) = state.seal_token(conn, id.as_str(), secret)?;
     let n = state.clock.naive();
     let who = Some(member.user.email.clone());
     let mut t = GitToken {
@@ -162,6 +148,7 @@ fn insert(
         rotated_at: None,
         username: input.username.clone(),
         identity_key: None,
+        version: 1,
     };
     t.apply_outcome(outcome);
     t.updated_at = n;
@@ -187,162 +174,6 @@ fn insert(
         })
         .write(conn, n)?;
     Ok(token)
-}
-
-/// The names of the fields an edit changes.
-fn changed_fields(before: &TokenInput, input: &TokenInput, new_secret: bool) -> Vec<&'static str> {
-    let mut changed = Vec::new();
-    for (differs, f) in [
-        (before.name != input.name, "name"),
-        (before.provider != input.provider, "provider"),
-        (before.hosting != input.hosting, "hosting"),
-        (before.url != input.url, "url"),
-        (before.workspace != input.workspace, "workspace"),
-        (before.username != input.username, "username"),
-        (before.description != input.description, "description"),
-        (before.expires_on != input.expires_on, "expires_on"),
-        (new_secret, "token"),
-    ] {
-        if differs {
-            changed.push(f);
-        }
-    }
-    changed
-}
-
-/// Edit a token; a new value is tested first.
-pub async fn update(
-    state: &AppState,
-    member: &Member,
-    id: &TokenId,
-    input: TokenInput,
-    new_secret: Option<SecretString>,
-    save_anyway: bool,
-) -> Result<Updated, Error> {
-    require(member, Permission::ManageTokens)?;
-    let (m, tid, name) = (member.clone(), id.clone(), input.name.clone());
-    let (existing, services, taken) = state
-        .db(move |conn| {
-            let row = row_in_org(conn, &m, &tid)?;
-            let services = Service::using_token(conn, &row.id)?.len() as i64;
-            let taken = name_taken(conn, &m, &name, Some(&row.id))?;
-            Ok((row, services, taken))
-        })
-        .await?;
-    let before = TokenInput::of(&Token::try_from(&existing)?);
-    if new_secret.is_none() && input.destination_differs(&before) {
-        return Ok(Updated::NeedsToken);
-    }
-    if taken {
-        return Ok(Updated::NameTaken);
-    }
-    let tested = match &new_secret {
-        Some(secret) => {
-            let o = state
-                .providers
-                .test_token(&target(&input.destination()), secret, input.known_expiry())
-                .await;
-            if !may_save(&o, save_anyway) {
-                return Ok(Updated::NotSaved(o));
-            }
-            Some(o)
-        }
-        None => None,
-    };
-    let changed = changed_fields(&before, &input, new_secret.is_some());
-    let (st, m, ch) = (state.clone(), member.clone(), changed.clone());
-    let saved = state
-        .tx(move |conn| {
-            let pair = match (&new_secret, &tested) {
-                (Some(s), Some(o)) => Some((s, o)),
-                _ => None,
-            };
-            save_edit(&st, conn, &m, &existing, &before, &input, pair, &ch)
-        })
-        .await;
-    match saved {
-        Ok(Some(token)) => Ok(Updated::Saved {
-            token,
-            changed,
-            services,
-        }),
-        Ok(None) => Ok(Updated::NameTaken),
-        Err(e) if is_unique_violation(&e) => Ok(Updated::NameTaken),
-        Err(e) => Err(e),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn save_edit(
-    state: &AppState,
-    conn: &mut DbConn,
-    member: &Member,
-    existing: &GitToken,
-    before: &TokenInput,
-    input: &TokenInput,
-    new_secret: Option<(&SecretString, &TestOutcome)>,
-    changed: &[&'static str],
-) -> Result<Option<Token>, Error> {
-    // Checked again inside the transaction: a concurrent edit may have taken the name.
-    if name_taken(conn, member, &input.name, Some(&existing.id))? {
-        return Ok(None);
-    }
-    // The edit applies to the row as it is now, not to the copy read before the (slow) test:
-    // a test result recorded meanwhile is kept. A value rotated meanwhile refuses the edit
-    // instead of putting the old value back.
-    GitToken::lock(conn, &existing.id)?;
-    let Some(mut t) = GitToken::find(conn, &existing.id)? else {
-        return Err(Error::Conflict(Conflict::TokenGone));
-    };
-    if t.secret != existing.secret || t.key_id != existing.key_id {
-        return Err(Error::Conflict(Conflict::TokenChanged));
-    }
-    let admin = Some(ExpirySource::Admin.as_str());
-    t.name = input.name.clone();
-    t.name_key = name_key(&input.name);
-    t.provider = input.provider.as_str().to_string();
-    t.hosting = input.hosting.as_str().to_string();
-    t.url = input.url.clone();
-    t.workspace = input.workspace.clone();
-    t.username = input.username.clone();
-    t.description = input.description.clone();
-    if before.expires_on != input.expires_on || t.expiry_source.as_deref() != Some("provider") {
-        if let Some(exp) = admin_expiry(input) {
-            t.expires_at = Some(exp);
-            t.expiry_source = admin.map(str::to_string);
-        } else if t.expiry_source.as_deref() == admin {
-            t.expires_at = None;
-            t.expiry_source = None;
-        }
-    }
-    if let Some((secret, outcome)) = new_secret {
-        let (blob, key_id) = state.seal(&t.id, secret)?;
-        t.secret = blob;
-        t.key_id = key_id;
-        t.hint = token_hint(secret.expose_secret());
-        t.account = None;
-        t.expires_at = admin_expiry(input);
-        t.expiry_source = input
-            .expires_on
-            .map(|_| ExpirySource::Admin.as_str().to_string());
-        t.apply_outcome(outcome);
-    }
-    let n = state.clock.naive();
-    t.updated_at = n;
-    t.updated_by = Some(member.user.email.clone());
-    GitToken::save(conn, &t)?;
-    let token = Token::try_from(&t)?;
-    if !changed.is_empty() {
-        // Field names only, never values (DESIGN.md §6); earlier rows keep the old name.
-        Record::by(member, AuditAction::TokenUpdate)
-            .token(&token.id, &token.name)
-            .details(AuditDetails {
-                status: Some(t.status.clone()),
-                ..AuditDetails::fields(changed.iter().copied())
-            })
-            .write(conn, n)?;
-    }
-    Ok(Some(token))
 }
 
 /// Delete a token no service uses.

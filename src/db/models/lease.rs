@@ -167,6 +167,24 @@ impl Lease {
         Ok(())
     }
 
+    /// Delete the leases named `prefix…` other than `keep` that nobody holds (released, or
+    /// expired before `now`): for leases named at run time, so their rows do not pile up.
+    pub fn remove_expired(
+        conn: &mut DbConn,
+        prefix: &str,
+        keep: &str,
+        now: NaiveDateTime,
+    ) -> Result<usize, StoreError> {
+        let pattern = format!("{prefix}%");
+        Ok(diesel::delete(
+            scheduler_leases::table
+                .filter(scheduler_leases::name.like(pattern))
+                .filter(scheduler_leases::name.ne(keep))
+                .filter(scheduler_leases::expires_at.lt(now)),
+        )
+        .execute(conn)?)
+    }
+
     pub fn find(conn: &mut DbConn, name: &str) -> Result<Option<Lease>, StoreError> {
         Ok(scheduler_leases::table
             .find(name)

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod inventory;
 pub mod invite;
 pub mod lease;
+pub mod master_key;
 pub mod members;
 pub mod membership;
 pub mod notification;

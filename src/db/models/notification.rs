@@ -8,14 +8,33 @@ use crate::domain::notification::{DeliveryEntry, DeliveryState, DueDelivery, Not
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = notification_settings)]
+#[derive(Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = notification_settings, treat_none_as_null = true)]
 pub struct NotificationSettings {
     pub org_id: String,
-    /// Slack-compatible incoming-webhook URL. Shown masked on the page; never in audit or logs.
-    pub webhook_url: String,
+    /// The Slack-compatible incoming-webhook URL, sealed under a master key like a token
+    /// (`app::keys`; bound to the organization). NULL only on a row an older version wrote,
+    /// until the next start seals it.
+    pub webhook_secret: Option<Vec<u8>>,
+    pub webhook_key_id: Option<String>,
+    /// What pages show: `https://hooks.example.com/…`.
+    pub webhook_url_hint: String,
+    /// The plain URL an older version stored; sealed and cleared at start
+    /// (`app::keys::legacy`).
+    pub legacy_webhook_url: Option<String>,
     pub updated_by: Option<String>,
     pub updated_at: NaiveDateTime,
+}
+
+impl std::fmt::Debug for NotificationSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL works like a password: never in a log line.
+        f.debug_struct("NotificationSettings")
+            .field("org_id", &self.org_id)
+            .field("webhook_key_id", &self.webhook_key_id)
+            .field("webhook_url_hint", &self.webhook_url_hint)
+            .finish_non_exhaustive()
+    }
 }
 
 impl NotificationSettings {
@@ -38,6 +57,85 @@ impl NotificationSettings {
             .values(s)
             .execute(conn)?;
         Ok(())
+    }
+
+    /// Plain URLs an older version stored: `(org id, url)`.
+    pub fn legacy(conn: &mut DbConn) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(String, Option<String>)> = notification_settings::table
+            .filter(notification_settings::legacy_webhook_url.is_not_null())
+            .select((
+                notification_settings::org_id,
+                notification_settings::legacy_webhook_url,
+            ))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(org, url)| Some((org, url?)))
+            .collect())
+    }
+
+    /// Replace a plain URL with its sealed form, if the row still holds that URL.
+    pub fn seal_legacy(
+        conn: &mut DbConn,
+        org_id: &str,
+        url: &str,
+        sealed: &[u8],
+        key_id: &str,
+        hint: &str,
+    ) -> Result<bool, StoreError> {
+        let n = diesel::update(
+            notification_settings::table
+                .filter(notification_settings::org_id.eq(org_id))
+                .filter(notification_settings::legacy_webhook_url.eq(url)),
+        )
+        .set((
+            notification_settings::webhook_secret.eq(Some(sealed)),
+            notification_settings::webhook_key_id.eq(Some(key_id)),
+            notification_settings::webhook_url_hint.eq(hint),
+            notification_settings::legacy_webhook_url.eq(None::<String>),
+        ))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// Sealed URLs under another key than `key_id`: `(org id, key id, ciphertext)`.
+    pub fn sealed_not_under(
+        conn: &mut DbConn,
+        key_id: &str,
+    ) -> Result<Vec<(String, String, Vec<u8>)>, StoreError> {
+        let rows: Vec<(String, Option<String>, Option<Vec<u8>>)> = notification_settings::table
+            .filter(notification_settings::webhook_key_id.ne(key_id))
+            .select((
+                notification_settings::org_id,
+                notification_settings::webhook_key_id,
+                notification_settings::webhook_secret,
+            ))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(org, kid, blob)| Some((org, kid?, blob?)))
+            .collect())
+    }
+
+    /// Store a re-sealed URL if the row still holds the ciphertext `old` (compare-and-swap).
+    pub fn reseal(
+        conn: &mut DbConn,
+        org_id: &str,
+        old: &[u8],
+        sealed: &[u8],
+        key_id: &str,
+    ) -> Result<bool, StoreError> {
+        let n = diesel::update(
+            notification_settings::table
+                .filter(notification_settings::org_id.eq(org_id))
+                .filter(notification_settings::webhook_secret.eq(old)),
+        )
+        .set((
+            notification_settings::webhook_secret.eq(Some(sealed)),
+            notification_settings::webhook_key_id.eq(Some(key_id)),
+        ))
+        .execute(conn)?;
+        Ok(n == 1)
     }
 
     pub fn delete(conn: &mut DbConn, org_id: &str) -> Result<bool, StoreError> {

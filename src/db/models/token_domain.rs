@@ -58,6 +58,7 @@ fn domain_token(
         updated_by: None,
         updated_at: NaiveDateTime::default(),
         rotated_at: None,
+        version: 0,
     };
     Ok((t, status))
 }
@@ -89,6 +90,7 @@ impl TryFrom<&GitToken> for Token {
             updated_by: r.updated_by.clone(),
             updated_at: r.updated_at,
             rotated_at: r.rotated_at,
+            version: r.version,
             ..t
         })
     }

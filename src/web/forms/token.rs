@@ -41,9 +41,17 @@ pub struct TokenFormData {
     /// Set when the admin confirms saving a token whose test reported missing permissions.
     #[serde(default)]
     pub save_anyway: String,
+    /// Edit form: the version of the token it was loaded at (optimistic concurrency).
+    #[serde(default)]
+    pub version: String,
 }
 
 impl TokenFormData {
+    /// The edit form's version; `None` if absent or not a number.
+    pub fn version(&self) -> Option<i64> {
+        self.version.trim().parse().ok()
+    }
+
     pub fn save_anyway(&self) -> bool {
         matches!(self.save_anyway.as_str(), "1" | "true" | "on" | "yes")
     }

@@ -177,6 +177,7 @@ mod tests {
             updated_by: None,
             updated_at: at,
             rotated_at: None,
+            version: 1,
         }
     }
 

@@ -29,6 +29,8 @@ pub struct Editing {
     pub name: String,
     pub services: i64,
     pub hint: String,
+    /// The version the form carries (hidden field): the one it was first loaded at.
+    pub version: i64,
 }
 
 impl Editing {
@@ -38,7 +40,17 @@ impl Editing {
             name: t.name.clone(),
             services,
             hint: t.hint.clone(),
+            version: t.version,
         }
+    }
+
+    /// Keep the version a submitted form was loaded at (a re-rendered form must not move it
+    /// forward over changes the admin has not seen).
+    pub(super) fn at(mut self, form: &TokenFormData) -> Editing {
+        if let Some(v) = form.version() {
+            self.version = v;
+        }
+        self
     }
 }
 
@@ -119,6 +131,7 @@ pub(super) fn rerender(
     outcome: Option<&TestOutcome>,
     notice: Option<String>,
 ) -> Result<HttpResponse, AppError> {
+    let editing = editing.map(|e| e.at(form));
     let page = form_page(
         req,
         ctx,
@@ -132,6 +145,29 @@ pub(super) fn rerender(
         StatusCode::UNPROCESSABLE_ENTITY,
         page.render()?,
     ))
+}
+
+/// A stale edit: the form again with what was typed, over the token's current version
+/// (`editing` read after the refusal), and the conflict in words; 409.
+pub(super) fn conflicted(
+    req: &HttpRequest,
+    ctx: &OrgContext,
+    editing: Editing,
+    form: &TokenFormData,
+    conflict: &app::Conflict,
+) -> Result<HttpResponse, AppError> {
+    let notice = Some(crate::web::error::conflict_text(conflict));
+    let values = FormValues::from_form(form);
+    let page = form_page(
+        req,
+        ctx,
+        Some(editing),
+        values,
+        FormErrors::default(),
+        None,
+        notice,
+    );
+    Ok(html_status(StatusCode::CONFLICT, page.render()?))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -267,7 +303,7 @@ pub async fn test_new(
         None
     } else {
         let id = crate::domain::ids::TokenId::new(token_id);
-        Some(editing(&state, &ctx, &id).await?.1)
+        Some(editing(&state, &ctx, &id).await?.1.at(&form))
     };
     let values = FormValues::from_form(&form);
     if !refresh.is_empty() {

@@ -1,10 +1,10 @@
 //! Saving the token form: create and edit (`app::tokens::write`), with the answers in words.
 
-use super::form::{editing, rerender, validation_options};
+use super::form::{conflicted, editing, rerender, validation_options};
 use super::token_id;
 use crate::app;
 use crate::app::state::AppState;
-use crate::app::tokens::write::{Created, Updated};
+use crate::app::tokens::write::{Created, Edit, Updated};
 use crate::domain::role::Permission;
 use crate::domain::test_result::{TestOutcome, TestStatus};
 use crate::web::csrf::Posted;
@@ -101,15 +101,21 @@ pub async fn update_token(
         raw => Some(parse_token_value(raw).map_err(AppError::BadRequest)?),
     };
     let name = input.name.clone();
-    let result = app::tokens::write::update(
-        &state,
-        &ctx.member,
-        &id,
+    let submitted = Edit {
         input,
         new_secret,
-        form.save_anyway(),
-    )
-    .await?;
+        save_anyway: form.save_anyway(),
+        version: form.version(),
+    };
+    let result = match app::tokens::write::update(&state, &ctx.member, &id, submitted).await {
+        Ok(r) => r,
+        Err(app::Error::Conflict(c @ app::Conflict::EditedMeanwhile)) => {
+            // The form again, now carrying the current version.
+            let (_, current) = editing(&state, &ctx, &id).await?;
+            return conflicted(&req, &ctx, current, &form, &c);
+        }
+        Err(e) => return Err(e.into()),
+    };
     match result {
         Updated::Saved {
             token,
