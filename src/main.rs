@@ -67,6 +67,14 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             commands::user_add(&config(&a.settings)?, &a.email, &a.org, &a.role)?;
             Ok(ok)
         }
+        Some(Command::User(UserCommand::Remove(a))) => {
+            commands::user_remove(&config(&a.settings)?, &a.email, &a.org)?;
+            Ok(ok)
+        }
+        Some(Command::User(UserCommand::ResetPassword(a))) => {
+            commands::user_reset_password(&config(&a.settings)?, &a.email)?;
+            Ok(ok)
+        }
         Some(Command::Keys(KeysCommand::Rotate(a))) => {
             commands::keys_rotate(&config(&a)?)?;
             Ok(ok)

@@ -13,6 +13,7 @@ pub mod error;
 pub mod health;
 pub mod inventory;
 pub mod keys;
+pub mod members;
 pub mod metrics;
 pub mod moves;
 pub mod notifications;

@@ -2,11 +2,14 @@
 
 pub mod audit;
 pub mod inventory;
+pub mod invite;
 pub mod lease;
 pub mod master_key;
+pub mod members;
 pub mod membership;
 pub mod notification;
 pub mod organization;
+pub mod password_reset;
 pub mod service;
 pub mod session;
 pub mod status_history;
