@@ -1,5 +1,5 @@
-//! Command line: `serve` (default), `migrate`, `org add`, `user add`, `keys rotate`, `tokens check`,
-//! `backup`.
+//! Command line: `serve` (default), `migrate`, `org add`, `user add`, `user remove`,
+//! `user reset-password`, `keys rotate`, `tokens check`, `backup`.
 
 use crate::config::ServeArgs;
 use clap::{Args, Parser, Subcommand};
@@ -54,6 +54,8 @@ impl Cli {
             Some(Command::Org(OrgCommand::Add(a))) => &a.settings,
             Some(Command::User(UserCommand::Add(a))) => &a.settings,
             Some(Command::User(UserCommand::Unlock(a))) => &a.settings,
+            Some(Command::User(UserCommand::Remove(a))) => &a.settings,
+            Some(Command::User(UserCommand::ResetPassword(a))) => &a.settings,
             Some(Command::Tokens(TokensCommand::Check(a))) => &a.settings,
         }
     }
@@ -92,9 +94,25 @@ pub enum UserCommand {
     /// Create a user (or add an existing one) as a member of an organization. The password is
     /// read from standard input, or prompted for on a terminal.
     Add(UserAdd),
+    /// Remove a member from an organization (never its last Owner). The account stays.
+    Remove(UserRemove),
+    /// Print a one-time link (valid 1 hour) where the person sets a new password; using it ends
+    /// every session of the account. No password is ever given on the command line.
+    ResetPassword(UserResetPassword),
     /// Lift the sign-in throttle of an e-mail address (whether an account has it or not) and/or
     /// of a client address, at once and for every server process on the database.
     Unlock(UserUnlock),
+}
+
+#[derive(Debug, Args)]
+pub struct UserRemove {
+    /// The member's e-mail address.
+    pub email: String,
+    /// Organization slug.
+    #[arg(long)]
+    pub org: String,
+    #[command(flatten)]
+    pub settings: ServeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +123,14 @@ pub struct UserUnlock {
     /// A client address whose failed sign-ins are forgotten (an IPv6 address stands for its /64).
     #[arg(long)]
     pub ip: Option<std::net::IpAddr>,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UserResetPassword {
+    /// The account's e-mail address.
+    pub email: String,
     #[command(flatten)]
     pub settings: ServeArgs,
 }

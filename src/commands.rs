@@ -1,4 +1,5 @@
-//! Operator subcommands: `org add`, `user add`, `keys rotate`, `tokens check`, `backup`.
+//! Operator subcommands: `org add`, `user add`, `user remove`, `user reset-password`,
+//! `keys rotate`, `tokens check`, `backup`.
 
 mod backup;
 pub use backup::backup;
@@ -64,13 +65,15 @@ fn read_password() -> anyhow::Result<SecretString> {
 }
 
 /// `forgekeys user add`: creates the account (password from stdin or a prompt) or, for an
-/// existing account, sets its role only.
+/// existing account, adds it or sets its role; it says which, and that an existing account's
+/// password was not changed (nothing is read from standard input for it).
 pub fn user_add(config: &Config, email: &str, org: &str, role: &str) -> anyhow::Result<()> {
     let email = parse_email(email).map_err(|e| anyhow::anyhow!("--email: {}", email_message(e)))?;
     let role = Role::parse(role).context("--role: use owner, admin, devops, viewer or billing")?;
     let state = crate::startup::state(config, crate::clock::Clock::system())?;
     let rt = runtime()?;
-    let password = if rt.block_on(app::setup::user_exists(&state, &email))? {
+    let exists = rt.block_on(app::setup::user_exists(&state, &email))?;
+    let password = if exists {
         None
     } else {
         let pw = read_password()?;
@@ -78,15 +81,32 @@ pub fn user_add(config: &Config, email: &str, org: &str, role: &str) -> anyhow::
             .map_err(|e| anyhow::anyhow!("password: {}", password_message(e)))?;
         Some(pw)
     };
-    match rt.block_on(app::setup::add_member(&state, org, &email, password, role))? {
-        MemberAdded::Created(_) => {}
-        MemberAdded::RoleSet(_) => println!("{email} exists; setting the role only"),
+    let added = match rt.block_on(app::setup::add_member(&state, org, &email, password, role)) {
+        Err(app::Error::Conflict(c)) => bail!("{}", crate::web::error::conflict_text(&c)),
+        other => other?,
+    };
+    let role = role.label();
+    match added {
+        MemberAdded::Created(_) => println!("created the account {email}: {role} of {org}"),
+        MemberAdded::Added(_) => println!("added the existing account {email} to {org} as {role}"),
+        MemberAdded::AlreadyMember { old, new, .. } if old == new => {
+            println!("{email} is already a member of {org} with the role {role}; nothing changed")
+        }
+        MemberAdded::AlreadyMember { old, .. } => println!(
+            "{email} was already a member of {org}: role changed from {} to {role}",
+            old.label()
+        ),
         MemberAdded::NoSuchOrg => bail!(
             "--org: no organization with the slug {org:?} (create it with `forgekeys org add`)"
         ),
         MemberAdded::Busy => bail!("the password-hashing pool is busy; run the command again"),
     }
-    println!("{email} is {} of {org}", role.label());
+    if exists {
+        println!(
+            "the account existed, so its password was not changed (a password is only read for a \
+             new account; to set one, run `forgekeys user reset-password {email}`)"
+        );
+    }
     Ok(())
 }
 
@@ -116,6 +136,47 @@ pub fn user_unlock(
         }
     }
     Ok(())
+}
+
+/// `forgekeys user remove EMAIL --org ORG` (`app::members::manage::remove_by_cli`).
+pub fn user_remove(config: &Config, email: &str, org: &str) -> anyhow::Result<()> {
+    use app::members::manage::CliRemoved;
+    let email = parse_email(email).map_err(|e| anyhow::anyhow!("EMAIL: {}", email_message(e)))?;
+    let state = crate::startup::state(config, crate::clock::Clock::system())?;
+    let r = runtime()?.block_on(app::members::manage::remove_by_cli(&state, org, &email));
+    match r {
+        Ok(CliRemoved::Removed { role }) => {
+            println!("removed {email} ({}) from {org}", role.label());
+            Ok(())
+        }
+        Ok(CliRemoved::NoSuchOrg) => bail!("--org: no organization with the slug {org:?}"),
+        Ok(CliRemoved::NotAMember) => bail!("{email} is not a member of {org}"),
+        Err(app::Error::Conflict(c)) => bail!("{}", crate::web::error::conflict_text(&c)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `forgekeys user reset-password EMAIL`: prints a one-time link (no password on the command
+/// line; the person sets it on the page).
+pub fn user_reset_password(config: &Config, email: &str) -> anyhow::Result<()> {
+    use app::members::reset::ResetIssued;
+    let email = parse_email(email).map_err(|e| anyhow::anyhow!("EMAIL: {}", email_message(e)))?;
+    let state = crate::startup::state(config, crate::clock::Clock::system())?;
+    match runtime()?.block_on(app::members::reset::issue_password_reset(&state, &email))? {
+        ResetIssued::Issued { token, .. } => {
+            let link = crate::web::urls::absolute(
+                &config.base_url,
+                &crate::web::urls::password_reset(&token),
+            );
+            let minutes = crate::domain::members::RESET_VALID.num_minutes();
+            println!(
+                "One-time link to set a new password for {email} (valid {minutes} minutes, works once; \
+                 using it signs the account out everywhere):\n\n    {link}\n"
+            );
+            Ok(())
+        }
+        ResetIssued::NoSuchUser => bail!("no account with the e-mail address {email}"),
+    }
 }
 
 /// `forgekeys keys rotate` (`app::keys::rotate`): prints what it did; an undecryptable row is

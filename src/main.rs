@@ -84,6 +84,14 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             commands::user_unlock(&config(&a.settings)?, a.email.as_deref(), a.ip)?;
             Ok(ok)
         }
+        Some(Command::User(UserCommand::Remove(a))) => {
+            commands::user_remove(&config(&a.settings)?, &a.email, &a.org)?;
+            Ok(ok)
+        }
+        Some(Command::User(UserCommand::ResetPassword(a))) => {
+            commands::user_reset_password(&config(&a.settings)?, &a.email)?;
+            Ok(ok)
+        }
         Some(Command::Keys(KeysCommand::Rotate(a))) => {
             commands::keys_rotate(&config(&a)?)?;
             Ok(ok)

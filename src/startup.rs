@@ -221,6 +221,7 @@ impl Application {
                 .wrap(from_fn(web::csrf::check_origin))
                 .wrap(from_fn(web::guard::reject_nul))
                 .wrap(from_fn(web::htmx::htmx_flag))
+                .wrap(from_fn(web::next::remember_path))
                 .wrap(web::headers::security_headers())
                 .wrap(Compress::default())
                 // Outermost: sees every answer, the refusals of the middleware above included.

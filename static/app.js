@@ -10,6 +10,30 @@
       window.print();
     }
   });
+  // Copy buttons (a one-time invitation link): shown only when the clipboard can be written;
+  // without JavaScript the link stays selectable in its read-only field.
+  function copyStatus(btn, text) {
+    var box = btn.closest("section");
+    var st = box ? box.querySelector("[data-copy-status]") : null;
+    if (st) { st.textContent = text; }
+  }
+  if (navigator.clipboard && window.isSecureContext) {
+    document.querySelectorAll("[data-copy]").forEach(function (b) { b.hidden = false; });
+  }
+  document.addEventListener("click", function (ev) {
+    var t = ev.target;
+    var btn = t instanceof Element ? t.closest("[data-copy]") : null;
+    if (!btn) { return; }
+    var src = document.getElementById(btn.getAttribute("data-copy"));
+    if (!src) { return; }
+    ev.preventDefault();
+    navigator.clipboard.writeText(src.value).then(function () {
+      copyStatus(btn, "Link copied to the clipboard.");
+    }, function () {
+      src.select();
+      copyStatus(btn, "Copying failed: the link is selected, copy it with Ctrl+C (or Cmd+C).");
+    });
+  });
   // A table too wide for its frame scrolls sideways: make the frame reachable by keyboard and
   // name it, so keyboard users can scroll it too (WCAG 2.1.1).
   function labelScrollRegions() {

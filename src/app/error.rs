@@ -47,6 +47,8 @@ pub enum Conflict {
     /// An edit made on an older version of the token (its form was loaded before another
     /// change was saved): nothing written.
     EditedMeanwhile,
+    /// The change would leave the organization without an Owner.
+    LastOwner,
 }
 
 /// A malformed request no form field explains.

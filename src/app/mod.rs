@@ -14,6 +14,7 @@ pub mod hashing;
 pub mod health;
 pub mod inventory;
 pub mod keys;
+pub mod members;
 pub mod metrics;
 pub mod moves;
 pub mod notifications;

@@ -73,15 +73,22 @@ pub async fn add_org(state: &AppState, new: NewOrg) -> Result<OrgAdded, Error> {
 pub enum MemberAdded {
     /// A new account was created with the given password.
     Created(User),
-    /// The account existed: only its role in the organization was set (its password is
-    /// unchanged).
-    RoleSet(User),
+    /// The account existed and was added to the organization (its password is unchanged).
+    Added(User),
+    /// The account was already a member with role `old`; its role is now `new` (the same when
+    /// nothing changed). Its password is unchanged.
+    AlreadyMember {
+        user: User,
+        old: Role,
+        new: Role,
+    },
     NoSuchOrg,
     /// The hashing pool is full (a login storm): try again.
     Busy,
 }
 
-/// Add a member (creating the account if needed) in the caller's transaction.
+/// Add a member (creating the account if needed) in the caller's transaction; `None` when a
+/// new account is needed but no password was given.
 fn add_member_in(
     conn: &mut DbConn,
     org: &OrgId,
@@ -90,7 +97,8 @@ fn add_member_in(
     role: Role,
     who: Who,
     at: NaiveDateTime,
-) -> Result<Option<(User, bool)>, Error> {
+) -> Result<Option<MemberAdded>, Error> {
+    use crate::db::models::members::{MemberRow, Members};
     let (user, created) = match UserRow::find_by_email(conn, email)? {
         Some(u) => (u, false),
         None => match password_hash {
@@ -98,22 +106,68 @@ fn add_member_in(
             None => return Ok(None),
         },
     };
-    Membership::upsert(conn, org.as_str(), &user.id, role)?;
+    Members::lock_owners(conn, org.as_str())?;
+    let old = match MemberRow::find(conn, org.as_str(), &user.id)? {
+        Some(m) => Some(m.role()?),
+        None => None,
+    };
+    if old == Some(Role::Owner)
+        && role != Role::Owner
+        && Members::count_owners(conn, org.as_str())? <= 1
+    {
+        return Err(Error::Conflict(super::Conflict::LastOwner));
+    }
     let user: User = user.into();
+    if old == Some(role) {
+        return Ok(Some(MemberAdded::AlreadyMember {
+            user,
+            old: role,
+            new: role,
+        }));
+    }
+    Membership::upsert(conn, org.as_str(), user.id.as_str(), role)?;
+    let (action, details) = match old {
+        None => (
+            AuditAction::MemberAdd,
+            AuditDetails {
+                member: Some(user.email.clone()),
+                role: Some(role.as_str().into()),
+                ..AuditDetails::default()
+            },
+        ),
+        Some(old) => (
+            AuditAction::MemberRoleChange,
+            AuditDetails {
+                member: Some(user.email.clone()),
+                old_role: Some(old.as_str().into()),
+                role: Some(role.as_str().into()),
+                ..AuditDetails::default()
+            },
+        ),
+    };
     Record {
         client_ip: None,
-        action: AuditAction::MemberAdd,
+        action,
         who,
         org: Some(org.clone()),
         token: None,
-        details: AuditDetails {
-            member: Some(user.email.clone()),
-            role: Some(role.as_str().into()),
-            ..AuditDetails::default()
-        },
+        details,
     }
     .write(conn, at)?;
-    Ok(Some((user, created)))
+    Ok(Some(match (old, created) {
+        (Some(old), _) => MemberAdded::AlreadyMember {
+            user,
+            old,
+            new: role,
+        },
+        (None, true) => MemberAdded::Created(user),
+        (None, false) => MemberAdded::Added(user),
+    }))
+}
+
+/// Whether no account exists yet (the sign-in page then points to the setup link in the log).
+pub async fn no_user_yet(state: &AppState) -> Result<bool, Error> {
+    Ok(state.db(|conn| Ok(UserRow::count(conn)?)).await? == 0)
 }
 
 /// Whether an account with this e-mail exists (the CLI asks for a password only for new ones).
@@ -147,11 +201,8 @@ pub async fn add_member(
             };
             let org = OrgId::new(org.id);
             let who = Who::System(System::Cli);
-            match add_member_in(conn, &org, &email, hashed.as_deref(), role, who, at)? {
-                Some((u, true)) => Ok(MemberAdded::Created(u)),
-                Some((u, false)) => Ok(MemberAdded::RoleSet(u)),
-                None => Err(Error::Task("a new account needs a password".into())),
-            }
+            add_member_in(conn, &org, &email, hashed.as_deref(), role, who, at)?
+                .ok_or_else(|| Error::Task("a new account needs a password".into()))
         })
         .await
 }

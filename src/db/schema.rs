@@ -18,6 +18,7 @@ diesel::table! {
         failed_logins -> BigInt,
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        last_sign_in_at -> Nullable<Timestamp>,
     }
 }
 
@@ -166,6 +167,32 @@ diesel::table! {
 }
 
 diesel::table! {
+    invites (id) {
+        id -> Text,
+        org_id -> Text,
+        email -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        used_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     login_throttles (key) {
         key -> Text,
         attempts -> BigInt,
@@ -190,6 +217,8 @@ diesel::table! {
 }
 
 diesel::joinable!(memberships -> organizations (org_id));
+diesel::joinable!(invites -> organizations (org_id));
+diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(git_tokens -> organizations (org_id));
@@ -210,4 +239,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttles,
     known_devices,
     master_keys,
+    invites,
+    password_resets,
 );

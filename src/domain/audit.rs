@@ -26,10 +26,17 @@ pub enum AuditAction {
     Login,
     LoginFailed,
     Setup,
+    MemberInvite,
+    MemberInviteRevoke,
+    MemberJoin,
+    MemberRoleChange,
+    MemberRemove,
+    PasswordResetIssue,
+    PasswordReset,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 27] = [
         AuditAction::TokenCreate,
         AuditAction::TokenUpdate,
         AuditAction::TokenTest,
@@ -50,6 +57,13 @@ impl AuditAction {
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::Setup,
+        AuditAction::MemberInvite,
+        AuditAction::MemberInviteRevoke,
+        AuditAction::MemberJoin,
+        AuditAction::MemberRoleChange,
+        AuditAction::MemberRemove,
+        AuditAction::PasswordResetIssue,
+        AuditAction::PasswordReset,
     ];
 
     /// The stored value, e.g. `token.rotate`.
@@ -75,6 +89,13 @@ impl AuditAction {
             AuditAction::Login => "login",
             AuditAction::LoginFailed => "login_failed",
             AuditAction::Setup => "setup",
+            AuditAction::MemberInvite => "member.invite",
+            AuditAction::MemberInviteRevoke => "member.invite_revoke",
+            AuditAction::MemberJoin => "member.join",
+            AuditAction::MemberRoleChange => "member.role_change",
+            AuditAction::MemberRemove => "member.remove",
+            AuditAction::PasswordResetIssue => "password_reset.issue",
+            AuditAction::PasswordReset => "password_reset",
         }
     }
 
@@ -162,6 +183,9 @@ pub struct AuditDetails {
     pub member: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// The role before a change or a removal (`member.role_change`, `member.remove`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_role: Option<String>,
     /// `keys.rotate`: tokens re-encrypted, skipped, and the new key's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reencrypted: Option<u64>,

@@ -62,3 +62,7 @@ id_type!(
     /// A service (application, cron job, Helm chart) that deploys with a token.
     ServiceId
 );
+id_type!(
+    /// An invitation to an organization.
+    InviteId
+);

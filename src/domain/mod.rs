@@ -5,6 +5,7 @@ pub mod audit;
 pub mod expiry;
 pub mod ids;
 pub mod inventory;
+pub mod members;
 pub mod notification;
 pub mod provider;
 pub mod role;

@@ -76,6 +76,10 @@ pub enum Permission {
     ViewAudit,
     /// Change the organization's notification webhook.
     ManageNotifications,
+    /// See and manage the organization's members and invitations (DESIGN.md §3a).
+    ManageMembers,
+    /// Grant or take away the Owner role (Owners only).
+    ManageOwners,
 }
 
 impl Permission {
@@ -87,6 +91,8 @@ impl Permission {
             | Permission::ManageNotifications => role.can_manage_tokens(),
             // The audit trail names people and actions: managers only.
             Permission::ViewAudit => role.can_manage_tokens(),
+            Permission::ManageMembers => matches!(role, Role::Owner | Role::Admin),
+            Permission::ManageOwners => role == Role::Owner,
         }
     }
 
@@ -103,6 +109,8 @@ impl Permission {
             Permission::ManageServices => "manage services",
             Permission::ViewAudit => "read the audit trail",
             Permission::ManageNotifications => "change notification settings",
+            Permission::ManageMembers => "manage members and invitations",
+            Permission::ManageOwners => "grant or take away the Owner role",
         }
     }
 }
@@ -123,5 +131,10 @@ mod tests {
             vec![Role::Owner, Role::Admin, Role::Devops]
         );
         assert_eq!(Role::parse("DevOps"), Some(Role::Devops));
+        assert_eq!(
+            Permission::ManageMembers.roles(),
+            vec![Role::Owner, Role::Admin]
+        );
+        assert_eq!(Permission::ManageOwners.roles(), vec![Role::Owner]);
     }
 }

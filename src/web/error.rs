@@ -111,6 +111,9 @@ pub fn conflict_text(c: &Conflict) -> String {
              The form below shows what you entered over the current version: review and save again."
                 .into()
         }
+        Conflict::LastOwner => "This is the organization's last Owner: make another member \
+             Owner first. An organization always keeps at least one Owner."
+            .into(),
     }
 }
 
@@ -221,9 +224,14 @@ impl ResponseError for AppError {
                     .insert_header(("HX-Redirect", "/login"))
                     .finish()
             } else {
-                HttpResponse::SeeOther()
+                // The page that was asked for, to return to after signing in.
+                let mut resp = HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, "/login"))
-                    .finish()
+                    .finish();
+                if let Some(path) = crate::web::next::asked_for() {
+                    let _ = resp.add_cookie(&crate::web::next::cookie(path));
+                }
+                resp
             };
         }
         let incident = if let AppError::Internal(e) = self {

@@ -11,6 +11,7 @@ pub mod guard;
 pub mod handlers;
 pub mod headers;
 pub mod htmx;
+pub mod next;
 pub mod paging;
 pub mod render;
 pub mod request_log;
@@ -20,7 +21,8 @@ pub mod view;
 
 use actix_web::{HttpResponse, web};
 use handlers::{
-    audit, auth, health, inventory, migrate, notifications, orgs, rotate, services, setup, tokens,
+    audit, auth, health, inventory, members, migrate, notifications, orgs, password_reset, rotate,
+    services, setup, tokens,
 };
 
 /// The whole route table: the public routes, then each area's organization routes (fixed paths
@@ -32,6 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(urls::STATIC, web::get().to(assets::serve))
         .configure(auth::routes)
         .configure(setup::routes)
+        .configure(members::public_routes)
+        .configure(password_reset::routes)
         .route(urls::ORGS, web::get().to(orgs::list_orgs))
         .service(
             web::scope(urls::ORG_SCOPE)
@@ -41,6 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(migrate::routes)
                 .configure(services::routes)
                 .configure(notifications::routes)
+                .configure(members::routes)
                 .configure(rotate::routes)
                 .configure(tokens::routes),
         )

@@ -15,6 +15,8 @@ pub struct OrgNav {
     pub role: &'static str,
     pub can_view_tokens: bool,
     pub can_manage: bool,
+    /// Owner and Admin: the members page.
+    pub can_manage_members: bool,
     /// Tokens needing attention (banner on every organization page).
     pub attention: i64,
 }
@@ -66,6 +68,7 @@ impl Layout {
                 role: ctx.role.label(),
                 can_view_tokens: ctx.can(Permission::ViewTokens),
                 can_manage: ctx.can(Permission::ManageTokens),
+                can_manage_members: ctx.can(Permission::ManageMembers),
                 attention: ctx.attention,
             }),
             flash: read_flash(req),

@@ -12,6 +12,10 @@ pub const LOGIN: &str = "/login";
 pub const LOGOUT: &str = "/logout";
 pub const SETUP: &str = "/setup";
 pub const ORGS: &str = "/orgs";
+/// Accepting an invitation (the token is the one-time link's secret).
+pub const INVITE: &str = "/invites/{token}";
+/// A one-time password reset from `forgekeys user reset-password`.
+pub const PASSWORD_RESET: &str = "/password-reset/{token}";
 
 /// The scope of an organization's pages.
 pub const ORG_SCOPE: &str = "/orgs/{org}";
@@ -42,6 +46,11 @@ pub mod org {
     pub const NOTIFICATIONS_REMOVE: &str = "/settings/notifications/remove";
     pub const AUDIT: &str = "/audit";
     pub const AUDIT_CSV: &str = "/audit/export.csv";
+    pub const MEMBERS: &str = "/settings/members";
+    pub const MEMBER_INVITES: &str = "/settings/members/invites";
+    pub const INVITE_REVOKE: &str = "/settings/members/invites/{id}/revoke";
+    pub const MEMBER_ROLE: &str = "/settings/members/{id}/role";
+    pub const MEMBER_REMOVE: &str = "/settings/members/{id}/remove";
 }
 
 fn in_org(slug: &str, pattern: &str) -> String {
@@ -142,6 +151,33 @@ pub fn audit_csv(slug: &str) -> String {
     in_org(slug, org::AUDIT_CSV)
 }
 
+pub fn members(slug: &str) -> String {
+    in_org(slug, org::MEMBERS)
+}
+pub fn member_invites(slug: &str) -> String {
+    in_org(slug, org::MEMBER_INVITES)
+}
+pub fn invite_revoke(slug: &str, id: &str) -> String {
+    with_id(slug, org::INVITE_REVOKE, id)
+}
+pub fn member_role(slug: &str, user_id: &str) -> String {
+    with_id(slug, org::MEMBER_ROLE, user_id)
+}
+pub fn member_remove(slug: &str, user_id: &str) -> String {
+    with_id(slug, org::MEMBER_REMOVE, user_id)
+}
+pub fn invite(token: &str) -> String {
+    INVITE.replace("{token}", token)
+}
+pub fn password_reset(token: &str) -> String {
+    PASSWORD_RESET.replace("{token}", token)
+}
+/// The sign-in page, returning to `next` (a same-origin path) afterwards.
+pub fn login_then(next: &str) -> String {
+    let q: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    format!("{LOGIN}?next={q}")
+}
+
 /// An absolute link (for messages that leave the browser: webhooks).
 pub fn absolute(base_url: &str, path: &str) -> String {
     format!("{}{path}", base_url.trim_end_matches('/'))
@@ -165,6 +201,17 @@ mod tests {
             absolute("https://fk.example.com/", &audit("acme")),
             "https://fk.example.com/orgs/acme/audit"
         );
+        assert_eq!(
+            member_role("acme", "u1"),
+            "/orgs/acme/settings/members/u1/role"
+        );
+        assert_eq!(
+            invite_revoke("acme", "i1"),
+            "/orgs/acme/settings/members/invites/i1/revoke"
+        );
+        assert_eq!(invite("abc"), "/invites/abc");
+        assert_eq!(password_reset("abc"), "/password-reset/abc");
+        assert_eq!(login_then("/orgs/a?x=1"), "/login?next=%2Forgs%2Fa%3Fx%3D1");
         // Every builder's path matches the pattern the route table registers.
         assert_eq!(
             ORG_SCOPE.replace("{org}", "acme") + org::AUDIT,

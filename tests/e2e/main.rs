@@ -11,6 +11,7 @@ pub(crate) use support::{fakes, helpers};
 mod browser;
 mod flows;
 mod inventory;
+mod members;
 mod polish;
 mod quality;
 mod screens;

@@ -93,17 +93,23 @@ fetch(action, { method: 'POST', body: new URLSearchParams(data), credentials: 's
   .catch(e => done([0, String(e)]));
 "#;
 
-struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     b: &'a Browser,
     axe: String,
-    problems: Vec<String>,
-    saved: Vec<PathBuf>,
+    pub(crate) problems: Vec<String>,
+    pub(crate) saved: Vec<PathBuf>,
     pages_dir: PathBuf,
 }
 
 impl<'a> Checker<'a> {
     fn new(b: &'a Browser, axe: String) -> Checker<'a> {
-        let pages_dir = out_dir().join("pages");
+        Checker::in_dir(b, axe, "pages")
+    }
+
+    /// A checker saving the server's HTML under `FORGEKEYS_E2E_OUT/<dir>` (one folder per test,
+    /// so tests running at once do not clear each other's pages).
+    pub(crate) fn in_dir(b: &'a Browser, axe: String, dir: &str) -> Checker<'a> {
+        let pages_dir = out_dir().join(dir);
         let _ = std::fs::remove_dir_all(&pages_dir);
         std::fs::create_dir_all(&pages_dir).unwrap();
         Checker {
@@ -186,7 +192,7 @@ impl<'a> Checker<'a> {
 
     /// Check the page the browser shows now; `raw` is the HTML the server sent for it (fetched
     /// again with GET when `None`).
-    async fn check(&mut self, page: &str, status: u16, raw: Option<(u16, String)>) {
+    pub(crate) async fn check(&mut self, page: &str, status: u16, raw: Option<(u16, String)>) {
         self.loaded().await;
         self.console(page, status).await;
         self.axe(page, "1280px").await;
@@ -230,7 +236,7 @@ impl<'a> Checker<'a> {
     /// Open a page and check it. The server's HTML is fetched first and the page loaded again
     /// afterwards, so the form the browser shows matches the latest cookies (the setup page
     /// issues a new CSRF cookie on every load).
-    async fn visit(&mut self, page: &str, path: &str, status: u16) {
+    pub(crate) async fn visit(&mut self, page: &str, path: &str, status: u16) {
         self.b.goto(path).await;
         let r = self
             .b
@@ -247,7 +253,13 @@ impl<'a> Checker<'a> {
     }
 
     /// Submit a form without JavaScript's help (a real page load), then check the answer.
-    async fn submit(&mut self, page: &str, form: &str, button: Option<&str>, status: u16) {
+    pub(crate) async fn submit(
+        &mut self,
+        page: &str,
+        form: &str,
+        button: Option<&str>,
+        status: u16,
+    ) {
         let raw = self
             .b
             .client
@@ -276,7 +288,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Run the Nu Html Checker over every saved page and the stylesheets.
-    fn validate_html(&mut self) {
+    pub(crate) fn validate_html(&mut self) {
         let jar = repo_root().join("node_modules/vnu-jar/build/dist/vnu.jar");
         let java = crate::browser::find_program("JAVA", &["java"]);
         let (Some(java), true) = (java, jar.is_file()) else {

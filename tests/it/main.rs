@@ -6,6 +6,7 @@
 mod support;
 pub(crate) use support::{fakes, helpers};
 
+mod accounts;
 mod audit;
 mod auth;
 mod backup;
@@ -18,6 +19,7 @@ mod input_guard;
 mod inventory;
 mod keys;
 mod lifecycle;
+mod members;
 mod metrics;
 mod outbound_defaults;
 mod page_cache;

@@ -203,6 +203,7 @@ pub fn start_session(
             expires_at: now + ABSOLUTE_TIMEOUT,
         },
     )?;
+    crate::db::models::members::Members::record_sign_in(conn, user_id.as_str(), now)?;
     let _ = SessionRow::delete_expired(conn, now);
     Ok(id)
 }

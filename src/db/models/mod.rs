@@ -2,13 +2,16 @@
 
 pub mod audit;
 pub mod inventory;
+pub mod invite;
 pub mod known_device;
 pub mod lease;
 pub mod login_throttle;
 pub mod master_key;
+pub mod members;
 pub mod membership;
 pub mod notification;
 pub mod organization;
+pub mod password_reset;
 pub mod service;
 pub mod session;
 pub mod setup_lock;

@@ -7,6 +7,7 @@ use crate::web::client::client_ip;
 use crate::web::csrf::{AnonPosted, Posted};
 use crate::web::error::AppError;
 use crate::web::extractors::CurrentUser;
+use crate::web::next;
 use crate::web::render::{Layout, html, html_status, see_other, see_other_with_flash};
 use crate::web::session::{self, DEVICE_COOKIE, PRE_CSRF_COOKIE, SESSION_COOKIE};
 use crate::web::urls;
@@ -22,6 +23,16 @@ pub struct LoginPage {
     pub csrf: String,
     pub email: String,
     pub error: Option<String>,
+    /// The same-origin path to land on after signing in (empty: the organizations).
+    pub next: String,
+    /// No account exists yet: say that the setup link is in the server log.
+    pub setup_hint: bool,
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -30,6 +41,8 @@ pub struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    next: String,
 }
 
 /// The pre-session CSRF value: the one already in the browser (several tabs keep working), or a new one.
@@ -53,9 +66,11 @@ pub fn with_pre_cookie(state: &AppState, mut resp: HttpResponse, csrf: String) -
 pub async fn login_form(
     req: HttpRequest,
     state: web::Data<AppState>,
+    q: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let next = next::requested(&req, &q.next);
     if CurrentUser::load(&req).await.is_ok() {
-        return Ok(see_other(&req, urls::ORGS));
+        return Ok(see_other(&req, next.as_deref().unwrap_or(urls::ORGS)));
     }
     let csrf = pre_csrf(&req);
     let page = LoginPage {
@@ -63,6 +78,8 @@ pub async fn login_form(
         csrf: csrf.clone(),
         email: String::new(),
         error: None,
+        next: next.unwrap_or_default(),
+        setup_hint: app::setup::no_user_yet(&state).await?,
     };
     Ok(with_pre_cookie(&state, html(&req, page.render()?), csrf))
 }
@@ -102,8 +119,10 @@ pub async fn login(
             session: sid,
             device,
         } => {
-            let mut resp = see_other(&req, urls::ORGS);
+            let to = next::requested(&req, form.next.trim());
+            let mut resp = see_other(&req, to.as_deref().unwrap_or(urls::ORGS));
             let secure = state.config.cookie_secure;
+            let _ = resp.add_cookie(&session::removal(next::NEXT_COOKIE, false));
             let _ = resp.add_cookie(&session::session_cookie(sid, secure));
             let _ = resp.add_cookie(&session::device_cookie(device, secure));
             let _ = resp.add_cookie(&session::removal(PRE_CSRF_COOKIE, secure));
@@ -131,6 +150,10 @@ pub async fn login(
         csrf: csrf.clone(),
         email,
         error: Some(error),
+        next: next::safe_next(form.next.trim())
+            .unwrap_or_default()
+            .to_string(),
+        setup_hint: false,
     };
     let mut resp = html_status(status, page.render()?);
     if let Some(secs) = retry_after {

@@ -32,6 +32,13 @@ pub fn action_label(action: &str) -> &str {
         AuditAction::Login => "Signed in",
         AuditAction::LoginFailed => "Failed sign-in",
         AuditAction::Setup => "Set up",
+        AuditAction::MemberInvite => "Member invited",
+        AuditAction::MemberInviteRevoke => "Invitation revoked",
+        AuditAction::MemberJoin => "Joined by invitation",
+        AuditAction::MemberRoleChange => "Role changed",
+        AuditAction::MemberRemove => "Member removed",
+        AuditAction::PasswordResetIssue => "Password reset link issued",
+        AuditAction::PasswordReset => "Password reset",
     }
 }
 
@@ -65,6 +72,20 @@ pub fn details_words(d: &AuditDetails) -> String {
     }
     if !d.missing.is_empty() {
         parts.push(format!("missing: {}", d.missing.join(", ")));
+    }
+    if let Some(m) = &d.member {
+        parts.push(m.clone());
+    }
+    let role = |r: &str| {
+        crate::domain::role::Role::parse(r)
+            .map(|r| r.label().to_string())
+            .unwrap_or_else(|| r.to_string())
+    };
+    match (&d.old_role, &d.role) {
+        (Some(old), Some(new)) => parts.push(format!("role {} → {}", role(old), role(new))),
+        (Some(old), None) => parts.push(format!("was {}", role(old))),
+        (None, Some(new)) => parts.push(format!("role {}", role(new))),
+        (None, None) => {}
     }
     if let Some(r) = &d.reason {
         parts.push(r.replace('_', " "));

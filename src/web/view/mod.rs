@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod expiry;
 pub mod inventory;
+pub mod members;
 pub mod rotation;
 pub mod service;
 pub mod status;
