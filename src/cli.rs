@@ -53,6 +53,7 @@ impl Cli {
             ) => a,
             Some(Command::Org(OrgCommand::Add(a))) => &a.settings,
             Some(Command::User(UserCommand::Add(a))) => &a.settings,
+            Some(Command::User(UserCommand::Unlock(a))) => &a.settings,
             Some(Command::User(UserCommand::Remove(a))) => &a.settings,
             Some(Command::User(UserCommand::ResetPassword(a))) => &a.settings,
             Some(Command::Tokens(TokensCommand::Check(a))) => &a.settings,
@@ -98,6 +99,9 @@ pub enum UserCommand {
     /// Print a one-time link (valid 1 hour) where the person sets a new password; using it ends
     /// every session of the account. No password is ever given on the command line.
     ResetPassword(UserResetPassword),
+    /// Lift the sign-in throttle of an e-mail address (whether an account has it or not) and/or
+    /// of a client address, at once and for every server process on the database.
+    Unlock(UserUnlock),
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +111,18 @@ pub struct UserRemove {
     /// Organization slug.
     #[arg(long)]
     pub org: String,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UserUnlock {
+    /// The e-mail address whose failed sign-ins are forgotten.
+    #[arg(long, required_unless_present = "ip")]
+    pub email: Option<String>,
+    /// A client address whose failed sign-ins are forgotten (an IPv6 address stands for its /64).
+    #[arg(long)]
+    pub ip: Option<std::net::IpAddr>,
     #[command(flatten)]
     pub settings: ServeArgs,
 }

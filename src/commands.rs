@@ -99,12 +99,41 @@ pub fn user_add(config: &Config, email: &str, org: &str, role: &str) -> anyhow::
         MemberAdded::NoSuchOrg => bail!(
             "--org: no organization with the slug {org:?} (create it with `forgekeys org add`)"
         ),
+        MemberAdded::Busy => bail!("the password-hashing pool is busy; run the command again"),
     }
     if exists {
         println!(
             "the account existed, so its password was not changed (a password is only read for a \
              new account; to set one, run `forgekeys user reset-password {email}`)"
         );
+    }
+    Ok(())
+}
+
+/// `forgekeys user unlock`: forgets the failed sign-ins of an e-mail address and/or a client
+/// address (`app::auth::throttle::unlock`).
+pub fn user_unlock(
+    config: &Config,
+    email: Option<&str>,
+    ip: Option<std::net::IpAddr>,
+) -> anyhow::Result<()> {
+    let state = crate::startup::state(config, crate::clock::Clock::system())?;
+    let r = runtime()?.block_on(app::auth::throttle::unlock(
+        &state,
+        email.map(str::to_string),
+        ip,
+    ))?;
+    if let Some(e) = email {
+        match r.email {
+            true => println!("{e}: sign-in unlocked"),
+            false => println!("{e}: no failed sign-ins recorded; nothing to unlock"),
+        }
+    }
+    if let Some(ip) = ip {
+        match r.ip {
+            true => println!("{ip}: sign-in from this address unlocked"),
+            false => println!("{ip}: no failed sign-ins recorded; nothing to unlock"),
+        }
     }
     Ok(())
 }

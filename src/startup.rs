@@ -133,6 +133,7 @@ pub fn state(config: &Config, clock: Clock) -> anyhow::Result<AppState> {
         config: Arc::new(config.clone()),
         secrets: Arc::new(RwLock::new(secrets)),
         setup_token: Arc::new(Mutex::new(None)),
+        hasher: crate::app::hashing::Hasher::for_this_machine(),
     })
 }
 
@@ -153,6 +154,7 @@ pub struct Application {
     pub setup_url: Option<String>,
     /// The re-check scheduler (none when `FORGEKEYS_RECHECK_INTERVAL=0`); stopped with the server.
     scheduler: Option<Scheduler>,
+    state: AppState,
 }
 
 impl Application {
@@ -197,6 +199,7 @@ impl Application {
             config: Arc::new(config),
             secrets: Arc::new(RwLock::new(secrets)),
             setup_token: Arc::new(Mutex::new(setup_token)),
+            hasher: crate::app::hashing::Hasher::for_this_machine(),
         };
         let metrics = match metrics_listener {
             Some(l) => {
@@ -209,7 +212,7 @@ impl Application {
         let scheduler = crate::app::checks::scheduler::spawn(state.clone());
         let in_flight = web::drain::InFlight::default();
         let drain = actix_web::web::Data::new(in_flight.clone());
-        let data = actix_web::web::Data::new(state);
+        let data = actix_web::web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -237,7 +240,13 @@ impl Application {
             metrics,
             setup_url,
             scheduler,
+            state,
         })
+    }
+
+    /// The server's state (tests reach its clock, database and hashing pool through it).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
     }
 
     /// A handle to stop the server (tests stop theirs when done).

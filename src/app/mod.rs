@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod checks;
 pub mod error;
+pub mod hashing;
 pub mod health;
 pub mod inventory;
 pub mod keys;

@@ -6,10 +6,10 @@ use super::audit::{Record, System, Who};
 use super::auth::start_session;
 use super::error::is_unique_violation;
 use crate::app::state::AppState;
-use crate::crypto::password;
 use crate::db::DbConn;
 use crate::db::models::membership::Membership;
 use crate::db::models::organization::Organization as OrgRow;
+use crate::db::models::setup_lock;
 use crate::db::models::user::User as UserRow;
 use crate::domain::account::{Organization, User};
 use crate::domain::audit::{AuditAction, AuditDetails};
@@ -23,10 +23,6 @@ use secrecy::SecretString;
 pub struct NewOrg {
     pub slug: String,
     pub name: String,
-}
-
-fn hash(password: &SecretString) -> Result<String, Error> {
-    password::hash(password).map_err(|e| Error::Task(format!("password hashing failed: {e}")))
 }
 
 /// Create an organization in the caller's transaction; `None` when the slug is taken.
@@ -87,6 +83,8 @@ pub enum MemberAdded {
         new: Role,
     },
     NoSuchOrg,
+    /// The hashing pool is full (a login storm): try again.
+    Busy,
 }
 
 /// Add a member (creating the account if needed) in the caller's transaction; `None` when a
@@ -189,7 +187,10 @@ pub async fn add_member(
     role: Role,
 ) -> Result<MemberAdded, Error> {
     let hashed = match password {
-        Some(p) => Some(state.blocking(move || hash(&p)).await?),
+        Some(p) => match state.hash_password(p).await? {
+            Ok(h) => Some(h),
+            Err(_busy) => return Ok(MemberAdded::Busy),
+        },
         None => None,
     };
     let (slug, email, at) = (org_slug.to_string(), email.to_string(), state.clock.naive());
@@ -212,6 +213,8 @@ pub struct FirstSetup {
     pub org: NewOrg,
     pub email: String,
     pub password: SecretString,
+    /// The address the form came from (recorded in the audit entry).
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// What became of the setup form.
@@ -219,81 +222,111 @@ pub struct FirstSetup {
 pub enum SetupDone {
     /// Created; signed in with this session cookie id.
     Created { org: Organization, session: String },
-    /// The link is not (or no longer) valid: a user exists, or another submission used it.
+    /// The link is not (or no longer) valid.
     Closed,
+    /// Another submission (in this or another process) created the first organization and
+    /// account first.
+    AlreadyDone,
+    /// An organization with this slug exists (made with `forgekeys org add`).
+    SlugTaken,
+    /// The hashing pool is full: try again in a moment.
+    Busy,
 }
 
-/// Whether the one-time setup link `token` is open: it matches and no user exists yet.
-pub async fn setup_open(state: &AppState, token: &str) -> Result<bool, Error> {
+/// What a setup link is worth now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupLink {
+    /// It matches and no user exists yet.
+    Open,
+    /// It matched this server's link, but a user exists (setup done, here or in another
+    /// process).
+    Used,
+    /// Not this server's link.
+    Invalid,
+}
+
+/// Whether the one-time setup link `token` is open. The link stays known to the process after
+/// use (only its presence in memory), so a late submission of it is told that setup is done.
+pub async fn setup_link(state: &AppState, token: &str) -> Result<SetupLink, Error> {
     if !state.setup_token_matches(token) {
-        return Ok(false);
+        return Ok(SetupLink::Invalid);
     }
     let users = state.db(|conn| Ok(UserRow::count(conn)?)).await?;
-    if users > 0 {
-        state.clear_setup_token();
-        return Ok(false);
-    }
-    Ok(true)
+    Ok(if users > 0 {
+        SetupLink::Used
+    } else {
+        SetupLink::Open
+    })
 }
 
-/// Create the first organization and its Owner and sign them in. The setup link is taken
-/// atomically first: of simultaneous submissions exactly one proceeds; if it fails, the link
-/// is put back.
+/// The first organization and its Owner, in the caller's transaction (holding the setup lock).
+fn create_first(
+    conn: &mut DbConn,
+    setup: &FirstSetup,
+    hashed: &str,
+    at: NaiveDateTime,
+) -> Result<SetupDone, Error> {
+    if UserRow::count(conn)? > 0 {
+        return Ok(SetupDone::AlreadyDone);
+    }
+    let Some(org) = create_org(conn, &setup.org)? else {
+        return Ok(SetupDone::SlugTaken);
+    };
+    let user = UserRow::create(conn, &setup.email, hashed)?;
+    Membership::upsert(conn, org.id.as_str(), &user.id, Role::Owner)?;
+    let user: User = user.into();
+    Record {
+        action: AuditAction::Setup,
+        who: Who::User(user.clone()),
+        org: Some(org.id.clone()),
+        token: None,
+        details: AuditDetails {
+            created: vec!["organization".into(), "owner".into()],
+            ..AuditDetails::default()
+        },
+        client_ip: setup.client_ip,
+    }
+    .write(conn, at)?;
+    let session = start_session(conn, &UserId::new(user.id.as_str()), at)?;
+    Ok(SetupDone::Created { org, session })
+}
+
+/// Create the first organization and its Owner and sign them in.
+///
+/// Consumed atomically in the database, so it holds across server processes (each prints its
+/// own link): the transaction's first statement takes the setup lock (a write), then checks that
+/// no user exists. Of simultaneous submissions, in any process, exactly one creates; the others
+/// wait for it and then find a user ([`SetupDone::AlreadyDone`]). The password is hashed before,
+/// on the hashing pool, outside any database work.
 pub async fn first_setup(
     state: &AppState,
     token: &str,
     setup: FirstSetup,
 ) -> Result<SetupDone, Error> {
-    let Some(taken) = state.take_setup_token(token) else {
+    if !state.setup_token_matches(token) {
         return Ok(SetupDone::Closed);
-    };
-    let result = run_first_setup(state, setup).await;
-    match &result {
-        Ok(SetupDone::Created { .. }) => {}
-        _ => state.restore_setup_token(taken),
     }
-    result
-}
-
-async fn run_first_setup(state: &AppState, setup: FirstSetup) -> Result<SetupDone, Error> {
-    let pw = setup.password.clone();
-    let hashed = state.blocking(move || hash(&pw)).await?;
+    let Ok(hashed) = state.hash_password(setup.password.clone()).await? else {
+        return Ok(SetupDone::Busy);
+    };
     let at = state.clock.naive();
     let r = state
         .tx(move |conn| {
-            if UserRow::count(conn)? > 0 {
-                return Ok(None);
-            }
-            let Some(org) = create_org(conn, &setup.org)? else {
-                return Ok(None);
-            };
-            let user = UserRow::create(conn, &setup.email, &hashed)?;
-            Membership::upsert(conn, org.id.as_str(), &user.id, Role::Owner)?;
-            let user: User = user.into();
-            Record {
-                client_ip: None,
-                action: AuditAction::Setup,
-                who: Who::User(user.clone()),
-                org: Some(org.id.clone()),
-                token: None,
-                details: AuditDetails {
-                    created: vec!["organization".into(), "owner".into()],
-                    ..AuditDetails::default()
-                },
-            }
-            .write(conn, at)?;
-            let session = start_session(conn, &UserId::new(user.id.as_str()), at)?;
-            Ok(Some((org, session)))
+            setup_lock::take(conn)?;
+            let done = create_first(conn, &setup, &hashed, at)?;
+            setup_lock::release(conn)?;
+            Ok(done)
         })
         .await;
     match r {
-        Ok(Some((org, session))) => {
-            state.clear_setup_token();
+        Ok(SetupDone::Created { org, session }) => {
             tracing::info!(org = %org.slug, "setup complete: first organization and owner created");
             Ok(SetupDone::Created { org, session })
         }
-        Ok(None) => Ok(SetupDone::Closed),
-        Err(e) if is_unique_violation(&e) => Ok(SetupDone::Closed),
+        Ok(other) => Ok(other),
+        // A concurrent setup whose lock row this one met after all (a backend that reports the
+        // conflict instead of waiting).
+        Err(e) if is_unique_violation(&e) => Ok(SetupDone::AlreadyDone),
         Err(e) => Err(e),
     }
 }

@@ -24,6 +24,8 @@ pub struct AppState {
     /// As many permits as the pool has connections: database work waits here, on the async
     /// side, instead of parking blocking threads on the pool's lock.
     pub db_slots: Arc<tokio::sync::Semaphore>,
+    /// The password-hashing pool (see [`crate::app::hashing`]).
+    pub hasher: crate::app::hashing::Hasher,
     /// The `forgekeys_*` metrics of this process (served on `FORGEKEYS_METRICS_BIND`).
     pub metrics: crate::metrics::Metrics,
 }
@@ -67,7 +69,25 @@ impl AppState {
         .await
     }
 
-    /// CPU-heavy work (password hashing) on a blocking thread.
+    /// Hash a new password on the hashing pool (`Busy` when it is full).
+    pub async fn hash_password(
+        &self,
+        password: SecretString,
+    ) -> Result<Result<String, crate::app::hashing::Busy>, crate::app::Error> {
+        match self
+            .hasher
+            .run(move || crate::crypto::password::hash(&password))
+            .await
+        {
+            Ok(Ok(h)) => Ok(Ok(h)),
+            Ok(Err(e)) => Err(crate::app::Error::Task(format!(
+                "password hashing failed: {e}"
+            ))),
+            Err(busy) => Ok(Err(busy)),
+        }
+    }
+
+    /// CPU-heavy work on a blocking thread (password hashing goes to [`AppState::hasher`]).
     pub async fn blocking<T, F>(&self, f: F) -> Result<T, crate::app::Error>
     where
         T: Send + 'static,
@@ -135,25 +155,6 @@ impl AppState {
                 !candidate.is_empty() && bool::from(t.as_bytes().ct_eq(candidate.as_bytes()))
             }
             None => false,
-        }
-    }
-
-    /// Take the setup token if `candidate` is it: of simultaneous submissions, one gets it.
-    pub fn take_setup_token(&self, candidate: &str) -> Option<String> {
-        use subtle::ConstantTimeEq;
-        let mut g = self.setup_token.lock().ok()?;
-        let ok = g.as_ref().is_some_and(|t| {
-            !candidate.is_empty() && bool::from(t.as_bytes().ct_eq(candidate.as_bytes()))
-        });
-        if ok { g.take() } else { None }
-    }
-
-    /// Put a taken setup token back (the submission that took it failed).
-    pub fn restore_setup_token(&self, token: String) {
-        if let Ok(mut g) = self.setup_token.lock() {
-            if g.is_none() {
-                *g = Some(token);
-            }
         }
     }
 

@@ -94,6 +94,16 @@ impl SecretBox {
         &self.current
     }
 
+    /// A keyed hash of `data` for `purpose` (HMAC-SHA256 under a key derived from the current
+    /// master key): the same in every process with the same key file; it changes with
+    /// `keys rotate`.
+    pub fn keyed_hash(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
+        let master = self.keys.get(&self.current).map(MasterKey::bytes);
+        let derived =
+            super::mac::hmac_sha256(master.map_or(&[][..], |k| &k[..]), purpose.as_bytes());
+        super::mac::hmac_sha256(&derived, data)
+    }
+
     pub fn has_key(&self, id: &str) -> bool {
         self.keys.contains_key(id)
     }

@@ -192,6 +192,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_throttles (key) {
+        key -> Text,
+        attempts -> BigInt,
+        window_start -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    known_devices (id_hash, user_id) {
+        id_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    setup_lock (id) {
+        id -> Text,
+    }
+}
+
 diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(invites -> organizations (org_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -212,6 +236,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     scheduler_leases,
     notification_settings,
     notification_deliveries,
+    login_throttles,
+    known_devices,
     master_keys,
     invites,
     password_resets,

@@ -7,6 +7,9 @@ pub const SESSION_COOKIE: &str = "fk_session";
 /// Pre-session CSRF cookie for the login and setup forms.
 pub const PRE_CSRF_COOKIE: &str = "fk_pre";
 pub const FLASH_COOKIE: &str = "fk_flash";
+/// A browser that signed in before: a random id (the database keeps its SHA-256 per account);
+/// a correct password from it passes the sign-in throttles (`app::auth::throttle`).
+pub const DEVICE_COOKIE: &str = "fk_device";
 
 pub fn cookie(
     name: &'static str,
@@ -28,6 +31,16 @@ pub fn cookie(
 
 pub fn session_cookie(value: String, secure: bool) -> Cookie<'static> {
     cookie(SESSION_COOKIE, value, secure, Some(CookieDuration::days(7)))
+}
+
+/// The known-device cookie: kept 180 days (as long as the database remembers the device).
+pub fn device_cookie(value: String, secure: bool) -> Cookie<'static> {
+    cookie(
+        DEVICE_COOKIE,
+        value,
+        secure,
+        Some(CookieDuration::days(180)),
+    )
 }
 
 pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {

@@ -34,6 +34,9 @@ pub struct Options {
     pub expiry_warn_days: Option<String>,
     /// `FORGEKEYS_TRUSTED_PROXIES`.
     pub trusted_proxies: Option<String>,
+    /// Another server process on an existing database: its URL and key file (see
+    /// [`TestAppBuilder::same_database_as`]).
+    pub shared_database: Option<(String, PathBuf)>,
     /// Fixed answers for host names (`Config::outbound_hosts`): a name that "resolves" to an
     /// address without DNS, checked by the outbound policy like a DNS answer.
     pub hosts: Vec<(String, std::net::IpAddr)>,
@@ -59,6 +62,8 @@ pub struct TestApp {
     /// The server's clock: `app.clock.advance(..)` makes the server (and a state built with
     /// `forgekeys::startup::state(&app.config, app.clock.clone())`) live that much later.
     pub clock: Clock,
+    /// The server's own state (its database pool, hashing pool, clock).
+    pub state: forgekeys::app::state::AppState,
     /// `http://127.0.0.1:PORT` of the `/metrics` listener, when `metrics_bind` was set.
     pub metrics_address: Option<String>,
     handle: actix_web::dev::ServerHandle,
@@ -107,7 +112,7 @@ pub fn spawn_app() -> TestApp {
 
 pub fn spawn_app_with(opts: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (db_url, key_file) = match opts.existing.clone() {
+    let (db_url, key_file) = match opts.shared_database.clone().or(opts.existing.clone()) {
         Some(existing) => existing,
         None => (
             postgres_database().unwrap_or_else(|| {
@@ -165,13 +170,14 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         actix_web::rt::System::new().block_on(async move {
             match Application::build_with_clock(cfg, server_clock) {
                 Ok(app) => {
-                    tx.send(Ok((
+                    let started = (
                         app.port(),
                         app.metrics_port(),
                         app.setup_url.clone(),
                         app.handle(),
-                    )))
-                    .ok();
+                        app.state(),
+                    );
+                    tx.send(Ok(started)).ok();
                     let _ = app.run_until_stopped().await;
                 }
                 Err(e) => {
@@ -180,7 +186,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
             }
         });
     });
-    let (port, metrics_port, setup_url, handle) =
+    let (port, metrics_port, setup_url, handle, state) =
         rx.recv().expect("app thread").expect("app starts");
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -191,6 +197,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         setup_url,
         config,
         clock,
+        state,
         metrics_address: metrics_port.map(|p| format!("http://127.0.0.1:{p}")),
         handle,
     }
@@ -519,6 +526,17 @@ impl TestAppBuilder {
     /// Any other setting.
     pub fn with(mut self, change: impl FnOnce(&mut Options)) -> TestAppBuilder {
         change(&mut self.opts);
+        self
+    }
+
+    /// A second server process on `other`'s database and key file (PostgreSQL: the same
+    /// database; SQLite: the same file), with its own port, pools and clock.
+    pub fn same_database_as(mut self, other: &TestApp) -> TestAppBuilder {
+        let url = match &other.database {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        };
+        self.opts.shared_database = Some((url, other.key_file.clone()));
         self
     }
 

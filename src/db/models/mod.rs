@@ -3,7 +3,9 @@
 pub mod audit;
 pub mod inventory;
 pub mod invite;
+pub mod known_device;
 pub mod lease;
+pub mod login_throttle;
 pub mod master_key;
 pub mod members;
 pub mod membership;
@@ -12,6 +14,7 @@ pub mod organization;
 pub mod password_reset;
 pub mod service;
 pub mod session;
+pub mod setup_lock;
 pub mod status_history;
 pub mod token;
 pub mod token_domain;

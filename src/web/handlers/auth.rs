@@ -1,14 +1,15 @@
 //! Sign-in and sign-out pages; the rules are `app::auth`'s.
 
 use crate::app;
-use crate::app::auth::{LOCK_MINUTES, SignIn, random_token};
+use crate::app::auth::{Attempt, SignIn, random_token};
 use crate::app::state::AppState;
+use crate::web::client::client_ip;
 use crate::web::csrf::{AnonPosted, Posted};
 use crate::web::error::AppError;
 use crate::web::extractors::CurrentUser;
 use crate::web::next;
 use crate::web::render::{Layout, html, html_status, see_other, see_other_with_flash};
-use crate::web::session::{self, PRE_CSRF_COOKIE, SESSION_COOKIE};
+use crate::web::session::{self, DEVICE_COOKIE, PRE_CSRF_COOKIE, SESSION_COOKIE};
 use crate::web::urls;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -83,6 +84,22 @@ pub async fn login_form(
     Ok(with_pre_cookie(&state, html(&req, page.render()?), csrf))
 }
 
+/// The sign-in refusals in words. Throttled and busy both answer 429 with `Retry-After`; the
+/// throttled sentence is the same whether the e-mail, the device or the client address is
+/// throttled, and whether an account has the e-mail or not.
+const BAD_CREDENTIALS: &str = "The e-mail address or password is not correct.";
+const BUSY: &str =
+    "Forgekeys is busy checking other sign-ins right now. Try again in a few seconds.";
+const BUSY_RETRY_SECS: i64 = 2;
+
+fn throttled_text(minutes: i64) -> String {
+    format!(
+        "Too many failed sign-ins: signing in is locked for {minutes} minutes. Try again later, \
+         or sign in from a device you have signed in with before. An operator can lift the \
+         lock with `forgekeys user unlock`."
+    )
+}
+
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -90,28 +107,42 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
     let email = form.email.trim().to_lowercase();
-    let previous = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
-    let pw = SecretString::from(form.password);
-    let (error, status) = match app::auth::sign_in(&state, &email, pw, previous).await? {
-        SignIn::SignedIn(sid) => {
+    let attempt = Attempt {
+        email: email.clone(),
+        password: SecretString::from(form.password),
+        client_ip: client_ip(&req),
+        device: req.cookie(DEVICE_COOKIE).map(|c| c.value().to_string()),
+        previous_session: req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()),
+    };
+    let (error, status, retry_after) = match app::auth::sign_in(&state, attempt).await? {
+        SignIn::SignedIn {
+            session: sid,
+            device,
+        } => {
             let to = next::requested(&req, form.next.trim());
             let mut resp = see_other(&req, to.as_deref().unwrap_or(urls::ORGS));
             let secure = state.config.cookie_secure;
             let _ = resp.add_cookie(&session::removal(next::NEXT_COOKIE, false));
             let _ = resp.add_cookie(&session::session_cookie(sid, secure));
+            let _ = resp.add_cookie(&session::device_cookie(device, secure));
             let _ = resp.add_cookie(&session::removal(PRE_CSRF_COOKIE, secure));
             return Ok(resp);
         }
-        SignIn::Locked => (
-            format!(
-                "Too many failed sign-ins: this account is locked for {LOCK_MINUTES} minutes. Try again later."
-            ),
+        SignIn::Throttled { retry_after } => {
+            // Whole minutes, rounded up: the same figure for every attempt of one lock.
+            let minutes = (retry_after.num_seconds() + 59) / 60;
+            (
+                throttled_text(minutes),
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(minutes * 60),
+            )
+        }
+        SignIn::Busy => (
+            BUSY.to_string(),
             StatusCode::TOO_MANY_REQUESTS,
+            Some(BUSY_RETRY_SECS),
         ),
-        SignIn::Refused => (
-            "The e-mail address or password is not correct.".to_string(),
-            StatusCode::UNAUTHORIZED,
-        ),
+        SignIn::Refused => (BAD_CREDENTIALS.to_string(), StatusCode::UNAUTHORIZED, None),
     };
     let csrf = pre_csrf(&req);
     let page = LoginPage {
@@ -124,11 +155,14 @@ pub async fn login(
             .to_string(),
         setup_hint: false,
     };
-    Ok(with_pre_cookie(
-        &state,
-        html_status(status, page.render()?),
-        csrf,
-    ))
+    let mut resp = html_status(status, page.render()?);
+    if let Some(secs) = retry_after {
+        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut()
+                .insert(actix_web::http::header::RETRY_AFTER, v);
+        }
+    }
+    Ok(with_pre_cookie(&state, resp, csrf))
 }
 
 #[derive(serde::Deserialize)]

@@ -2,10 +2,11 @@
 //! (`app::setup::first_setup`). It is gone once any user exists.
 
 use crate::app;
-use crate::app::setup::{FirstSetup, NewOrg, SetupDone};
+use crate::app::setup::{FirstSetup, NewOrg, SetupDone, SetupLink};
 use crate::app::state::AppState;
 use crate::crypto::password;
 use crate::domain::account::{ORG_NAME_MAX, parse_email, parse_slug};
+use crate::web::client::client_ip;
 use crate::web::csrf::AnonPosted;
 use crate::web::error::AppError;
 use crate::web::forms::FormErrors;
@@ -58,7 +59,8 @@ pub async fn setup_form(
     state: web::Data<AppState>,
     q: web::Query<SetupQuery>,
 ) -> Result<HttpResponse, AppError> {
-    if !app::setup::setup_open(&state, &q.token).await? {
+    // The page is gone once a user exists.
+    if app::setup::setup_link(&state, &q.token).await? != SetupLink::Open {
         return Err(AppError::SetupClosed);
     }
     let csrf = pre_csrf(&req);
@@ -101,41 +103,54 @@ fn parse(f: &SetupForm) -> Result<(NewOrg, String), FormErrors> {
     }
 }
 
+/// The form again, with its values (never the passwords) and messages.
+fn form_again(
+    req: &HttpRequest,
+    f: SetupForm,
+    errors: FormErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let csrf = req
+        .cookie(PRE_CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    let page = SetupPage {
+        layout: Layout::anonymous(req, "Set up Forgekeys"),
+        csrf,
+        token: f.token,
+        org_name: f.org_name,
+        org_slug: f.org_slug,
+        email: f.email,
+        errors,
+    };
+    Ok(html_status(status, page.render()?))
+}
+
+/// Another submission of the setup form won (possibly in another server process).
+const ALREADY_DONE: &str = "This setup link has already been used: the first organization and \
+     its Owner were created by another submission of this form. Sign in with that account at /login.";
+
 pub async fn setup(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: AnonPosted<SetupForm>,
 ) -> Result<HttpResponse, AppError> {
     let f = form.0;
-    if !app::setup::setup_open(&state, &f.token).await? {
-        return Err(AppError::SetupClosed);
+    match app::setup::setup_link(&state, &f.token).await? {
+        SetupLink::Open => {}
+        // A submission that lost the race (or came late) is told what happened.
+        SetupLink::Used => return Err(AppError::Conflict(ALREADY_DONE.into())),
+        SetupLink::Invalid => return Err(AppError::SetupClosed),
     }
     let (org, email) = match parse(&f) {
         Ok(v) => v,
-        Err(errors) => {
-            let csrf = req
-                .cookie(PRE_CSRF_COOKIE)
-                .map(|c| c.value().to_string())
-                .unwrap_or_default();
-            let page = SetupPage {
-                layout: Layout::anonymous(&req, "Set up Forgekeys"),
-                csrf,
-                token: f.token,
-                org_name: f.org_name,
-                org_slug: f.org_slug,
-                email: f.email,
-                errors,
-            };
-            return Ok(html_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                page.render()?,
-            ));
-        }
+        Err(errors) => return form_again(&req, f, errors, StatusCode::UNPROCESSABLE_ENTITY),
     };
     let setup = FirstSetup {
         org,
         email,
-        password: SecretString::from(f.password),
+        password: SecretString::from(f.password.clone()),
+        client_ip: client_ip(&req),
     };
     match app::setup::first_setup(&state, &f.token, setup).await? {
         SetupDone::Created { org, session: sid } => {
@@ -149,7 +164,29 @@ pub async fn setup(
             let _ = resp.add_cookie(&session::removal(PRE_CSRF_COOKIE, secure));
             Ok(resp)
         }
-        SetupDone::Closed => Err(AppError::NotFound),
+        SetupDone::Closed => Err(AppError::SetupClosed),
+        SetupDone::AlreadyDone => Err(AppError::Conflict(ALREADY_DONE.into())),
+        SetupDone::SlugTaken => {
+            let mut errors = FormErrors::default();
+            errors.add(
+                "org_slug",
+                "An organization with this URL name exists. Choose another.",
+            );
+            form_again(&req, f, errors, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        SetupDone::Busy => {
+            let mut errors = FormErrors::default();
+            errors.add(
+                "password",
+                "Forgekeys is busy checking other passwords right now. Send the form again in a few seconds.",
+            );
+            let mut resp = form_again(&req, f, errors, StatusCode::TOO_MANY_REQUESTS)?;
+            resp.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static("2"),
+            );
+            Ok(resp)
+        }
     }
 }
 

@@ -2,32 +2,31 @@
 //!
 //! Sessions are server-side: the browser holds a random id, the database its SHA-256, so a
 //! leaked database hands out no live session. A session ends after [`IDLE_TIMEOUT`] idle or
-//! [`ABSOLUTE_TIMEOUT`] after sign-in; its id is renewed at sign-in.
+//! [`ABSOLUTE_TIMEOUT`] after sign-in; its id is renewed at sign-in. Signing in itself (the
+//! hashing pool, the throttles, known devices) is [`sign_in`]'s.
 
 use super::Error;
-use super::audit::{Record, Who};
 use super::tokens::attention;
 use super::tokens::stats::StatsCache;
 use crate::app::state::AppState;
-use crate::crypto::password;
 use crate::db::DbConn;
 use crate::db::models::membership::Membership;
 use crate::db::models::session::Session as SessionRow;
 use crate::db::models::user::User as UserRow;
-use crate::domain::account::{Member, Organization, User, parse_email};
-use crate::domain::audit::{AuditAction, AuditDetails};
+use crate::domain::account::{Member, Organization, User};
 use crate::domain::ids::{OrgId, UserId};
 use crate::domain::role::Role;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, NaiveDateTime};
 use rand::RngCore;
-use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
-/// Failed attempts before an account is locked, and for how long.
-pub const LOCK_THRESHOLD: i64 = 5;
-pub const LOCK_MINUTES: i64 = 15;
+mod sign_in;
+pub mod throttle;
+
+pub use sign_in::{Attempt, SignIn, sign_in};
+
 pub const IDLE_TIMEOUT: Duration = Duration::hours(12);
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::days(7);
 
@@ -207,107 +206,6 @@ pub fn start_session(
     crate::db::models::members::Members::record_sign_in(conn, user_id.as_str(), now)?;
     let _ = SessionRow::delete_expired(conn, now);
     Ok(id)
-}
-
-/// What became of a sign-in.
-#[derive(Debug)]
-pub enum SignIn {
-    /// The new session's cookie id.
-    SignedIn(String),
-    /// Too many failed attempts: locked for [`LOCK_MINUTES`].
-    Locked,
-    /// Wrong e-mail or password (the same answer for both).
-    Refused,
-}
-
-/// Sign in with e-mail and password. Argon2 runs on a blocking thread; an unknown e-mail is
-/// checked against a dummy hash so timing does not tell it apart. Every attempt is audited
-/// (never the password; an e-mail field holding something else is not recorded as typed).
-pub async fn sign_in(
-    state: &AppState,
-    email: &str,
-    password: SecretString,
-    previous: Option<String>,
-) -> Result<SignIn, Error> {
-    let email = email.trim().to_lowercase();
-    let now = state.clock.naive();
-    state
-        .db(move |conn| {
-            let user = UserRow::find_by_email(conn, &email)?;
-            // Claim one of the account's attempts before checking the password (one atomic
-            // UPDATE): parallel guesses share the same LOCK_THRESHOLD attempts.
-            let claimed = match &user {
-                Some(u) => UserRow::claim_attempt(conn, &u.id, LOCK_THRESHOLD, now)?,
-                None => true,
-            };
-            let ok = claimed
-                && password::verify(&password, user.as_ref().map(|u| u.password_hash.as_str()));
-            let lock = Duration::minutes(LOCK_MINUTES);
-            let (action, reason, result) = match &user {
-                Some(u) if !claimed => {
-                    // Locked, or every attempt taken: make sure the lock is in place (also
-                    // heals attempts left claimed by an interrupted request).
-                    UserRow::lock_if_exhausted(conn, &u.id, LOCK_THRESHOLD, lock, now)?;
-                    (AuditAction::LoginFailed, Some("locked"), SignIn::Locked)
-                }
-                Some(u) if ok => {
-                    UserRow::record_success(conn, &u.id)?;
-                    if let Some(old) = &previous {
-                        SessionRow::delete(conn, &hash_id(old))?;
-                    }
-                    let id = start_session(conn, &UserId::new(u.id.clone()), now)?;
-                    (AuditAction::Login, None, SignIn::SignedIn(id))
-                }
-                Some(u) => {
-                    UserRow::lock_if_exhausted(conn, &u.id, LOCK_THRESHOLD, lock, now)?;
-                    (
-                        AuditAction::LoginFailed,
-                        Some("bad_password"),
-                        SignIn::Refused,
-                    )
-                }
-                None => (
-                    AuditAction::LoginFailed,
-                    Some("unknown_email"),
-                    SignIn::Refused,
-                ),
-            };
-            let recorded_email =
-                parse_email(&email).unwrap_or_else(|_| "(not an e-mail address)".into());
-            let who = User {
-                id: UserId::new(user.as_ref().map(|u| u.id.clone()).unwrap_or_default()),
-                email: recorded_email,
-            };
-            let details = AuditDetails {
-                reason: reason.map(str::to_string),
-                ..AuditDetails::default()
-            };
-            // Recorded in every organization the user belongs to, or globally.
-            let orgs = match &user {
-                Some(u) => Membership::orgs_of_user(conn, &u.id)?,
-                None => Vec::new(),
-            };
-            let record = |org: Option<OrgId>| Record {
-                client_ip: None,
-                action,
-                who: if user.is_some() {
-                    Who::User(who.clone())
-                } else {
-                    Who::Anonymous(who.email.clone())
-                },
-                org,
-                token: None,
-                details: details.clone(),
-            };
-            if orgs.is_empty() {
-                record(None).write(conn, now)?;
-            }
-            for (org, _) in orgs {
-                record(Some(OrgId::new(org.id))).write(conn, now)?;
-            }
-            Ok(result)
-        })
-        .await
 }
 
 /// End a session.
