@@ -169,7 +169,7 @@ printf '%s\n' "${PASSWORD}" | "${SEED}" --start 0 --count 100 --org "${ORG}" --e
 echo "== quiet: the token list alone"
 start_server
 sign_in
-curl -fsS -H "Cookie: ${COOKIE}" "${BASE}${LIST}" | grep -qF "bench-" || { echo "the list lacks its tokens" >&2; exit 1; }
+curl -fsS -H "Cookie: ${COOKIE}" "${BASE}${LIST}" | grep -F "bench-" >/dev/null || { echo "the list lacks its tokens" >&2; exit 1; }
 list_wrk "${WORK}/quiet.txt"
 Q_P99="$(p99_of "${WORK}/quiet.txt")"
 Q_RSS="$(mem_kb VmRSS)"
