@@ -369,6 +369,7 @@ mod tests {
         InventoryToken {
             id: TokenId::new(name),
             name: name.into(),
+            hint: "glpat-…abcd".into(),
             description: None,
             destination: Destination {
                 username: None,

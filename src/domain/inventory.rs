@@ -1,6 +1,7 @@
 //! A token as the inventory lists and exports it (issue 5): typed values, what an auditor needs
-//! on paper, and deliberately no field for the secret, its hint or its ciphertext — whatever
-//! renders or serializes an inventory cannot leak them.
+//! on paper, and deliberately no field for the secret or its ciphertext — whatever renders or
+//! serializes an inventory cannot leak them. The hint (known prefix and last 4 characters, as on
+//! the token list) is there: it is how an auditor finds the token in the provider's own list.
 
 use super::expiry::{Expiry, ExpirySource};
 use super::ids::TokenId;
@@ -13,6 +14,8 @@ use chrono::NaiveDateTime;
 pub struct InventoryToken {
     pub id: TokenId,
     pub name: String,
+    /// The token list's hint (`ghp_…a1b2`), never more of the value.
+    pub hint: String,
     pub description: Option<String>,
     pub destination: Destination,
     /// Provider account the token belongs to, as last seen by a test.

@@ -64,6 +64,7 @@ impl TryFrom<InventoryRow> for InventoryToken {
         Ok(InventoryToken {
             id: TokenId::new(r.id),
             name: r.name,
+            hint: r.hint,
             description: non_empty(r.description),
             // The inventory shows where tokens go, not the username sent with them.
             destination: Destination {

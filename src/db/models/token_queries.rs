@@ -37,12 +37,14 @@ pub struct TokenListRow {
 }
 
 /// The columns of a token the inventory reads (`GitToken::inventory_chunk`): no `secret`,
-/// `hint`, `key_id` or `org_id`.
+/// `key_id` or `org_id`; the `hint` (shown on the token list too) is what an auditor matches
+/// against the provider's own token list.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = git_tokens)]
 pub struct InventoryRow {
     pub id: String,
     pub name: String,
+    pub hint: String,
     pub name_key: String,
     pub provider: String,
     pub hosting: String,

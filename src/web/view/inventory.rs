@@ -42,6 +42,8 @@ fn fmt_opt(t: Option<DateTime<Utc>>) -> String {
 pub struct TokenRow<'a> {
     pub id: &'a str,
     pub name: &'a str,
+    /// Known prefix and last 4 characters, as on the token list.
+    pub hint: &'a str,
     pub description: Option<&'a str>,
     pub provider: &'static str,
     pub provider_label: &'static str,
@@ -89,6 +91,7 @@ impl<'a> TokenRow<'a> {
         TokenRow {
             id: t.id.as_str(),
             name: &t.name,
+            hint: &t.hint,
             description: t.description.as_deref(),
             provider: provider.as_str(),
             provider_label: provider.label(),

@@ -1,4 +1,4 @@
-//! The inventory as a download: CSV (RFC 4180, CRLF, UTF-8 without BOM, formula cells
+//! The inventory as a download: CSV (RFC 4180, CRLF, UTF-8 with a BOM so that spreadsheets read it as UTF-8, formula cells
 //! neutralised) or JSON, streamed a chunk of tokens at a time. Never cached: it lists an
 //! organization's credentials (never their values).
 
@@ -141,8 +141,9 @@ pub(crate) fn push_row<'a>(out: &mut String, cells: impl IntoIterator<Item = &'a
     out.push_str("\r\n");
 }
 
-pub const CSV_HEADER: [&str; 24] = [
+pub const CSV_HEADER: [&str; 25] = [
     "name",
+    "hint",
     "description",
     "provider",
     "hosting",
@@ -175,7 +176,9 @@ fn rfc3339(t: Option<DateTime<Utc>>) -> String {
 
 /// The CSV header row.
 pub fn csv_header() -> String {
-    let mut out = String::new();
+    // The byte order mark: Excel reads a CSV without it in the machine's legacy code page
+    // ("–" and "…" garbled).
+    let mut out = String::from('\u{feff}');
     push_row(&mut out, CSV_HEADER);
     out
 }
@@ -193,8 +196,9 @@ pub fn push_csv_rows(
         let t = TokenRow::new(t, now);
         let days = t.days_left.map(|d| d.to_string()).unwrap_or_default();
         let count = t.services_count.to_string();
-        let cells: [&str; 24] = [
+        let cells: [&str; 25] = [
             t.name,
+            t.hint,
             t.description.unwrap_or(""),
             t.provider,
             t.hosting,
@@ -308,6 +312,7 @@ mod tests {
         InventoryToken {
             id: TokenId::new(format!("id-{name}")),
             name: name.into(),
+            hint: "ghp_…abcd".into(),
             description: None,
             destination: Destination {
                 username: None,
