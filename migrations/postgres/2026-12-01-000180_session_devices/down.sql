@@ -1,3 +1,2 @@
-DROP INDEX sessions_user;
 ALTER TABLE sessions DROP COLUMN client_ip;
 ALTER TABLE sessions DROP COLUMN user_agent;

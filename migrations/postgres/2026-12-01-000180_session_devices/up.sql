@@ -2,4 +2,3 @@
 -- client address it signed in from.
 ALTER TABLE sessions ADD COLUMN user_agent TEXT;
 ALTER TABLE sessions ADD COLUMN client_ip TEXT;
-CREATE INDEX sessions_user ON sessions(user_id, last_seen_at);
