@@ -133,7 +133,10 @@ mod tests {
     fn base32_round_trip_and_rfc4648() {
         assert_eq!(base32_encode(b"foobar"), "MZXW6YTBOI");
         assert_eq!(base32_decode("MZXW6YTBOI").as_deref(), Some(&b"foobar"[..]));
-        assert_eq!(base32_decode("mzxw 6ytb oi======").as_deref(), Some(&b"foobar"[..]));
+        assert_eq!(
+            base32_decode("mzxw 6ytb oi======").as_deref(),
+            Some(&b"foobar"[..])
+        );
         assert_eq!(base32_decode("M1"), None);
         let s = new_secret();
         assert_eq!(base32_decode(&s).map(|k| k.len()), Some(SECRET_LEN));
@@ -144,7 +147,10 @@ mod tests {
         let secret = base32_encode(b"12345678901234567890");
         let now = 1_111_111_111;
         assert_eq!(verify(&secret, "050471", now, None), Some(step_at(now)));
-        assert_eq!(verify(&secret, "050 471", now + 30, None), Some(step_at(now)));
+        assert_eq!(
+            verify(&secret, "050 471", now + 30, None),
+            Some(step_at(now))
+        );
         assert_eq!(verify(&secret, "050471", now + 90, None), None);
         assert_eq!(verify(&secret, "050471", now, Some(step_at(now))), None);
         assert_eq!(verify(&secret, "05047", now, None), None);

@@ -245,7 +245,9 @@ impl ResponseError for AppError {
         if let AppError::TwoFactorRequired = self {
             let to = crate::web::urls::ACCOUNT_2FA_REQUIRED;
             return if is_htmx {
-                HttpResponse::Ok().insert_header(("HX-Redirect", to)).finish()
+                HttpResponse::Ok()
+                    .insert_header(("HX-Redirect", to))
+                    .finish()
             } else {
                 HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, to))

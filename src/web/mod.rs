@@ -21,8 +21,8 @@ pub mod view;
 
 use actix_web::{HttpResponse, web};
 use handlers::{
-    account, audit, auth, health, inventory, members, migrate, notifications, orgs,
-    password_reset, rotate, security, services, setup, tokens, two_factor,
+    account, audit, auth, health, inventory, members, migrate, notifications, orgs, password_reset,
+    rotate, security, services, setup, tokens, two_factor,
 };
 
 /// The whole route table: the public routes, then each area's organization routes (fixed paths

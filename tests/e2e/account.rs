@@ -39,7 +39,11 @@ async fn account_and_two_factor_pages_meet_the_quality_bar_and_a_code_signs_in()
         .await;
 
         q.visit("two-factor-enroll", "/account/2fa", 200).await;
-        assert_eq!(b.count("svg[role='img'][aria-label]").await, 1, "the QR code");
+        assert_eq!(
+            b.count("svg[role='img'][aria-label]").await,
+            1,
+            "the QR code"
+        );
         let secret = b.find("[data-totp-secret]").await.text().await.unwrap();
         b.fill("#code", "000000").await;
         q.submit(

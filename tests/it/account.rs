@@ -40,10 +40,13 @@ pub(crate) fn audit_count(app: &TestApp, action: &str) -> i64 {
 
 /// The revoke form actions of the sessions other than the current one.
 fn other_revoke_urls(p: &Page) -> Vec<String> {
-    let re =
-        regex::Regex::new(r#"(?s)<tr data-session>.*?action="(/account/sessions/[0-9a-f]+/revoke)""#)
-            .unwrap();
-    re.captures_iter(&p.body).map(|c| c[1].to_string()).collect()
+    let re = regex::Regex::new(
+        r#"(?s)<tr data-session>.*?action="(/account/sessions/[0-9a-f]+/revoke)""#,
+    )
+    .unwrap();
+    re.captures_iter(&p.body)
+        .map(|c| c[1].to_string())
+        .collect()
 }
 
 async fn change(c: &Client, current: &str, new: &str, confirm: &str) -> Page {
@@ -128,7 +131,10 @@ async fn sessions_show_their_device_and_can_be_signed_out_one_or_all() {
     let owner = app.owner("acme").await;
     let laptop = client_with_agent(&app, FIREFOX);
     laptop.login("owner@acme.test", PASSWORD).await;
-    let phone = client_with_agent(&app, "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1");
+    let phone = client_with_agent(
+        &app,
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    );
     phone.login("owner@acme.test", PASSWORD).await;
     let spare = Client::new(&app);
     spare.login("owner@acme.test", PASSWORD).await;
@@ -172,10 +178,7 @@ async fn sessions_show_their_device_and_can_be_signed_out_one_or_all() {
 
     // All the others.
     owner
-        .post(
-            "/account/sessions/revoke-others",
-            &[("csrf_token", &csrf)],
-        )
+        .post("/account/sessions/revoke-others", &[("csrf_token", &csrf)])
         .await
         .assert_redirect_to(ACCOUNT);
     assert_eq!(phone.get("/orgs").await.status.as_u16(), 303);

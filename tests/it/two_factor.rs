@@ -35,7 +35,9 @@ fn next_code(app: &TestApp, secret: &str) -> String {
 
 fn recovery_codes(p: &Page) -> Vec<String> {
     let re = regex::Regex::new(r"data-recovery-code>([a-z0-9-]+)<").unwrap();
-    re.captures_iter(&p.body).map(|c| c[1].to_string()).collect()
+    re.captures_iter(&p.body)
+        .map(|c| c[1].to_string())
+        .collect()
 }
 
 /// Enroll the signed-in user: returns the secret, the recovery codes and the code that
@@ -49,9 +51,12 @@ async fn enroll(app: &TestApp, c: &Client) -> (String, Vec<String>, String) {
     // A reload keeps the same secret until it is confirmed.
     assert_eq!(secret_on(&c.get(TWO_FA).await), secret);
     let csrf = p.csrf();
-    c.post("/account/2fa/enable", &[("csrf_token", &csrf), ("code", "000000")])
-        .await
-        .assert_status(422);
+    c.post(
+        "/account/2fa/enable",
+        &[("csrf_token", &csrf), ("code", "000000")],
+    )
+    .await
+    .assert_status(422);
     let used = code_now(app, &secret);
     let p = c
         .post(
@@ -116,7 +121,9 @@ async fn enroll_then_sign_in_with_a_code_once_and_with_a_recovery_code_once() {
         .assert_redirect_to("/orgs");
     let third = password_step(&app, "owner@acme.test").await;
     code_step(&third, &codes[0]).await.assert_status(401);
-    code_step(&third, &codes[1]).await.assert_redirect_to("/orgs");
+    code_step(&third, &codes[1])
+        .await
+        .assert_redirect_to("/orgs");
     third
         .get(TWO_FA)
         .await
@@ -157,7 +164,11 @@ async fn off(c: &Client, password: &str, code: &str) -> Page {
     let csrf = c.session_csrf().await;
     c.post(
         "/account/2fa/disable",
-        &[("csrf_token", &csrf), ("password", password), ("code", code)],
+        &[
+            ("csrf_token", &csrf),
+            ("password", password),
+            ("code", code),
+        ],
     )
     .await
 }
@@ -171,11 +182,17 @@ async fn turning_it_off_needs_the_password_and_a_code() {
         .await
         .assert_status(422);
     off(&owner, PASSWORD, "000000").await.assert_status(422);
-    owner.get(TWO_FA).await.assert_contains(r#"data-two-factor="on""#);
+    owner
+        .get(TWO_FA)
+        .await
+        .assert_contains(r#"data-two-factor="on""#);
     off(&owner, PASSWORD, &next_code(&app, &secret))
         .await
         .assert_redirect_to("/account");
-    owner.get(TWO_FA).await.assert_contains(r#"data-two-factor="off""#);
+    owner
+        .get(TWO_FA)
+        .await
+        .assert_contains(r#"data-two-factor="off""#);
     assert_eq!(audit_count(&app, "two_factor.disable"), 1);
     // The password alone signs in again.
     Client::new(&app)

@@ -26,7 +26,10 @@ pub const ISSUER: &str = "Forgekeys";
 /// The two-factor state of the user's account.
 #[derive(Debug, Clone)]
 pub enum Status {
-    On { since: NaiveDateTime, recovery_left: i64 },
+    On {
+        since: NaiveDateTime,
+        recovery_left: i64,
+    },
     /// Off; the secret to scan (kept across reloads of the page until confirmed).
     Enrolling { secret: String, uri: String },
 }
@@ -75,16 +78,16 @@ pub async fn status(state: &AppState, session: &Session) -> Result<Status, Error
 /// Whether the user has two-factor sign-in on.
 pub async fn is_on(state: &AppState, session: &Session) -> Result<bool, Error> {
     let user = session.user.id.as_str().to_string();
-    state
-        .db(move |conn| Ok(TotpRow::is_on(conn, &user)?))
-        .await
+    state.db(move |conn| Ok(TotpRow::is_on(conn, &user)?)).await
 }
 
 /// What became of confirming the enrollment.
 #[derive(Debug)]
 pub enum Enabled {
     /// On: the recovery codes, to show this once.
-    Done { recovery_codes: Vec<String> },
+    Done {
+        recovery_codes: Vec<String>,
+    },
     WrongCode,
     AlreadyOn,
 }
@@ -247,6 +250,9 @@ mod tests {
     fn recovery_codes_are_typed_loosely() {
         let c = new_recovery_code();
         assert_eq!(c.len(), 11);
-        assert_eq!(recovery_hash(&c), recovery_hash(&c.to_uppercase().replace('-', " ")));
+        assert_eq!(
+            recovery_hash(&c),
+            recovery_hash(&c.to_uppercase().replace('-', " "))
+        );
     }
 }

@@ -75,7 +75,9 @@ pub async fn form(
     let page = SecondStepPage {
         layout: Layout::anonymous(&req, "Two-factor sign-in"),
         csrf: csrf.clone(),
-        next: next::safe_next(q.next.trim()).unwrap_or_default().to_string(),
+        next: next::safe_next(q.next.trim())
+            .unwrap_or_default()
+            .to_string(),
         error: None,
     };
     Ok(with_pre_cookie(&state, html(&req, page.render()?), csrf))
@@ -120,7 +122,9 @@ pub async fn submit(
     let page = SecondStepPage {
         layout: Layout::anonymous(&req, "Two-factor sign-in"),
         csrf: csrf.clone(),
-        next: next::safe_next(f.next.trim()).unwrap_or_default().to_string(),
+        next: next::safe_next(f.next.trim())
+            .unwrap_or_default()
+            .to_string(),
         error: Some(error),
     };
     let mut resp = html_status(status, page.render()?);

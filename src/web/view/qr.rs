@@ -15,13 +15,11 @@ pub fn svg(data: &str, label: &str) -> Option<String> {
         .build();
     let start = drawn.find("<svg")?;
     let label = askama_escape(label);
-    let svg = drawn[start..]
-        .replacen(" version=\"1.1\"", "", 1)
-        .replacen(
-            "<svg",
-            &format!("<svg role=\"img\" aria-label=\"{label}\" class=\"qr\" focusable=\"false\""),
-            1,
-        );
+    let svg = drawn[start..].replacen(" version=\"1.1\"", "", 1).replacen(
+        "<svg",
+        &format!("<svg role=\"img\" aria-label=\"{label}\" class=\"qr\" focusable=\"false\""),
+        1,
+    );
     Some(svg)
 }
 
@@ -42,9 +40,15 @@ fn askama_escape(s: &str) -> String {
 mod tests {
     #[test]
     fn an_accessible_svg_without_declaration() {
-        let s = super::svg("otpauth://totp/Forgekeys:a%40b.test?secret=ABC", "QR \"code\"")
-            .unwrap_or_default();
-        assert!(s.starts_with("<svg role=\"img\" aria-label=\"QR &quot;code&quot;\""), "{s}");
+        let s = super::svg(
+            "otpauth://totp/Forgekeys:a%40b.test?secret=ABC",
+            "QR \"code\"",
+        )
+        .unwrap_or_default();
+        assert!(
+            s.starts_with("<svg role=\"img\" aria-label=\"QR &quot;code&quot;\""),
+            "{s}"
+        );
         assert!(!s.contains("<?xml"));
         assert!(s.ends_with("</svg>"));
     }
