@@ -281,3 +281,29 @@ async fn the_security_page_is_for_owners_and_admins_of_that_organization() {
         .assert_status(404);
     assert_eq!(audit_count(&app, "org.security_update"), 0);
 }
+
+#[tokio::test]
+async fn keys_rotate_re_seals_the_secret_and_codes_keep_working() {
+    use diesel::prelude::*;
+    use forgekeys::db::schema::users;
+    let app = spawn_app();
+    let owner = app.owner("acme").await;
+    let (secret, _, _) = enroll(&app, &owner).await;
+    let key_of = || -> Option<String> {
+        users::table
+            .filter(users::email.eq("owner@acme.test"))
+            .select(users::totp_key_id)
+            .first(&mut db(&app))
+            .unwrap()
+    };
+    let before = key_of().expect("sealed under a key");
+    let r = crate::cli::run(&app, &["keys", "rotate"], "").await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let after = key_of().expect("still sealed");
+    assert_ne!(before, after, "the TOTP secret moved to the new key");
+    // The running server (old key loaded) opens it under the new one.
+    let c = password_step(&app, "owner@acme.test").await;
+    code_step(&c, &next_code(&app, &secret))
+        .await
+        .assert_redirect_to("/orgs");
+}

@@ -72,6 +72,43 @@ impl TotpRow {
         Ok(())
     }
 
+    /// Every TOTP secret not under `key_id` (user id, key id, ciphertext): what a key rotation
+    /// re-seals.
+    pub fn sealed_not_under(
+        conn: &mut DbConn,
+        key_id: &str,
+    ) -> Result<Vec<(String, String, Vec<u8>)>, StoreError> {
+        let rows: Vec<(String, Option<String>, Option<Vec<u8>>)> = users::table
+            .filter(users::totp_key_id.ne(key_id))
+            .select((users::id, users::totp_key_id, users::totp_secret))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, kid, blob)| Some((id, kid?, blob?)))
+            .collect())
+    }
+
+    /// Store a re-sealed secret if the row still holds the ciphertext `old` (compare-and-swap).
+    pub fn reseal(
+        conn: &mut DbConn,
+        user_id: &str,
+        old: &[u8],
+        sealed: &[u8],
+        key_id: &str,
+    ) -> Result<bool, StoreError> {
+        let n = diesel::update(
+            users::table
+                .find(user_id)
+                .filter(users::totp_secret.eq(old)),
+        )
+        .set((
+            users::totp_secret.eq(Some(sealed)),
+            users::totp_key_id.eq(Some(key_id)),
+        ))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
     /// Record `step` as used, only if it is later than the last one used (atomic: of two
     /// requests with the same code, one wins). False: the step was already used.
     pub fn use_step(conn: &mut DbConn, user_id: &str, step: i64) -> Result<bool, StoreError> {
