@@ -136,6 +136,14 @@ async fn the_code_step_is_throttled_and_expires() {
     let owner = app.owner("acme").await;
     let (secret, _, _) = enroll(&app, &owner).await;
     let c = password_step(&app, "owner@acme.test").await;
+    // The code form checks its CSRF token like the sign-in form.
+    let code = code_now(&app, &secret);
+    c.post("/login/2fa", &[("code", code.as_str())])
+        .await
+        .assert_status(403);
+    c.post("/login/2fa", &[("csrf_token", "forged"), ("code", code.as_str())])
+        .await
+        .assert_status(403);
     for _ in 0..5 {
         code_step(&c, "000000").await.assert_status(401);
     }
