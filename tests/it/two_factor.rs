@@ -141,9 +141,12 @@ async fn the_code_step_is_throttled_and_expires() {
     c.post("/login/2fa", &[("code", code.as_str())])
         .await
         .assert_status(403);
-    c.post("/login/2fa", &[("csrf_token", "forged"), ("code", code.as_str())])
-        .await
-        .assert_status(403);
+    c.post(
+        "/login/2fa",
+        &[("csrf_token", "forged"), ("code", code.as_str())],
+    )
+    .await
+    .assert_status(403);
     for _ in 0..5 {
         code_step(&c, "000000").await.assert_status(401);
     }
