@@ -222,16 +222,8 @@ impl Origin {
     }
 }
 
-/// Start a session for a user (a fresh id: sign-in renews it). Returns the cookie's id.
-pub fn start_session(
-    conn: &mut DbConn,
-    user_id: &UserId,
-    now: NaiveDateTime,
-) -> Result<String, Error> {
-    start_session_from(conn, user_id, &Origin::default(), now)
-}
-
-/// [`start_session`], recording the browser and address it comes from.
+/// Start a session for a user (a fresh id: sign-in renews it), recording the browser and
+/// address it comes from. Returns the cookie's id.
 pub fn start_session_from(
     conn: &mut DbConn,
     user_id: &UserId,
