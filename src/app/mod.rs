@@ -6,6 +6,7 @@
 //! to the database), writes its own audit record, and returns a typed result or an [`Error`].
 //! No HTTP and no page wording here: `web` parses, calls and renders.
 
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod checks;
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod moves;
 pub mod notifications;
 pub mod rotation;
+pub mod security;
 pub mod services;
 pub mod setup;
 pub mod state;

@@ -3,7 +3,7 @@
 
 use super::Error;
 use super::audit::{Record, System, Who};
-use super::auth::start_session;
+use super::auth::start_session_from;
 use super::error::is_unique_violation;
 use crate::app::state::AppState;
 use crate::db::DbConn;
@@ -213,8 +213,10 @@ pub struct FirstSetup {
     pub org: NewOrg,
     pub email: String,
     pub password: SecretString,
-    /// The address the form came from (recorded in the audit entry).
+    /// The address the form came from (recorded in the audit entry and the session).
     pub client_ip: Option<std::net::IpAddr>,
+    /// The browser's `User-Agent` (the account page names the session's device from it).
+    pub user_agent: Option<String>,
 }
 
 /// What became of the setup form.
@@ -287,7 +289,11 @@ fn create_first(
         client_ip: setup.client_ip,
     }
     .write(conn, at)?;
-    let session = start_session(conn, &UserId::new(user.id.as_str()), at)?;
+    let origin = super::auth::Origin {
+        user_agent: setup.user_agent.clone(),
+        client_ip: setup.client_ip,
+    };
+    let session = start_session_from(conn, &UserId::new(user.id.as_str()), &origin, at)?;
     Ok(SetupDone::Created { org, session })
 }
 

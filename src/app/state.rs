@@ -120,6 +120,28 @@ impl AppState {
         keys::seal(conn, &self.secrets, &self.config.key_file, slot, url)
     }
 
+    /// [`AppState::seal_token`] for a user's TOTP secret.
+    pub fn seal_totp(
+        &self,
+        conn: &mut DbConn,
+        user_id: &str,
+        secret: &SecretString,
+    ) -> Result<(Vec<u8>, String), crate::app::Error> {
+        let slot = keys::Slot::Totp(user_id);
+        keys::seal(conn, &self.secrets, &self.config.key_file, slot, secret)
+    }
+
+    /// Decrypt a user's stored TOTP secret.
+    pub fn open_totp(
+        &self,
+        user_id: &str,
+        key_id: &str,
+        blob: &[u8],
+    ) -> Result<SecretString, CryptoError> {
+        let slot = keys::Slot::Totp(user_id);
+        keys::open(&self.secrets, &self.config.key_file, slot, key_id, blob)
+    }
+
     /// Decrypt a stored token. If its key is unknown (a `keys rotate` ran while serving), the
     /// key file is re-read once.
     pub fn open(

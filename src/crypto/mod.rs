@@ -4,3 +4,4 @@ pub mod keyfile;
 pub mod mac;
 pub mod password;
 pub mod secret_box;
+pub mod totp;

@@ -82,6 +82,11 @@ pub fn webhook_aad(org_id: &str, key_id: &str) -> String {
     format!("forgekeys/notification_settings/webhook_url/{org_id}/{key_id}")
 }
 
+/// Associated data for a user's TOTP secret.
+pub fn totp_aad(user_id: &str, key_id: &str) -> String {
+    format!("forgekeys/users/totp_secret/{user_id}/{key_id}")
+}
+
 impl SecretBox {
     /// `keys` in file order; the last one is the current (encrypting) key.
     pub fn new(keys: Vec<MasterKey>) -> Option<SecretBox> {
@@ -149,6 +154,32 @@ impl SecretBox {
             webhook_aad(org_id, key_id).as_bytes(),
             url.expose_secret().as_bytes(),
         )
+    }
+
+    /// Encrypt a user's TOTP secret with the key `key_id`.
+    pub fn seal_totp_with(
+        &self,
+        key_id: &str,
+        user_id: &str,
+        secret: &SecretString,
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.seal_with(
+            key_id,
+            totp_aad(user_id, key_id).as_bytes(),
+            secret.expose_secret().as_bytes(),
+        )
+    }
+
+    pub fn open_totp(
+        &self,
+        user_id: &str,
+        key_id: &str,
+        blob: &[u8],
+    ) -> Result<SecretString, CryptoError> {
+        let plain =
+            Zeroizing::new(self.open_with(key_id, totp_aad(user_id, key_id).as_bytes(), blob)?);
+        let s = std::str::from_utf8(&plain).map_err(|_| CryptoError::Open)?;
+        Ok(SecretString::from(s.to_string()))
     }
 
     pub fn open_webhook(

@@ -7,6 +7,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         tokens_version -> BigInt,
+        require_2fa -> Bool,
     }
 }
 
@@ -19,6 +20,10 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         last_sign_in_at -> Nullable<Timestamp>,
+        totp_secret -> Nullable<Binary>,
+        totp_key_id -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
     }
 }
 
@@ -39,6 +44,28 @@ diesel::table! {
         csrf_token -> Text,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        user_agent -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    pending_sign_ins (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        user_agent -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
+        created_at -> Timestamp,
         expires_at -> Timestamp,
     }
 }
@@ -241,4 +268,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     master_keys,
     invites,
     password_resets,
+    recovery_codes,
+    pending_sign_ins,
 );

@@ -33,10 +33,15 @@ pub enum AuditAction {
     MemberRemove,
     PasswordResetIssue,
     PasswordReset,
+    PasswordChange,
+    SessionRevoke,
+    TwoFactorEnable,
+    TwoFactorDisable,
+    OrgSecurityUpdate,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::TokenCreate,
         AuditAction::TokenUpdate,
         AuditAction::TokenTest,
@@ -64,6 +69,11 @@ impl AuditAction {
         AuditAction::MemberRemove,
         AuditAction::PasswordResetIssue,
         AuditAction::PasswordReset,
+        AuditAction::PasswordChange,
+        AuditAction::SessionRevoke,
+        AuditAction::TwoFactorEnable,
+        AuditAction::TwoFactorDisable,
+        AuditAction::OrgSecurityUpdate,
     ];
 
     /// The stored value, e.g. `token.rotate`.
@@ -96,6 +106,11 @@ impl AuditAction {
             AuditAction::MemberRemove => "member.remove",
             AuditAction::PasswordResetIssue => "password_reset.issue",
             AuditAction::PasswordReset => "password_reset",
+            AuditAction::PasswordChange => "password.change",
+            AuditAction::SessionRevoke => "session.revoke",
+            AuditAction::TwoFactorEnable => "two_factor.enable",
+            AuditAction::TwoFactorDisable => "two_factor.disable",
+            AuditAction::OrgSecurityUpdate => "org.security_update",
         }
     }
 

@@ -32,6 +32,8 @@ pub enum AppError {
     Internal(anyhow::Error),
     /// `/setup` without a valid one-time link (a 404 that says where the link comes from).
     SetupClosed,
+    /// The organization requires two-factor sign-in and the member has it off: sent to enroll.
+    TwoFactorRequired,
 }
 
 pub fn error_chain_fmt(e: &dyn std::error::Error, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -64,6 +66,7 @@ impl fmt::Display for AppError {
             AppError::BadRequest(m) | AppError::Conflict(m) => f.write_str(m),
             AppError::Internal(e) => write!(f, "internal error: {e}"),
             AppError::SetupClosed => f.write_str("setup link missing, wrong or used"),
+            AppError::TwoFactorRequired => f.write_str("two-factor sign-in required"),
         }
     }
 }
@@ -191,6 +194,11 @@ impl AppError {
                 "An unexpected error occurred. Nothing secret was shown or logged. Give the incident id below to your operator.".into(),
                 vec![],
             ),
+            AppError::TwoFactorRequired => (
+                "Two-factor sign-in required",
+                "This organization requires two-factor sign-in. Turn it on from your account page.".into(),
+                vec![],
+            ),
             AppError::SetupClosed => (
                 "No setup here",
                 "This setup link is missing its token, is wrong, or was already used. On its first start, while no user exists, Forgekeys prints a one-time link (/setup?token=…) in its log: open that exact link. If Forgekeys is already set up, sign in instead; an operator can add people with forgekeys user add.".into(),
@@ -203,7 +211,7 @@ impl AppError {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::Unauthorized => StatusCode::SEE_OTHER,
+            AppError::Unauthorized | AppError::TwoFactorRequired => StatusCode::SEE_OTHER,
             AppError::NotFound | AppError::SetupClosed => StatusCode::NOT_FOUND,
             AppError::Forbidden(_) | AppError::Csrf | AppError::CookieRefused => {
                 StatusCode::FORBIDDEN
@@ -232,6 +240,18 @@ impl ResponseError for AppError {
                     let _ = resp.add_cookie(&crate::web::next::cookie(path));
                 }
                 resp
+            };
+        }
+        if let AppError::TwoFactorRequired = self {
+            let to = crate::web::urls::ACCOUNT_2FA_REQUIRED;
+            return if is_htmx {
+                HttpResponse::Ok()
+                    .insert_header(("HX-Redirect", to))
+                    .finish()
+            } else {
+                HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, to))
+                    .finish()
             };
         }
         let incident = if let AppError::Internal(e) = self {

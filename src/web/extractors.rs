@@ -123,7 +123,11 @@ impl FromRequest for OrgContext {
                     (cu, m)
                 }
             };
-            let (mut member, attention) = member.ok_or(AppError::NotFound)?;
+            let visit = member.ok_or(AppError::NotFound)?;
+            if visit.must_enroll {
+                return Err(AppError::TwoFactorRequired);
+            }
+            let (mut member, attention) = (visit.member, visit.attention);
             member.client_ip = super::client::client_ip(&req);
             let ctx = OrgContext {
                 role: member.role,

@@ -21,8 +21,8 @@ pub mod view;
 
 use actix_web::{HttpResponse, web};
 use handlers::{
-    audit, auth, health, inventory, members, migrate, notifications, orgs, password_reset, rotate,
-    services, setup, tokens,
+    account, audit, auth, health, inventory, members, migrate, notifications, orgs, password_reset,
+    rotate, security, services, setup, tokens, two_factor,
 };
 
 /// The whole route table: the public routes, then each area's organization routes (fixed paths
@@ -36,6 +36,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(setup::routes)
         .configure(members::public_routes)
         .configure(password_reset::routes)
+        .configure(account::routes)
+        .configure(two_factor::routes)
         .route(urls::ORGS, web::get().to(orgs::list_orgs))
         .service(
             web::scope(urls::ORG_SCOPE)
@@ -46,6 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(services::routes)
                 .configure(notifications::routes)
                 .configure(members::routes)
+                .configure(security::routes)
                 .configure(rotate::routes)
                 .configure(tokens::routes),
         )

@@ -51,6 +51,21 @@ impl Layout {
         }
     }
 
+    /// A signed-in page outside any organization (the organizations list, the account).
+    pub fn for_user(
+        req: &HttpRequest,
+        cu: &crate::web::extractors::CurrentUser,
+        title: impl Into<String>,
+        active: &'static str,
+    ) -> Layout {
+        let mut layout = Layout::anonymous(req, title);
+        layout.csrf = Some(cu.session.csrf_token.clone());
+        layout.user_email = Some(cu.user.email.clone());
+        layout.active = active;
+        layout.cookie_warning = false;
+        layout
+    }
+
     pub fn for_org(
         req: &HttpRequest,
         ctx: &OrgContext,

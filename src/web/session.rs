@@ -10,6 +10,8 @@ pub const FLASH_COOKIE: &str = "fk_flash";
 /// A browser that signed in before: a random id (the database keeps its SHA-256 per account);
 /// a correct password from it passes the sign-in throttles (`app::auth::throttle`).
 pub const DEVICE_COOKIE: &str = "fk_device";
+/// The pending half-session between the password and the second factor (`/login/2fa`).
+pub const PENDING_COOKIE: &str = "fk_2fa";
 
 pub fn cookie(
     name: &'static str,
@@ -47,4 +49,15 @@ pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
     let mut c = cookie(name, String::new(), secure, None);
     c.make_removal();
     c
+}
+
+/// The pending second-factor cookie: as long as the pending sign-in lives.
+pub fn pending_cookie(value: String, secure: bool) -> Cookie<'static> {
+    let minutes = crate::app::auth::second_factor::PENDING_VALID.num_minutes();
+    cookie(
+        PENDING_COOKIE,
+        value,
+        secure,
+        Some(CookieDuration::minutes(minutes)),
+    )
 }

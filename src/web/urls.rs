@@ -17,6 +17,23 @@ pub const INVITE: &str = "/invites/{token}";
 /// A one-time password reset from `forgekeys user reset-password`.
 pub const PASSWORD_RESET: &str = "/password-reset/{token}";
 
+/// The signed-in user's own account.
+pub const ACCOUNT: &str = "/account";
+pub const ACCOUNT_PASSWORD: &str = "/account/password";
+pub const ACCOUNT_SESSION_REVOKE: &str = "/account/sessions/{id}/revoke";
+pub const ACCOUNT_SESSIONS_REVOKE_OTHERS: &str = "/account/sessions/revoke-others";
+pub const ACCOUNT_2FA: &str = "/account/2fa";
+/// Where a member of an organization that requires 2FA is sent while theirs is off.
+pub const ACCOUNT_2FA_REQUIRED: &str = "/account/2fa?required=1";
+pub const ACCOUNT_2FA_ENABLE: &str = "/account/2fa/enable";
+pub const ACCOUNT_2FA_DISABLE: &str = "/account/2fa/disable";
+/// The second sign-in step (TOTP or recovery code).
+pub const LOGIN_2FA: &str = "/login/2fa";
+
+pub fn account_session_revoke(id: &str) -> String {
+    ACCOUNT_SESSION_REVOKE.replace("{id}", id)
+}
+
 /// The scope of an organization's pages.
 pub const ORG_SCOPE: &str = "/orgs/{org}";
 
@@ -51,6 +68,11 @@ pub mod org {
     pub const INVITE_REVOKE: &str = "/settings/members/invites/{id}/revoke";
     pub const MEMBER_ROLE: &str = "/settings/members/{id}/role";
     pub const MEMBER_REMOVE: &str = "/settings/members/{id}/remove";
+    pub const SECURITY: &str = "/settings/security";
+}
+
+pub fn security(slug: &str) -> String {
+    in_org(slug, org::SECURITY)
 }
 
 fn in_org(slug: &str, pattern: &str) -> String {

@@ -8,6 +8,7 @@
 mod support;
 pub(crate) use support::{fakes, helpers};
 
+mod account;
 mod browser;
 mod flows;
 mod inventory;

@@ -168,7 +168,7 @@ async fn owner_member(
     .await
     .unwrap()
     .expect("the owner is a member")
-    .0
+    .member
 }
 
 #[tokio::test]

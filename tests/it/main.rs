@@ -6,6 +6,7 @@
 mod support;
 pub(crate) use support::{fakes, helpers};
 
+mod account;
 mod accounts;
 mod audit;
 mod auth;
@@ -37,6 +38,7 @@ mod sign_in_protection;
 mod token_testing;
 mod tokens_check;
 mod tokens_crud;
+mod two_factor;
 mod two_processes;
 mod verdicts_bitbucket;
 mod verdicts_github;

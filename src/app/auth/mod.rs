@@ -12,6 +12,7 @@ use crate::app::state::AppState;
 use crate::db::DbConn;
 use crate::db::models::membership::Membership;
 use crate::db::models::session::Session as SessionRow;
+use crate::db::models::two_factor::{OrgSecurity, TotpRow};
 use crate::db::models::user::User as UserRow;
 use crate::domain::account::{Member, Organization, User};
 use crate::domain::ids::{OrgId, UserId};
@@ -22,6 +23,7 @@ use chrono::{Duration, NaiveDateTime};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+pub mod second_factor;
 mod sign_in;
 pub mod throttle;
 
@@ -108,6 +110,16 @@ pub enum Banner {
     NotNeeded,
 }
 
+/// A member's visit to an organization page.
+#[derive(Debug, Clone)]
+pub struct OrgVisit {
+    pub member: Member,
+    /// Tokens needing attention (0 when the banner is not wanted).
+    pub attention: i64,
+    /// The organization requires two-factor sign-in and the member has it off.
+    pub must_enroll: bool,
+}
+
 fn member_in(
     conn: &mut DbConn,
     cache: &StatsCache,
@@ -115,7 +127,7 @@ fn member_in(
     slug: &str,
     now: NaiveDateTime,
     banner: Banner,
-) -> Result<Option<(Member, i64)>, Error> {
+) -> Result<Option<OrgVisit>, Error> {
     let Some((org, role)) = Membership::find_for_user(conn, slug, user.id.as_str())? else {
         return Ok(None);
     };
@@ -125,11 +137,19 @@ fn member_in(
         org: org.into(),
         role,
     };
-    let attention = match banner {
-        Banner::Wanted => attention(conn, cache, &member, now)?,
-        Banner::NotNeeded => 0,
+    // The organization requires two-factor sign-in and this member has it off: they enroll
+    // before they reach it.
+    let must_enroll = OrgSecurity::requires_2fa(conn, member.org.id.as_str())?
+        && !TotpRow::is_on(conn, member.user.id.as_str())?;
+    let attention = match (banner, must_enroll) {
+        (Banner::Wanted, false) => attention(conn, cache, &member, now)?,
+        _ => 0,
     };
-    Ok(Some((member, attention)))
+    Ok(Some(OrgVisit {
+        member,
+        attention,
+        must_enroll,
+    }))
 }
 
 /// A session and, when it is live, the user as a member of the organization `slug` (with the
@@ -140,7 +160,7 @@ pub async fn session_in_org(
     id_hash: String,
     slug: &str,
     banner: Banner,
-) -> Result<Option<(Session, Option<(Member, i64)>)>, Error> {
+) -> Result<Option<(Session, Option<OrgVisit>)>, Error> {
     let (slug, now, cache) = (slug.to_string(), state.clock.naive(), state.stats.clone());
     state
         .db(move |conn| {
@@ -161,7 +181,7 @@ pub async fn member(
     user: &User,
     slug: &str,
     banner: Banner,
-) -> Result<Option<(Member, i64)>, Error> {
+) -> Result<Option<OrgVisit>, Error> {
     let (user, slug, now) = (user.clone(), slug.to_string(), state.clock.naive());
     let cache = state.stats.clone();
     state
@@ -185,10 +205,29 @@ pub async fn organizations(
         .await
 }
 
-/// Start a session for a user (a fresh id: sign-in renews it). Returns the cookie's id.
-pub fn start_session(
+/// Where a session is started from: shown on the account page.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub user_agent: Option<String>,
+    pub client_ip: Option<std::net::IpAddr>,
+}
+
+impl Origin {
+    fn user_agent(&self) -> Option<String> {
+        use crate::db::models::session::USER_AGENT_MAX;
+        self.user_agent
+            .as_deref()
+            .map(|ua| ua.chars().take(USER_AGENT_MAX).collect::<String>())
+            .filter(|ua| !ua.trim().is_empty())
+    }
+}
+
+/// Start a session for a user (a fresh id: sign-in renews it), recording the browser and
+/// address it comes from. Returns the cookie's id.
+pub fn start_session_from(
     conn: &mut DbConn,
     user_id: &UserId,
+    origin: &Origin,
     now: NaiveDateTime,
 ) -> Result<String, Error> {
     let id = random_token();
@@ -201,6 +240,8 @@ pub fn start_session(
             created_at: now,
             last_seen_at: now,
             expires_at: now + ABSOLUTE_TIMEOUT,
+            user_agent: origin.user_agent(),
+            client_ip: origin.client_ip.map(|ip| ip.to_canonical().to_string()),
         },
     )?;
     crate::db::models::members::Members::record_sign_in(conn, user_id.as_str(), now)?;

@@ -14,7 +14,7 @@
 //! hash and counted under its own e-mail key, so status, page, headers and timing match.
 
 use super::throttle::{self, DEVICE, EMAIL, IP};
-use super::{hash_id, random_token, start_session};
+use super::{Origin, hash_id, random_token, start_session_from};
 use crate::app::Error;
 use crate::app::audit::{Record, Who};
 use crate::app::state::AppState;
@@ -24,6 +24,7 @@ use crate::db::models::known_device::KnownDevice;
 use crate::db::models::login_throttle::{Claim, Limit, Throttle};
 use crate::db::models::membership::Membership;
 use crate::db::models::session::Session as SessionRow;
+use crate::db::models::two_factor::TotpRow;
 use crate::db::models::user::User as UserRow;
 use crate::domain::account::{User, parse_email};
 use crate::domain::audit::{AuditAction, AuditDetails};
@@ -42,6 +43,8 @@ pub struct Attempt {
     pub device: Option<String>,
     /// The session cookie the browser still had (ended at sign-in: the id is renewed).
     pub previous_session: Option<String>,
+    /// The browser's `User-Agent` (the account page names the device from it).
+    pub user_agent: Option<String>,
 }
 
 /// What became of a sign-in.
@@ -49,6 +52,10 @@ pub struct Attempt {
 pub enum SignIn {
     /// Signed in: the new session's cookie id, and the (signed) device cookie to (re)set.
     SignedIn { session: String, device: String },
+    /// The password is right and the account has two-factor sign-in on: the pending
+    /// half-session's cookie id (the code goes to `/login/2fa`, [`super::second_factor`]), and
+    /// the device cookie.
+    SecondFactor { pending: String, device: String },
     /// Wrong e-mail or password (the same answer for both).
     Refused,
     /// Too many failed attempts for this e-mail, this device or this client address (the same
@@ -143,7 +150,7 @@ fn gate(
 /// The audit entries of an attempt: in every organization the account belongs to, or one
 /// global entry (never the password; an e-mail field holding something else is not recorded
 /// as typed).
-fn audit(
+pub(super) fn audit(
     conn: &mut DbConn,
     email: &str,
     ip: Option<IpAddr>,
@@ -243,6 +250,10 @@ pub async fn sign_in(state: &AppState, attempt: Attempt) -> Result<SignIn, Error
     };
 
     let previous = attempt.previous_session;
+    let origin = Origin {
+        user_agent: attempt.user_agent,
+        client_ip: ip,
+    };
     let device = device_id.filter(|_| via_device);
     let outcome = state
         .tx(move |conn| match (user, ok) {
@@ -259,9 +270,13 @@ pub async fn sign_in(state: &AppState, attempt: Attempt) -> Result<SignIn, Error
                 if let Some(old) = &previous {
                     SessionRow::delete(conn, &hash_id(old))?;
                 }
-                let session = start_session(conn, &UserId::new(u.id.clone()), now)?;
                 let device = device.unwrap_or_else(random_token);
                 KnownDevice::remember(conn, &hash_id(&device), &u.id, now)?;
+                if TotpRow::is_on(conn, &u.id)? {
+                    let pending = super::second_factor::start(conn, &u.id, &origin, now)?;
+                    return Ok(SignIn::SecondFactor { pending, device });
+                }
+                let session = start_session_from(conn, &UserId::new(u.id.clone()), &origin, now)?;
                 audit(conn, &email, ip, Some(&u), AuditAction::Login, None, now)?;
                 Ok(SignIn::SignedIn { session, device })
             }
@@ -283,6 +298,10 @@ pub async fn sign_in(state: &AppState, attempt: Attempt) -> Result<SignIn, Error
     Ok(match outcome {
         SignIn::SignedIn { session, device } => SignIn::SignedIn {
             session,
+            device: throttle::sign_device(state, &device)?,
+        },
+        SignIn::SecondFactor { pending, device } => SignIn::SecondFactor {
+            pending,
             device: throttle::sign_device(state, &device)?,
         },
         other => other,

@@ -54,6 +54,8 @@ pub enum Slot<'a> {
     Token(&'a str),
     /// The webhook URL of the organization with this id.
     Webhook(&'a str),
+    /// The TOTP secret of the user with this id.
+    Totp(&'a str),
 }
 
 fn read(secrets: &RwLock<SecretBox>) -> Result<RwLockReadGuard<'_, SecretBox>, CryptoError> {
@@ -78,6 +80,7 @@ pub fn seal(
             let blob = match slot {
                 Slot::Token(id) => sb.seal_token_with(&current, id, plain)?,
                 Slot::Webhook(org) => sb.seal_webhook_with(&current, org, plain)?,
+                Slot::Totp(user) => sb.seal_totp_with(&current, user, plain)?,
             };
             return Ok((blob, current));
         }
@@ -99,6 +102,7 @@ pub fn open(
     let open_with = |sb: &SecretBox| match slot {
         Slot::Token(id) => sb.open_token(id, key_id, blob),
         Slot::Webhook(org) => sb.open_webhook(org, key_id, blob),
+        Slot::Totp(user) => sb.open_totp(user, key_id, blob),
     };
     {
         let sb = secrets.read().map_err(|_| CryptoError::Open)?;

@@ -33,6 +33,10 @@ pub struct Resealed {
     pub skipped: Vec<Skipped>,
     /// Webhook URLs that could not be decrypted (organization ids): left under their key.
     pub skipped_webhooks: Vec<String>,
+    /// TOTP secrets re-sealed.
+    pub totp: usize,
+    /// TOTP secrets that could not be decrypted (user ids): left under their key.
+    pub skipped_totp: Vec<String>,
 }
 
 /// What a rotation did.
@@ -232,7 +236,34 @@ impl Rotation {
                 .await?;
             report.webhooks += usize::from(moved);
         }
+        self.reseal_totp(&mut report).await?;
         Ok(report)
+    }
+
+    /// Phase 2 for the users' TOTP secrets.
+    async fn reseal_totp(&self, report: &mut Resealed) -> Result<(), RotateError> {
+        use crate::db::models::two_factor::TotpRow;
+        let key = self.key_id.clone();
+        let secrets = self
+            .state
+            .db(move |conn| Ok(TotpRow::sealed_not_under(conn, &key)?))
+            .await?;
+        for (user, kid, blob) in secrets {
+            let Ok(secret) = self.state.open_totp(&user, &kid, &blob) else {
+                report.skipped_totp.push(user);
+                continue;
+            };
+            let st = self.state.clone();
+            let moved = self
+                .state
+                .tx(move |conn| {
+                    let (sealed, key) = st.seal_totp(conn, &user, &secret)?;
+                    Ok(TotpRow::reseal(conn, &user, &blob, &sealed, &key)?)
+                })
+                .await?;
+            report.totp += usize::from(moved);
+        }
+        Ok(())
     }
 
     /// Phase 3: forget every retiring key no row uses (counted now, after phase 2: rows
@@ -240,8 +271,10 @@ impl Rotation {
     /// the database does not know that nothing uses (left by an interrupted phase 1).
     pub async fn finish(self, resealed: Resealed) -> Result<Rotated, RotateError> {
         let (key, at) = (self.key_id.clone(), self.state.clock.naive());
-        let moved = (resealed.tokens + resealed.webhooks) as u64;
-        let skipped = (resealed.skipped.len() + resealed.skipped_webhooks.len()) as u64;
+        let moved = (resealed.tokens + resealed.webhooks + resealed.totp) as u64;
+        let skipped = (resealed.skipped.len()
+            + resealed.skipped_webhooks.len()
+            + resealed.skipped_totp.len()) as u64;
         let (dropped, keep) = self
             .state
             .tx(move |conn| {

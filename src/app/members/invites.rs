@@ -9,7 +9,7 @@
 
 use super::InviteEntry;
 use crate::app::audit::{Record, Who};
-use crate::app::auth::{hash_id, random_token, start_session};
+use crate::app::auth::{hash_id, random_token, start_session_from};
 use crate::app::error::is_unique_violation;
 use crate::app::state::AppState;
 use crate::app::{Error, require};
@@ -314,7 +314,11 @@ async fn join_new(
             let role = role_of(&inv)?;
             Members::insert(conn, org.id.as_str(), user.id.as_str(), role, now)?;
             join_record(&user, &org.id, role, client_ip).write(conn, now)?;
-            let session = start_session(conn, &user.id, now)?;
+            let origin = crate::app::auth::Origin {
+                user_agent: None,
+                client_ip,
+            };
+            let session = start_session_from(conn, &user.id, &origin, now)?;
             Ok(AcceptedNew::Joined { org, role, session })
         })
         .await;

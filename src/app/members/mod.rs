@@ -37,8 +37,7 @@ pub struct MemberEntry {
     pub email: String,
     pub role: Role,
     pub last_sign_in: Option<NaiveDateTime>,
-    /// Whether the member signs in with a second factor. PLACEHOLDER: always `false` until the
-    /// TOTP part of issue 12 adds its column; fill it in [`MemberEntry::try_from`].
+    /// Whether the member signs in with a second factor (TOTP).
     pub two_factor_on: bool,
 }
 
@@ -50,7 +49,7 @@ impl TryFrom<MemberRow> for MemberEntry {
             user_id: UserId::new(r.user_id),
             email: r.email,
             last_sign_in: r.last_sign_in_at,
-            two_factor_on: false,
+            two_factor_on: r.totp_enabled_at.is_some(),
         })
     }
 }

@@ -32,7 +32,7 @@ pub enum ResetIssued {
 }
 
 /// Write `record` in every organization of the user (or once without one).
-fn write_everywhere(
+pub(crate) fn write_everywhere(
     conn: &mut DbConn,
     user_id: &str,
     record: Record,
@@ -50,7 +50,7 @@ fn write_everywhere(
     Ok(())
 }
 
-fn record(action: AuditAction, who: Who, email: &str, ip: Option<IpAddr>) -> Record {
+pub(crate) fn record(action: AuditAction, who: Who, email: &str, ip: Option<IpAddr>) -> Record {
     Record {
         action,
         who,

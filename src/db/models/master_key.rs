@@ -1,7 +1,7 @@
 //! The master keys the database knows (ids and states only; the key material is in the key
 //! file). See `app::keys` for the protocol these queries serve.
 
-use crate::db::schema::{git_tokens, master_keys, notification_settings};
+use crate::db::schema::{git_tokens, master_keys, notification_settings, users};
 use crate::db::{DbConn, StoreError};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -113,7 +113,11 @@ impl MasterKeyRow {
             .filter(notification_settings::webhook_key_id.eq(id))
             .count()
             .get_result(conn)?;
-        Ok(tokens + hooks)
+        let totp: i64 = users::table
+            .filter(users::totp_key_id.eq(id))
+            .count()
+            .get_result(conn)?;
+        Ok(tokens + hooks + totp)
     }
 
     /// Every key id some row uses.
@@ -127,6 +131,11 @@ impl MasterKeyRow {
             .distinct()
             .load(conn)?;
         ids.extend(hooks.into_iter().flatten());
+        let totp: Vec<Option<String>> = users::table
+            .select(users::totp_key_id)
+            .distinct()
+            .load(conn)?;
+        ids.extend(totp.into_iter().flatten());
         ids.sort();
         ids.dedup();
         Ok(ids)

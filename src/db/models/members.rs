@@ -14,6 +14,8 @@ pub struct MemberRow {
     pub email: String,
     pub role: String,
     pub last_sign_in_at: Option<NaiveDateTime>,
+    /// When the member turned two-factor sign-in on (`None`: off).
+    pub totp_enabled_at: Option<NaiveDateTime>,
 }
 
 fn role_of(raw: &str) -> Result<Role, StoreError> {
@@ -43,6 +45,7 @@ impl MemberRow {
                 users::email,
                 memberships::role,
                 users::last_sign_in_at,
+                users::totp_enabled_at,
             ))
             .load(conn)?)
     }
@@ -69,6 +72,7 @@ impl MemberRow {
                 users::email,
                 memberships::role,
                 users::last_sign_in_at,
+                users::totp_enabled_at,
             ))
             .first(conn)
             .optional()?)
@@ -89,6 +93,7 @@ impl MemberRow {
                 users::email,
                 memberships::role,
                 users::last_sign_in_at,
+                users::totp_enabled_at,
             ))
             .first(conn)
             .optional()?)

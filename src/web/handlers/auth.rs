@@ -92,7 +92,7 @@ const BUSY: &str =
     "Forgekeys is busy checking other sign-ins right now. Try again in a few seconds.";
 const BUSY_RETRY_SECS: i64 = 2;
 
-fn throttled_text(minutes: i64) -> String {
+pub fn throttled_text(minutes: i64) -> String {
     format!(
         "Too many failed sign-ins: signing in is locked for {minutes} minutes. Try again later, \
          or sign in from a device you have signed in with before. An operator can lift the \
@@ -113,6 +113,7 @@ pub async fn login(
         client_ip: client_ip(&req),
         device: req.cookie(DEVICE_COOKIE).map(|c| c.value().to_string()),
         previous_session: req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()),
+        user_agent: user_agent(&req),
     };
     let (error, status, retry_after) = match app::auth::sign_in(&state, attempt).await? {
         SignIn::SignedIn {
@@ -126,6 +127,18 @@ pub async fn login(
             let _ = resp.add_cookie(&session::session_cookie(sid, secure));
             let _ = resp.add_cookie(&session::device_cookie(device, secure));
             let _ = resp.add_cookie(&session::removal(PRE_CSRF_COOKIE, secure));
+            return Ok(resp);
+        }
+        SignIn::SecondFactor { pending, device } => {
+            let mut to = urls::LOGIN_2FA.to_string();
+            if let Some(n) = next::requested(&req, form.next.trim()) {
+                let n: String = url::form_urlencoded::byte_serialize(n.as_bytes()).collect();
+                to = format!("{to}?next={n}");
+            }
+            let mut resp = see_other(&req, &to);
+            let secure = state.config.cookie_secure;
+            let _ = resp.add_cookie(&session::pending_cookie(pending, secure));
+            let _ = resp.add_cookie(&session::device_cookie(device, secure));
             return Ok(resp);
         }
         SignIn::Throttled { retry_after } => {
@@ -165,6 +178,14 @@ pub async fn login(
     Ok(with_pre_cookie(&state, resp, csrf))
 }
 
+/// The request's `User-Agent`, if it is text.
+pub fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 #[derive(serde::Deserialize)]
 pub struct Empty {}
 
@@ -183,9 +204,11 @@ pub async fn logout(
     Ok(resp)
 }
 
-/// `/login`, `/logout`.
+/// `/login`, `/login/2fa`, `/logout`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(urls::LOGIN, web::get().to(login_form))
+    cfg.route(urls::LOGIN_2FA, web::get().to(super::login_2fa::form))
+        .route(urls::LOGIN_2FA, web::post().to(super::login_2fa::submit))
+        .route(urls::LOGIN, web::get().to(login_form))
         .route(urls::LOGIN, web::post().to(login))
         .route(urls::LOGOUT, web::post().to(logout));
 }

@@ -151,6 +151,7 @@ pub async fn setup(
         email,
         password: SecretString::from(f.password.clone()),
         client_ip: client_ip(&req),
+        user_agent: crate::web::handlers::auth::user_agent(&req),
     };
     match app::setup::first_setup(&state, &f.token, setup).await? {
         SetupDone::Created { org, session: sid } => {

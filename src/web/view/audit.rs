@@ -39,6 +39,11 @@ pub fn action_label(action: &str) -> &str {
         AuditAction::MemberRemove => "Member removed",
         AuditAction::PasswordResetIssue => "Password reset link issued",
         AuditAction::PasswordReset => "Password reset",
+        AuditAction::PasswordChange => "Password changed",
+        AuditAction::SessionRevoke => "Session signed out",
+        AuditAction::TwoFactorEnable => "Two-factor sign-in turned on",
+        AuditAction::TwoFactorDisable => "Two-factor sign-in turned off",
+        AuditAction::OrgSecurityUpdate => "Security settings changed",
     }
 }
 
