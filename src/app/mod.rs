@@ -21,6 +21,7 @@ pub mod notifications;
 pub mod rotation;
 pub mod services;
 pub mod setup;
+pub mod sso;
 pub mod state;
 pub mod tokens;
 
