@@ -22,7 +22,7 @@ pub mod view;
 use actix_web::{HttpResponse, web};
 use handlers::{
     audit, auth, health, inventory, members, migrate, notifications, orgs, password_reset, rotate,
-    services, setup, tokens,
+    services, setup, sso, tokens,
 };
 
 /// The whole route table: the public routes, then each area's organization routes (fixed paths
@@ -36,6 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(setup::routes)
         .configure(members::public_routes)
         .configure(password_reset::routes)
+        .configure(sso::routes)
         .route(urls::ORGS, web::get().to(orgs::list_orgs))
         .service(
             web::scope(urls::ORG_SCOPE)

@@ -14,4 +14,5 @@ pub mod password_reset;
 pub mod rotate;
 pub mod services;
 pub mod setup;
+pub mod sso;
 pub mod tokens;
