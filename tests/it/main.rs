@@ -34,6 +34,7 @@ mod serving;
 mod setup_flow;
 mod setup_race;
 mod sign_in_protection;
+mod sso;
 mod token_testing;
 mod tokens_check;
 mod tokens_crud;
