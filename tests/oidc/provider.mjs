@@ -86,6 +86,8 @@ function build(issuer, redirectUri) {
   return p;
 }
 
+process.stdout.on('error', () => {});
+
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, 'http://127.0.0.1');
   const issuer = `http://127.0.0.1:${server.address().port}`;

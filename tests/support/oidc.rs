@@ -71,8 +71,10 @@ impl OidcProvider {
             .spawn()
             .expect("start node tests/oidc/provider.mjs");
         let mut line = String::new();
-        let stdout = child.stdout.take().unwrap();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut line).unwrap();
+        // Keep reading what the provider prints, so it never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         let Some(issuer) = line.trim().strip_prefix("listening ").map(str::to_string) else {
             let _ = child.kill();
             let log = std::fs::read_to_string(stderr.path()).unwrap_or_default();
