@@ -16,7 +16,11 @@ async fn setup() -> Option<(OidcProvider, TestApp, Client)> {
     let idp = OidcProvider::start()?;
     let settings = idp.settings();
     let app = TestApp::builder()
-        .with(move |o| o.oidc = Some(settings))
+        .with(move |o| {
+            o.oidc = Some(settings);
+            // Several providers start at once on few cores: the token endpoint can be slow.
+            o.provider_timeout_ms = Some(15_000);
+        })
         .start();
     idp.configure(&app.address).await;
     let owner = app.owner("acme").await;

@@ -126,9 +126,8 @@ fn failure_text(f: &Failure) -> (StatusCode, String) {
             S::BAD_REQUEST,
             format!(
                 "The sign-in provider did not confirm the sign-in: {}. Start again; if it \
-                 keeps failing, {}",
-                provider_text(e),
-                ASK.to_lowercase()
+                 keeps failing: {ASK}",
+                provider_text(e)
             ),
         ),
         Failure::Keys(e) => (
