@@ -9,7 +9,11 @@ use secrecy::SecretString;
 #[derive(Debug, Clone, Default, Args)]
 pub struct OidcArgs {
     /// OpenID Connect issuer URL (its `/.well-known/openid-configuration` is read); empty: SSO off.
-    #[arg(long = "oidc-issuer", env = "FORGEKEYS_OIDC_ISSUER", default_value = "")]
+    #[arg(
+        long = "oidc-issuer",
+        env = "FORGEKEYS_OIDC_ISSUER",
+        default_value = ""
+    )]
     pub issuer: String,
     /// The client id registered at the provider.
     #[arg(
@@ -58,7 +62,10 @@ impl OidcConfig {
             return Err(err("FORGEKEYS_OIDC_ISSUER", "required for single sign-on"));
         }
         if client_id.is_empty() {
-            return Err(err("FORGEKEYS_OIDC_CLIENT_ID", "required for single sign-on"));
+            return Err(err(
+                "FORGEKEYS_OIDC_CLIENT_ID",
+                "required for single sign-on",
+            ));
         }
         if secret.is_empty() {
             return Err(err(
@@ -107,9 +114,6 @@ mod tests {
         assert!(OidcConfig::from_args(&args("not a url", "c", "s")).is_err());
         let ok = OidcConfig::from_args(&args("https://id.example/", "c", "s"));
         let ok = ok.ok().flatten().map(|c| (c.issuer, c.name));
-        assert_eq!(
-            ok,
-            Some(("https://id.example".into(), DEFAULT_NAME.into()))
-        );
+        assert_eq!(ok, Some(("https://id.example".into(), DEFAULT_NAME.into())));
     }
 }

@@ -53,7 +53,11 @@ async fn through_provider(app: &TestApp, c: &Client, start: &str) -> (String, Pa
             return (url, page);
         }
         let loc = page.location().expect("a redirect has a Location");
-        url = reqwest::Url::parse(&url).unwrap().join(loc).unwrap().to_string();
+        url = reqwest::Url::parse(&url)
+            .unwrap()
+            .join(loc)
+            .unwrap()
+            .to_string();
     }
     panic!("too many redirects from {start}");
 }
@@ -84,10 +88,13 @@ async fn an_existing_member_signs_in_and_lands_on_the_page_asked_for() {
     let Some((idp, app, _owner)) = setup().await else {
         return;
     };
-    app.member("acme", "member@example.test", Role::Viewer).await;
+    app.member("acme", "member@example.test", Role::Viewer)
+        .await;
     let c = Client::new(&app);
     let login = c.get("/login?next=/orgs/acme/services").await;
-    login.assert_status(200).assert_contains("Sign in with Test ID");
+    login
+        .assert_status(200)
+        .assert_contains("Sign in with Test ID");
     idp.sign_in_as("member").await;
     let (_, done) =
         through_provider(&app, &c, "/auth/oidc/start?next=%2Forgs%2Facme%2Fservices").await;
@@ -146,7 +153,8 @@ async fn an_address_the_provider_did_not_verify_is_refused() {
     let Some((idp, app, _owner)) = setup().await else {
         return;
     };
-    app.member("acme", "member@example.test", Role::Viewer).await;
+    app.member("acme", "member@example.test", Role::Viewer)
+        .await;
     let c = Client::new(&app);
     idp.sign_in_as("unverified").await;
     let (_, done) = through_provider(&app, &c, "/auth/oidc/start").await;
@@ -160,7 +168,8 @@ async fn a_forged_state_or_a_callback_from_another_browser_is_refused() {
     let Some((idp, app, _owner)) = setup().await else {
         return;
     };
-    app.member("acme", "member@example.test", Role::Viewer).await;
+    app.member("acme", "member@example.test", Role::Viewer)
+        .await;
     idp.sign_in_as("member").await;
     // Stop before the callback: follow until the provider sends the browser back.
     let c = Client::new(&app);
@@ -178,7 +187,11 @@ async fn a_forged_state_or_a_callback_from_another_browser_is_refused() {
     let pairs: Vec<(String, String)> = callback
         .query_pairs()
         .map(|(k, v)| {
-            let v = if k == "state" { "forged".into() } else { v.into_owned() };
+            let v = if k == "state" {
+                "forged".into()
+            } else {
+                v.into_owned()
+            };
             (k.into_owned(), v)
         })
         .collect();
@@ -200,7 +213,8 @@ async fn an_id_token_altered_after_signing_is_refused() {
     let Some((idp, app, _owner)) = setup().await else {
         return;
     };
-    app.member("acme", "member@example.test", Role::Viewer).await;
+    app.member("acme", "member@example.test", Role::Viewer)
+        .await;
     // A stranger signs in; the ID token is changed to name the member.
     idp.sign_in_as("unknown").await;
     idp.tamper_next_id_token("member@example.test").await;
@@ -216,7 +230,10 @@ async fn an_id_token_altered_after_signing_is_refused() {
 async fn without_the_settings_there_is_no_button_and_the_routes_say_so() {
     let app = spawn_app();
     let c = Client::new(&app);
-    c.get("/login").await.assert_status(200).assert_lacks("data-sso");
+    c.get("/login")
+        .await
+        .assert_status(200)
+        .assert_lacks("data-sso");
     c.get("/auth/oidc/start")
         .await
         .assert_status(404)

@@ -58,7 +58,10 @@ impl OidcProvider {
         if !node_ok {
             return skip("node is not installed");
         }
-        if !root.join("node_modules/oidc-provider/package.json").is_file() {
+        if !root
+            .join("node_modules/oidc-provider/package.json")
+            .is_file()
+        {
             return skip("node_modules/oidc-provider is missing");
         }
         let stderr = tempfile::NamedTempFile::new().unwrap();

@@ -25,8 +25,8 @@ use sha2::{Digest, Sha256};
 mod sign_in;
 pub mod throttle;
 
-pub use sign_in::{Attempt, SignIn, sign_in};
 pub(crate) use sign_in::audit as audit_sign_in;
+pub use sign_in::{Attempt, SignIn, sign_in};
 
 pub const IDLE_TIMEOUT: Duration = Duration::hours(12);
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::days(7);

@@ -156,6 +156,9 @@ mod tests {
         let hs = "eyJhbGciOiJIUzI1NiJ9.e30.c2ln";
         assert!(verify(none, &empty, &want()).is_err());
         assert_eq!(verify(hs, &empty, &want()), Err(IdTokenProblem::Algorithm));
-        assert_eq!(verify("nope", &empty, &want()), Err(IdTokenProblem::Malformed));
+        assert_eq!(
+            verify("nope", &empty, &want()),
+            Err(IdTokenProblem::Malformed)
+        );
     }
 }

@@ -168,10 +168,7 @@ pub enum Finished {
         next: Option<String>,
     },
     /// Signed in and joined (or already in) the organization of the invitation.
-    Joined {
-        session: String,
-        org: Organization,
-    },
+    Joined { session: String, org: Organization },
 }
 
 /// Finish a sign-in: check the callback against the `cookie` this browser holds, redeem the
@@ -225,8 +222,11 @@ async fn identify(
         Some(c) => pending::open(state, c)?,
         None => None,
     };
-    let Some(p) = p.filter(|p| cb.state.as_deref().is_some_and(|s| pending::same(s, &p.state)))
-    else {
+    let Some(p) = p.filter(|p| {
+        cb.state
+            .as_deref()
+            .is_some_and(|s| pending::same(s, &p.state))
+    }) else {
         return Ok(Err(Failure::State));
     };
     if let Some(e) = cb.error {
@@ -326,7 +326,15 @@ async fn refused(
         .tx(move |conn| {
             let user = UserRow::find_by_email(conn, &email)?;
             let action = AuditAction::LoginFailed;
-            crate::app::auth::audit_sign_in(conn, &email, ip, user.as_ref(), action, Some(reason), now)
+            crate::app::auth::audit_sign_in(
+                conn,
+                &email,
+                ip,
+                user.as_ref(),
+                action,
+                Some(reason),
+                now,
+            )
         })
         .await
 }
@@ -377,11 +385,7 @@ async fn find_user(state: &AppState, email: &str) -> Result<Option<UserId>, Erro
 }
 
 /// The sign-in audit entry of an account just created from an invitation through SSO.
-async fn signed_in_new(
-    state: &AppState,
-    email: &str,
-    ip: Option<IpAddr>,
-) -> Result<(), Error> {
+async fn signed_in_new(state: &AppState, email: &str, ip: Option<IpAddr>) -> Result<(), Error> {
     let (email, now) = (email.to_string(), state.clock.naive());
     state
         .tx(move |conn| {
@@ -396,6 +400,9 @@ async fn signed_in_new(
 mod tests {
     #[test]
     fn pkce_challenge_is_the_base64url_sha256_of_the_verifier() {
-        assert_eq!(super::challenge("forgekeys-verifier"), "8JMZ3xv-Dy0Hhb5l41SdpoWvMn63ClofarCcFjwyrmY");
+        assert_eq!(
+            super::challenge("forgekeys-verifier"),
+            "8JMZ3xv-Dy0Hhb5l41SdpoWvMn63ClofarCcFjwyrmY"
+        );
     }
 }
