@@ -10,6 +10,8 @@ use secrecy::SecretString;
 pub struct OidcArgs {
     /// OpenID Connect issuer URL (its `/.well-known/openid-configuration` is read); empty: SSO off.
     #[arg(
+        id = "oidc_issuer",
+        value_name = "URL",
         long = "oidc-issuer",
         env = "FORGEKEYS_OIDC_ISSUER",
         default_value = ""
@@ -17,6 +19,8 @@ pub struct OidcArgs {
     pub issuer: String,
     /// The client id registered at the provider.
     #[arg(
+        id = "oidc_client_id",
+        value_name = "ID",
         long = "oidc-client-id",
         env = "FORGEKEYS_OIDC_CLIENT_ID",
         default_value = ""
@@ -24,6 +28,8 @@ pub struct OidcArgs {
     pub client_id: String,
     /// The client secret (sent with HTTP Basic to the token endpoint).
     #[arg(
+        id = "oidc_client_secret",
+        value_name = "SECRET",
         long = "oidc-client-secret",
         env = "FORGEKEYS_OIDC_CLIENT_SECRET",
         default_value = "",
@@ -31,7 +37,13 @@ pub struct OidcArgs {
     )]
     pub client_secret: String,
     /// The provider's name on the "Sign in with …" button.
-    #[arg(long = "oidc-name", env = "FORGEKEYS_OIDC_NAME", default_value = "")]
+    #[arg(
+        id = "oidc_name",
+        value_name = "NAME",
+        long = "oidc-name",
+        env = "FORGEKEYS_OIDC_NAME",
+        default_value = ""
+    )]
     pub name: String,
 }
 

@@ -9,11 +9,11 @@
 //! as a failed sign-in where it names an address.
 
 pub mod id_token;
+mod invite;
 pub mod pending;
 
 use super::Error;
 use crate::app::auth::{random_token, start_session};
-use crate::app::members::invites::{Accepted, AcceptedNew};
 use crate::app::state::AppState;
 use crate::config::OidcConfig;
 use crate::db::models::user::User as UserRow;
@@ -193,7 +193,7 @@ pub async fn finish(
         return Ok(Err(Failure::EmailNotVerified));
     }
     match p.invite {
-        Some(token) => accept(state, &token, &email, client_ip).await,
+        Some(token) => invite::accept(state, &token, &email, client_ip).await,
         None => match sign_in_verified(state, &email, client_ip).await? {
             Some(session) => Ok(Ok(Finished::SignedIn {
                 session,
@@ -291,7 +291,7 @@ pub fn second_factor_after_sso(_user: &UserId) -> bool {
 
 /// Start a session for the account with the verified address `email`, audited as a sign-in
 /// through SSO. `None`: no account has it.
-async fn sign_in_verified(
+pub(super) async fn sign_in_verified(
     state: &AppState,
     email: &str,
     ip: Option<IpAddr>,
@@ -313,7 +313,7 @@ async fn sign_in_verified(
 }
 
 /// The audit reason of a sign-in through SSO.
-const SSO: Option<&str> = Some("sso");
+pub(super) const SSO: Option<&str> = Some("sso");
 
 async fn refused(
     state: &AppState,
@@ -335,63 +335,6 @@ async fn refused(
                 Some(reason),
                 now,
             )
-        })
-        .await
-}
-
-/// Accept the invitation `token` for the verified address `email`: the existing account is
-/// signed in and joins; without one, the invited account is created (no password) and joins.
-async fn accept(
-    state: &AppState,
-    token: &str,
-    email: &str,
-    ip: Option<IpAddr>,
-) -> Result<Result<Finished, Failure>, Error> {
-    let Some(open) = crate::app::members::invites::find_open(state, token).await? else {
-        return Ok(Err(Failure::InviteGone));
-    };
-    if open.email != email {
-        return Ok(Err(Failure::InviteForOther));
-    }
-    if open.account_exists {
-        let Some(user) = find_user(state, email).await? else {
-            return Ok(Err(Failure::InviteGone));
-        };
-        return match crate::app::members::accept_invite_as(state, token, &user, ip).await? {
-            Accepted::Joined { org, .. } | Accepted::AlreadyMember { org, .. } => {
-                match sign_in_verified(state, email, ip).await? {
-                    Some(session) => Ok(Ok(Finished::Joined { session, org })),
-                    None => Ok(Err(Failure::NoAccount)),
-                }
-            }
-            Accepted::WrongAccount { .. } => Ok(Err(Failure::InviteForOther)),
-            Accepted::Gone => Ok(Err(Failure::InviteGone)),
-        };
-    }
-    match crate::app::members::accept_invite_verified(state, token, email, ip).await? {
-        AcceptedNew::Joined { org, session, .. } => {
-            signed_in_new(state, email, ip).await?;
-            Ok(Ok(Finished::Joined { session, org }))
-        }
-        AcceptedNew::AccountExists | AcceptedNew::Gone => Ok(Err(Failure::InviteGone)),
-    }
-}
-
-async fn find_user(state: &AppState, email: &str) -> Result<Option<UserId>, Error> {
-    let email = email.to_string();
-    state
-        .db(move |conn| Ok(UserRow::find_by_email(conn, &email)?.map(|u| UserId::new(u.id))))
-        .await
-}
-
-/// The sign-in audit entry of an account just created from an invitation through SSO.
-async fn signed_in_new(state: &AppState, email: &str, ip: Option<IpAddr>) -> Result<(), Error> {
-    let (email, now) = (email.to_string(), state.clock.naive());
-    state
-        .tx(move |conn| {
-            let user = UserRow::find_by_email(conn, &email)?;
-            let action = AuditAction::Login;
-            crate::app::auth::audit_sign_in(conn, &email, ip, user.as_ref(), action, SSO, now)
         })
         .await
 }
