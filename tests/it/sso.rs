@@ -268,3 +268,29 @@ async fn an_unreachable_provider_ends_on_a_page_not_a_500() {
         .assert_status(400)
         .assert_contains("could not be reached");
 }
+
+#[tokio::test]
+async fn the_start_asks_for_pkce_s256_state_and_nonce_and_keeps_them_in_an_httponly_cookie() {
+    let Some((_idp, app, _owner)) = setup().await else {
+        return;
+    };
+    let c = Client::new(&app);
+    let start = c.get("/auth/oidc/start").await;
+    assert_eq!(start.status.as_u16(), 303);
+    let to = reqwest::Url::parse(start.location().unwrap()).unwrap();
+    assert!(
+        to.as_str().starts_with(&format!("{}/auth?", _idp.issuer)),
+        "{to}"
+    );
+    let q: std::collections::HashMap<String, String> = to.query_pairs().into_owned().collect();
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["response_type"], "code");
+    assert!(q["code_challenge"].len() >= 43 && q["state"].len() >= 32 && q["nonce"].len() >= 32);
+    let cookie = start.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.starts_with("fk_sso=") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    // The verifier and nonce travel signed, not in the URL.
+    assert!(!to.as_str().contains("verifier"));
+}

@@ -158,6 +158,8 @@ pub struct Callback {
     pub code: Option<String>,
     pub state: Option<String>,
     pub error: Option<String>,
+    /// RFC 9207's `iss` parameter, when the provider sends it: must be the issuer.
+    pub iss: Option<String>,
 }
 
 /// A finished sign-in: the session cookie's id.
@@ -229,6 +231,13 @@ async fn identify(
     }) else {
         return Ok(Err(Failure::State));
     };
+    if cb
+        .iss
+        .as_deref()
+        .is_some_and(|i| i.trim_end_matches('/') != cfg.issuer)
+    {
+        return Ok(Err(Failure::IdToken(IdTokenProblem::Issuer)));
+    }
     if let Some(e) = cb.error {
         return Ok(Err(Failure::Denied(safe_code(&e))));
     }

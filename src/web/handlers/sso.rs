@@ -221,6 +221,7 @@ pub struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+    iss: Option<String>,
 }
 
 /// `GET /auth/oidc/callback`.
@@ -234,6 +235,7 @@ pub async fn callback(
         code: q.code,
         state: q.state,
         error: q.error,
+        iss: q.iss,
     };
     let cookie = req.cookie(SSO_COOKIE).map(|c| c.value().to_string());
     let ip = client_ip(&req);
