@@ -294,3 +294,29 @@ async fn the_start_asks_for_pkce_s256_state_and_nonce_and_keeps_them_in_an_httpo
     // The verifier and nonce travel signed, not in the URL.
     assert!(!to.as_str().contains("verifier"));
 }
+
+#[tokio::test]
+async fn an_existing_account_accepts_an_invitation_and_another_address_cannot() {
+    let Some((idp, app, owner)) = setup().await else {
+        return;
+    };
+    // member@example.test has an account (in another organization).
+    app.member("beta", "member@example.test", Role::Viewer)
+        .await;
+    let for_member = invite(&owner, "member@example.test", "viewer").await;
+    let for_invited = invite(&owner, "invited@example.test", "viewer").await;
+    let start = |path: &str| format!("/auth/oidc/start?invite={}", &path["/invites/".len()..]);
+    idp.sign_in_as("member").await;
+    // The provider names member@: the invitation for invited@ is refused, and stays open.
+    let c = Client::new(&app);
+    let (_, done) = through_provider(&app, &c, &start(&for_invited)).await;
+    done.assert_status(403)
+        .assert_contains("for another e-mail address");
+    assert!(!signed_in(&c).await);
+    Client::new(&app).get(&for_invited).await.assert_status(200);
+    // Its own invitation joins the existing account to acme.
+    let (_, done) = through_provider(&app, &c, &start(&for_member)).await;
+    done.assert_redirect_to("/orgs/acme");
+    c.get("/orgs/acme/services").await.assert_status(200);
+    c.get("/orgs/beta/services").await.assert_status(200);
+}
