@@ -191,7 +191,7 @@ pub async fn finish(
         return Ok(Err(Failure::NoEmail));
     };
     if !who.email_verified {
-        refused(state, &email, client_ip, "sso: e-mail address not verified").await?;
+        refused(state, &email, client_ip, "sso_unverified_email").await?;
         return Ok(Err(Failure::EmailNotVerified));
     }
     match p.invite {
@@ -202,7 +202,7 @@ pub async fn finish(
                 next: p.next,
             })),
             None => {
-                refused(state, &email, client_ip, "sso: no account").await?;
+                refused(state, &email, client_ip, "sso_unknown_email").await?;
                 Ok(Err(Failure::NoAccount))
             }
         },
@@ -322,7 +322,7 @@ pub(super) async fn sign_in_verified(
 }
 
 /// The audit reason of a sign-in through SSO.
-pub(super) const SSO: Option<&str> = Some("sso");
+pub(super) const SSO: Option<&str> = Some("via_sso");
 
 async fn refused(
     state: &AppState,
