@@ -6,6 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod oidc;
+pub use oidc::{OidcArgs, OidcConfig};
+
 /// `serve` settings; every flag has an environment variable (DESIGN.md §1).
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -87,6 +90,9 @@ pub struct ServeArgs {
     /// Log lines as `text` or `json` (one object a line).
     #[arg(long, env = "FORGEKEYS_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+    /// OpenID Connect single sign-on (`FORGEKEYS_OIDC_*`).
+    #[command(flatten)]
+    pub oidc: OidcArgs,
 }
 
 /// `FORGEKEYS_LOG_FORMAT`.
@@ -143,6 +149,8 @@ pub struct Config {
     /// `FORGEKEYS_METRICS_BIND`: where `/metrics` is served; `None` = off.
     pub metrics_bind: Option<SocketAddr>,
     pub log_format: LogFormat,
+    /// `FORGEKEYS_OIDC_*`; `None`: single sign-on is off.
+    pub oidc: Option<OidcConfig>,
 }
 
 /// A setting that cannot be used, with the variable it came from.
@@ -341,6 +349,7 @@ impl Config {
             expiry_warn_days: parse_warn_days("FORGEKEYS_EXPIRY_WARN_DAYS", &a.expiry_warn_days)?,
             metrics_bind,
             log_format: LogFormat::parse(&a.log_format)?,
+            oidc: OidcConfig::from_args(&a.oidc)?,
         })
     }
 }

@@ -23,6 +23,7 @@ pub mod rotation;
 pub mod security;
 pub mod services;
 pub mod setup;
+pub mod sso;
 pub mod state;
 pub mod tokens;
 

@@ -19,6 +19,7 @@ mod git_probe;
 mod github;
 mod gitlab;
 mod http;
+pub mod oidc;
 mod outbound;
 pub mod repos;
 pub mod rotate;

@@ -22,7 +22,7 @@ pub mod view;
 use actix_web::{HttpResponse, web};
 use handlers::{
     account, audit, auth, health, inventory, members, migrate, notifications, orgs, password_reset,
-    rotate, security, services, setup, tokens, two_factor,
+    rotate, security, services, setup, sso, tokens, two_factor,
 };
 
 /// The whole route table: the public routes, then each area's organization routes (fixed paths
@@ -38,6 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(password_reset::routes)
         .configure(account::routes)
         .configure(two_factor::routes)
+        .configure(sso::routes)
         .route(urls::ORGS, web::get().to(orgs::list_orgs))
         .service(
             web::scope(urls::ORG_SCOPE)

@@ -16,6 +16,9 @@ pub const ORGS: &str = "/orgs";
 pub const INVITE: &str = "/invites/{token}";
 /// A one-time password reset from `forgekeys user reset-password`.
 pub const PASSWORD_RESET: &str = "/password-reset/{token}";
+/// Single sign-on: where the browser is sent to the provider, and where it comes back.
+pub const OIDC_START: &str = "/auth/oidc/start";
+pub const OIDC_CALLBACK: &str = "/auth/oidc/callback";
 
 /// The signed-in user's own account.
 pub const ACCOUNT: &str = "/account";
@@ -195,6 +198,23 @@ pub fn password_reset(token: &str) -> String {
     PASSWORD_RESET.replace("{token}", token)
 }
 /// The sign-in page, returning to `next` (a same-origin path) afterwards.
+/// `/auth/oidc/start`, accepting the invitation `invite` or landing on `next` afterwards.
+pub fn oidc_start(invite: Option<&str>, next: Option<&str>) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(t) = invite {
+        q.append_pair("invite", t);
+    }
+    if let Some(n) = next {
+        q.append_pair("next", n);
+    }
+    let q = q.finish();
+    if q.is_empty() {
+        OIDC_START.to_string()
+    } else {
+        format!("{OIDC_START}?{q}")
+    }
+}
+
 pub fn login_then(next: &str) -> String {
     let q: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
     format!("{LOGIN}?next={q}")

@@ -35,6 +35,7 @@ mod serving;
 mod setup_flow;
 mod setup_race;
 mod sign_in_protection;
+mod sso;
 mod token_testing;
 mod tokens_check;
 mod tokens_crud;

@@ -49,6 +49,8 @@ pub struct Options {
     /// `DATABASE_URL` and `FORGEKEYS_KEY_FILE` of an existing installation (e.g. a restored
     /// backup) instead of a fresh database.
     pub existing: Option<(String, PathBuf)>,
+    /// `FORGEKEYS_OIDC_*` (default: SSO off).
+    pub oidc: Option<forgekeys::config::OidcArgs>,
 }
 
 pub struct TestApp {
@@ -158,6 +160,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         expiry_warn_days: opts.expiry_warn_days.unwrap_or_else(|| "30,14,7,1".into()),
         metrics_bind: opts.metrics_bind.unwrap_or_default(),
         log_format: "text".into(),
+        oidc: opts.oidc.clone().unwrap_or_default(),
     };
     let mut config = Config::from_args(&args).expect("config");
     config.outbound_hosts = opts.hosts;

@@ -5,3 +5,4 @@
 
 pub mod fakes;
 pub mod helpers;
+pub mod oidc;

@@ -27,6 +27,7 @@ pub mod second_factor;
 mod sign_in;
 pub mod throttle;
 
+pub(crate) use sign_in::audit as audit_sign_in;
 pub use sign_in::{Attempt, SignIn, sign_in};
 
 pub const IDLE_TIMEOUT: Duration = Duration::hours(12);

@@ -150,7 +150,7 @@ fn gate(
 /// The audit entries of an attempt: in every organization the account belongs to, or one
 /// global entry (never the password; an e-mail field holding something else is not recorded
 /// as typed).
-pub(super) fn audit(
+pub(crate) fn audit(
     conn: &mut DbConn,
     email: &str,
     ip: Option<IpAddr>,

@@ -27,6 +27,8 @@ pub struct LoginPage {
     pub next: String,
     /// No account exists yet: say that the setup link is in the server log.
     pub setup_hint: bool,
+    /// "Sign in with …" when single sign-on is configured.
+    pub sso: Option<crate::web::handlers::sso::SsoButton>,
 }
 
 #[derive(serde::Deserialize)]
@@ -78,6 +80,7 @@ pub async fn login_form(
         csrf: csrf.clone(),
         email: String::new(),
         error: None,
+        sso: crate::web::handlers::sso::button(&req, None, next.as_deref()),
         next: next.unwrap_or_default(),
         setup_hint: app::setup::no_user_yet(&state).await?,
     };
@@ -158,14 +161,14 @@ pub async fn login(
         SignIn::Refused => (BAD_CREDENTIALS.to_string(), StatusCode::UNAUTHORIZED, None),
     };
     let csrf = pre_csrf(&req);
+    let next = next::safe_next(form.next.trim()).unwrap_or_default();
     let page = LoginPage {
         layout: Layout::anonymous(&req, "Sign in"),
         csrf: csrf.clone(),
         email,
         error: Some(error),
-        next: next::safe_next(form.next.trim())
-            .unwrap_or_default()
-            .to_string(),
+        sso: crate::web::handlers::sso::button(&req, None, Some(next).filter(|n| !n.is_empty())),
+        next: next.to_string(),
         setup_hint: false,
     };
     let mut resp = html_status(status, page.render()?);

@@ -17,5 +17,6 @@ pub mod rotate;
 pub mod security;
 pub mod services;
 pub mod setup;
+pub mod sso;
 pub mod tokens;
 pub mod two_factor;

@@ -55,6 +55,8 @@ pub struct InvitePage {
     pub signed_in_as: String,
     pub login_url: String,
     pub errors: FormErrors,
+    /// "Sign in with …" accepting this invitation, when single sign-on is configured.
+    pub sso: Option<crate::web::handlers::sso::SsoButton>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -135,6 +137,7 @@ fn render(
         signed_in_as: user.map(|u| u.user.email.clone()).unwrap_or_default(),
         login_url: urls::login_then(&urls::invite(token)),
         errors,
+        sso: crate::web::handlers::sso::button(req, Some(token), None),
     };
     Ok(page.render()?)
 }
