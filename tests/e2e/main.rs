@@ -16,3 +16,4 @@ mod members;
 mod polish;
 mod quality;
 mod screens;
+mod sso;
