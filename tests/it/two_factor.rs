@@ -108,6 +108,12 @@ async fn enroll_then_sign_in_with_a_code_once_and_with_a_recovery_code_once() {
         .assert_status(401)
         .assert_contains("already used");
     let fresh = next_code(&app, &secret);
+    // A well-formed code that is not the current one is refused too.
+    let wrong = format!(
+        "{:06}",
+        (fresh.parse::<u32>().unwrap() + 500_000) % 1_000_000
+    );
+    code_step(&c, &wrong).await.assert_status(401);
     code_step(&c, &fresh).await.assert_redirect_to("/orgs");
     c.get("/orgs").await.assert_status(200);
 
