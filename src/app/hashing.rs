@@ -5,16 +5,21 @@
 //! Argon2 takes 19 MiB and a core for tens of milliseconds per run, so what bounds the server's
 //! memory and keeps its pages responsive under a login storm is how many run at once. Choices
 //! (DESIGN.md §10 is silent on the numbers):
-//! - **workers** = the number of cores, at least 2 and at most 4 ([`MAX_WORKERS`]): more threads
-//!   only queue on the cores while each holds its 19 MiB (and 4 × 19 MiB caps what sign-in can
-//!   take on a big machine); fewer leaves a core idle under a sign-in burst.
+//! - **workers** = the number of cores less one, at least 1 and at most 4 ([`MAX_WORKERS`]):
+//!   one core always stays for the pages of signed-in users (figures below); more threads only
+//!   queue on the cores while each holds its 19 MiB (and 4 × 19 MiB caps what sign-in can take
+//!   on a big machine).
 //! - **queue** = [`QUEUE_PER_WORKER`] × workers waiting jobs; past that a sign-in waits up to
 //!   [`WAIT_FOR_A_PLACE`] (1 s, asynchronously: no thread, no memory) for a place, then is
 //!   answered 429 ("busy") instead of queueing without bound. At ~50 ms a hash, the queue is
 //!   under half a second of waiting.
 //!
-//! - The workers run at a lower CPU priority (nice 10 on Linux): under a storm the cores go to
-//!   the pages of signed-in users first and the hashes take the rest.
+//! - The workers run at the lowest CPU priority (nice 19 on Linux): under a storm the cores go
+//!   to the pages of signed-in users first and the hashes take the rest. Measured with
+//!   `scripts/bench-login-storm.sh` on 2 cores: a worker per core at nice 10 took the token
+//!   list's p99 from 1.7 ms to 6.3–6.5 ms (3.7–3.8×) under a 16/48-client storm; one worker at
+//!   nice 19, 1.2 ms to 3.5–3.6 ms (≤ 3×), with ~17 refused sign-ins a second instead of ~29.
+//!   Not `SCHED_IDLE`: on a machine kept busy by other work, sign-in would stop altogether.
 //!
 //! Not a setting: the defaults follow the machine, and an operator who sees 429 "busy" under
 //! real load has more users signing in per second than the cores can hash.
@@ -23,9 +28,9 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
-/// Hashing threads: one per core, but at least 2 and at most 4 (4 × 19 MiB bounds the memory
-/// of sign-in on any machine).
-pub const MIN_WORKERS: usize = 2;
+/// Hashing threads: one per core but one, at least 1 and at most 4 (4 × 19 MiB bounds the
+/// memory of sign-in on any machine).
+pub const MIN_WORKERS: usize = 1;
 pub const MAX_WORKERS: usize = 4;
 
 /// Waiting jobs per worker before the pool answers [`Busy`].
@@ -101,10 +106,10 @@ impl Hasher {
         }
     }
 
-    /// The server's pool: one worker per core (2 to 4), [`QUEUE_PER_WORKER`] per worker.
+    /// The server's pool: one worker per core but one (1 to 4), [`QUEUE_PER_WORKER`] per worker.
     pub fn for_this_machine() -> Hasher {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        let workers = cores.clamp(MIN_WORKERS, MAX_WORKERS);
+        let workers = cores.saturating_sub(1).clamp(MIN_WORKERS, MAX_WORKERS);
         Hasher::new(workers, workers * QUEUE_PER_WORKER)
     }
 
@@ -205,7 +210,7 @@ impl Hasher {
 fn lower_priority() {
     // SAFETY: `setpriority` takes plain integers and touches no memory of ours; `who = 0` is
     // the calling thread on Linux. A failure only leaves the default priority.
-    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
 }
 
 #[cfg(not(target_os = "linux"))]
