@@ -4,48 +4,17 @@
 
 use crate::helpers::*;
 use crate::members::MEMBERS;
-use crate::tokens_check::database_url;
 use chrono::Duration;
 use forgekeys::domain::role::Role;
-use std::io::Write;
-use std::process::Stdio;
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+type Out = crate::tokens_check::Run;
 
+/// `forgekeys ARGS` as the CLI tests run it, with a base URL for the links it prints.
 async fn run(app: &TestApp, args: &[&str], stdin: &str) -> Out {
-    let mut cmd = forgekeys_command();
-    cmd.current_dir(app.dir.path())
-        .env("DATABASE_URL", database_url(app))
-        .env("FORGEKEYS_KEY_FILE", &app.key_file)
-        .env("FORGEKEYS_BASE_URL", "https://fk.example.com")
-        .env("RUST_LOG", "warn")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let input = stdin.to_string();
-    let out = tokio::task::spawn_blocking(move || {
-        let mut child = cmd.spawn().expect("run forgekeys");
-        let mut pipe = child.stdin.take().unwrap();
-        let _ = pipe.write_all(input.as_bytes());
-        drop(pipe);
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let env = [("FORGEKEYS_BASE_URL", "https://fk.example.com")];
+    crate::cli::run_with_env(app, args, stdin, &env).await
 }
 
-/// The `/password-reset/…` path printed by `user reset-password`.
-#[track_caller]
 fn reset_path(out: &Out) -> String {
     let re =
         regex::Regex::new(r"https://fk\.example\.com(/password-reset/[A-Za-z0-9_-]+)").unwrap();

@@ -14,11 +14,22 @@ use std::process::Stdio;
 
 /// `forgekeys ARGS` with the app's database and key file, `stdin` written to its standard input.
 pub(crate) async fn run(app: &TestApp, args: &[&str], stdin: &str) -> Run {
+    run_with_env(app, args, stdin, &[]).await
+}
+
+/// [`run`] with extra environment variables.
+pub(crate) async fn run_with_env(
+    app: &TestApp,
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> Run {
     let mut cmd = forgekeys_command();
     cmd.current_dir(app.dir.path())
         .env("DATABASE_URL", database_url(app))
         .env("FORGEKEYS_KEY_FILE", &app.key_file)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
