@@ -22,9 +22,37 @@ async fn bitbucket_env() -> (Env, fakes::FakeServer) {
     (env, bb)
 }
 
+/// The fake and the app's clock both on the day `anchor`.
+async fn bitbucket_env_at(anchor: chrono::DateTime<chrono::Utc>) -> (Env, fakes::FakeServer) {
+    let bb = fakes::bitbucket::start_at(anchor);
+    let env = env(Options {
+        bitbucket_api_url: Some(fakes::bitbucket::api_url(&bb)),
+        ..Default::default()
+    })
+    .await;
+    env.app.clock.advance(anchor - env.app.clock.now());
+    (env, bb)
+}
+
+/// Noon UTC `days` after the day Bitbucket turned app passwords off (negative: before).
+fn around_app_passwords_end(days: i64) -> chrono::DateTime<chrono::Utc> {
+    let day = forgekeys::providers::BITBUCKET_APP_PASSWORDS_END + chrono::Duration::days(days);
+    day.and_hms_opt(12, 0, 0).unwrap().and_utc()
+}
+
+// Both sides of the day app passwords stopped, whatever today's date is.
 #[tokio::test]
 async fn bitbucket_api_tokens_and_app_passwords_are_sent_with_their_username() {
-    let (env, bb) = bitbucket_env().await;
+    api_tokens_and_app_passwords_on(around_app_passwords_end(-30)).await;
+}
+
+#[tokio::test]
+async fn bitbucket_app_passwords_are_refused_after_the_day_bitbucket_turned_them_off() {
+    api_tokens_and_app_passwords_on(around_app_passwords_end(1)).await;
+}
+
+async fn api_tokens_and_app_passwords_on(anchor: chrono::DateTime<chrono::Utc>) {
+    let (env, bb) = bitbucket_env_at(anchor).await;
     let api = |token: &str, user: &str| Form::bitbucket(token, "acme").username(user);
     let mut cases: Vec<(Form, Expect)> = vec![
         (

@@ -23,7 +23,13 @@ pub const DISPLAY_NAME: &str = "Jane Doe";
 
 /// Fake api.bitbucket.org; the API base is `{url}/2.0` ([`api_url`]).
 pub fn start() -> FakeServer {
-    FakeServer::start(|req| {
+    start_at(dates::anchor_now())
+}
+
+/// [`start`] with the fake's day at `anchor` (app passwords work before
+/// [`forgekeys::providers::BITBUCKET_APP_PASSWORDS_END`], not after).
+pub fn start_at(anchor: chrono::DateTime<chrono::Utc>) -> FakeServer {
+    FakeServer::start_at(anchor, |req| {
         git_server::answer(req, "", GitFlavour::Bitbucket, git_access)
             .unwrap_or_else(|| answer(req))
     })

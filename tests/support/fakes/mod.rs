@@ -283,6 +283,15 @@ impl FakeServer {
     pub fn start(
         handler: impl Fn(&RecordedRequest) -> FakeResponse + Send + Sync + 'static,
     ) -> FakeServer {
+        FakeServer::start_at(dates::anchor_now(), handler)
+    }
+
+    /// [`FakeServer::start`] with the fake's "today" at `anchor` (its dates derive from it), for
+    /// behaviour that changed on a calendar date the provider named.
+    pub fn start_at(
+        anchor: chrono::DateTime<chrono::Utc>,
+        handler: impl Fn(&RecordedRequest) -> FakeResponse + Send + Sync + 'static,
+    ) -> FakeServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake server");
         listener.set_nonblocking(true).expect("nonblocking");
         let port = listener.local_addr().expect("local addr").port();
@@ -291,7 +300,6 @@ impl FakeServer {
         let gates: Gates = Arc::new(Mutex::new(Vec::new()));
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         let handler: Handler = Arc::new(handler);
-        let anchor = dates::anchor_now();
         let (reqs, conns, held) = (
             Arc::clone(&requests),
             Arc::clone(&connections),
