@@ -10,7 +10,7 @@
       window.print();
     }
   });
-  // Copy buttons (a one-time invitation link): shown only when the clipboard can be written;
+  // Copy buttons (a one-time invitation link, a new service key): shown only when the clipboard can be written;
   // without JavaScript the link stays selectable in its read-only field.
   function copyStatus(btn, text) {
     var box = btn.closest("section");
@@ -28,7 +28,7 @@
     if (!src) { return; }
     ev.preventDefault();
     navigator.clipboard.writeText(src.value).then(function () {
-      copyStatus(btn, "Link copied to the clipboard.");
+      copyStatus(btn, btn.getAttribute("data-copied") || "Link copied to the clipboard.");
     }, function () {
       src.select();
       copyStatus(btn, "Copying failed: the link is selected, copy it with Ctrl+C (or Cmd+C).");

@@ -26,6 +26,9 @@ pub enum Who {
     /// Someone not signed in (a failed sign-in for an unknown e-mail): what they typed, when it
     /// looks like an e-mail address.
     Anonymous(String),
+    /// A service key (`fks_…`), named by its name and hint: the actor of
+    /// `credentials.release`.
+    ServiceKey { name: String, hint: String },
 }
 
 /// The non-human actors.
@@ -100,6 +103,9 @@ impl Record {
             }
             Who::System(s) => a.actor_email = Some(s.actor_name().to_string()),
             Who::Anonymous(e) => a.actor_email = Some(e),
+            Who::ServiceKey { name, hint } => {
+                a.actor_email = Some(format!("service key {hint} ({name})"))
+            }
         }
         if let Some((id, name)) = self.token {
             a.token_id = Some(id.into_string());

@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod rate_limit;
 pub mod rotation;
 pub mod security;
+pub mod service_keys;
 pub mod services;
 pub mod setup;
 pub mod sso;

@@ -243,6 +243,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    service_keys (id) {
+        id -> Text,
+        org_id -> Text,
+        service_id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        hint -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    token_fetches (token_id, service_id) {
+        token_id -> Text,
+        service_id -> Text,
+        last_at -> Timestamp,
+        fetches -> BigInt,
+    }
+}
+
 diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(invites -> organizations (org_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -250,6 +275,8 @@ diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(git_tokens -> organizations (org_id));
 diesel::joinable!(services -> git_tokens (token_id));
+diesel::joinable!(service_keys -> services (service_id));
+diesel::joinable!(token_fetches -> services (service_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -270,4 +297,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_resets,
     recovery_codes,
     pending_sign_ins,
+    service_keys,
+    token_fetches,
 );

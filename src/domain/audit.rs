@@ -38,10 +38,14 @@ pub enum AuditAction {
     TwoFactorEnable,
     TwoFactorDisable,
     OrgSecurityUpdate,
+    ServiceKeyCreate,
+    ServiceKeyRevoke,
+    /// A service key fetched its service's Git credentials (the token value left Forgekeys).
+    CredentialsRelease,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 35] = [
         AuditAction::TokenCreate,
         AuditAction::TokenUpdate,
         AuditAction::TokenTest,
@@ -74,6 +78,9 @@ impl AuditAction {
         AuditAction::TwoFactorEnable,
         AuditAction::TwoFactorDisable,
         AuditAction::OrgSecurityUpdate,
+        AuditAction::ServiceKeyCreate,
+        AuditAction::ServiceKeyRevoke,
+        AuditAction::CredentialsRelease,
     ];
 
     /// The stored value, e.g. `token.rotate`.
@@ -111,6 +118,9 @@ impl AuditAction {
             AuditAction::TwoFactorEnable => "two_factor.enable",
             AuditAction::TwoFactorDisable => "two_factor.disable",
             AuditAction::OrgSecurityUpdate => "org.security_update",
+            AuditAction::ServiceKeyCreate => "service_key.create",
+            AuditAction::ServiceKeyRevoke => "service_key.revoke",
+            AuditAction::CredentialsRelease => "credentials.release",
         }
     }
 
@@ -213,6 +223,14 @@ pub struct AuditDetails {
     pub renamed_from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub renamed_to: Option<String>,
+    /// A service key: its name and hint (`fks_3f9a1c`), never its value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_hint: Option<String>,
+    /// A service key's expiry (`service_key.create`), `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<String>,
 }
 
 impl AuditDetails {

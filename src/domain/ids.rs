@@ -66,3 +66,7 @@ id_type!(
     /// An invitation to an organization.
     InviteId
 );
+id_type!(
+    /// A service key (`fks_…`): its row id, never its value.
+    ServiceKeyId
+);

@@ -11,6 +11,7 @@ pub mod notification;
 pub mod provider;
 pub mod role;
 pub mod service;
+pub mod service_key;
 pub mod status;
 pub mod test_result;
 pub mod token;

@@ -163,6 +163,21 @@ impl std::fmt::Debug for ProviderClient {
 
 const USER_AGENT: &str = concat!("forgekeys/", env!("CARGO_PKG_VERSION"));
 
+/// The user name git sends with a token of `target` over HTTPS (provider-research.md §8):
+/// `x-access-token` for GitHub (any token kind; required for App installation tokens),
+/// `oauth2` for GitLab (required for OAuth tokens, accepted for every token), and for
+/// Bitbucket `x-token-auth` (access tokens), `x-bitbucket-api-token-auth` (API tokens) or the
+/// Bitbucket username (app passwords).
+pub fn git_username(target: &TokenTarget, token: &str) -> String {
+    match target.provider {
+        crate::domain::provider::Provider::Github => github::GIT_USER.to_string(),
+        crate::domain::provider::Provider::Gitlab => "oauth2".to_string(),
+        crate::domain::provider::Provider::Bitbucket => {
+            bitbucket::git_user_of(target.username.as_deref(), token)
+        }
+    }
+}
+
 /// User names a clone may send with a token (the redactor also hides their Basic encodings).
 const GIT_USERNAMES: [&str; 4] = [
     "x-access-token",

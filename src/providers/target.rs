@@ -63,6 +63,13 @@ impl ProviderClient {
         }
     }
 
+    /// The Git server base a stored token's repositories are cloned from (see
+    /// [`Self::git_destination`]); `None` when the target has none (Bitbucket Data Center, a
+    /// self-hosted target without a valid address).
+    pub fn git_base(&self, target: &TokenTarget) -> Option<String> {
+        self.git_destination(target).ok().map(|(base, _)| base)
+    }
+
     /// The entered server address, checked again (a stored value may predate a rule).
     fn server_base(&self, target: &TokenTarget) -> Result<String, TestOutcome> {
         let raw = target.url.as_deref().unwrap_or("");

@@ -37,6 +37,15 @@ pub fn account_session_revoke(id: &str) -> String {
     ACCOUNT_SESSION_REVOKE.replace("{id}", id)
 }
 
+/// Build credentials (DESIGN.md §9): what a service key (`Authorization: Bearer fks_…`) may
+/// call. Outside the organization scope: the key names its organization and service.
+pub const API_SERVICE_KEY: &str = "/api/v1/service-key";
+pub const API_GIT_CREDENTIALS: &str = "/api/v1/services/{id}/git-credentials";
+
+pub fn api_git_credentials(service_id: &str) -> String {
+    API_GIT_CREDENTIALS.replace("{id}", service_id)
+}
+
 /// The scope of an organization's pages.
 pub const ORG_SCOPE: &str = "/orgs/{org}";
 
@@ -62,6 +71,8 @@ pub mod org {
     pub const SERVICE: &str = "/services/{id}";
     pub const SERVICE_EDIT: &str = "/services/{id}/edit";
     pub const SERVICE_DELETE: &str = "/services/{id}/delete";
+    pub const SERVICE_KEYS: &str = "/services/{id}/keys";
+    pub const SERVICE_KEY_REVOKE: &str = "/services/{id}/keys/{key_id}/revoke";
     pub const NOTIFICATIONS: &str = "/settings/notifications";
     pub const NOTIFICATIONS_REMOVE: &str = "/settings/notifications/remove";
     pub const AUDIT: &str = "/audit";
@@ -159,6 +170,12 @@ pub fn service_edit(slug: &str, id: &str) -> String {
 pub fn service_delete(slug: &str, id: &str) -> String {
     with_id(slug, org::SERVICE_DELETE, id)
 }
+pub fn service_keys(slug: &str, id: &str) -> String {
+    with_id(slug, org::SERVICE_KEYS, id)
+}
+pub fn service_key_revoke(slug: &str, id: &str, key_id: &str) -> String {
+    with_id(slug, org::SERVICE_KEY_REVOKE, id).replace("{key_id}", key_id)
+}
 pub fn notifications(slug: &str) -> String {
     in_org(slug, org::NOTIFICATIONS)
 }
@@ -252,6 +269,14 @@ mod tests {
             "/orgs/acme/settings/members/invites/i1/revoke"
         );
         assert_eq!(invite("abc"), "/invites/abc");
+        assert_eq!(
+            service_key_revoke("acme", "s1", "k1"),
+            "/orgs/acme/services/s1/keys/k1/revoke"
+        );
+        assert_eq!(
+            api_git_credentials("s1"),
+            "/api/v1/services/s1/git-credentials"
+        );
         assert_eq!(password_reset("abc"), "/password-reset/abc");
         assert_eq!(login_then("/orgs/a?x=1"), "/login?next=%2Forgs%2Fa%3Fx%3D1");
         // Every builder's path matches the pattern the route table registers.

@@ -359,6 +359,9 @@ async fn execute(
         }
         report.notifications.created += deliver::queue(state, &targets, &batch).await?;
     }
+    // Service keys that expire are warned about like tokens (sent with them below).
+    report.notifications.created +=
+        crate::app::service_keys::expiry::queue_warnings(state, &targets).await?;
     if stopping() {
         // The queued notifications are rows: the next run sends them.
         report.interrupted = true;

@@ -66,6 +66,39 @@ pub fn status_change(
     )
 }
 
+/// A service key, as a message names it (its hint, never its value).
+pub struct KeySubject<'a> {
+    pub key_name: &'a str,
+    pub key_hint: &'a str,
+    pub service_name: &'a str,
+    pub org_name: &'a str,
+    /// Absolute link to the service's page.
+    pub link: &'a str,
+}
+
+/// "…the service key “ci” (fks_3f9a1c) of the service “web” of Acme expires in 3 days…".
+pub fn service_key_expiry(s: &KeySubject<'_>, expires_at: NaiveDateTime, days_left: i64) -> String {
+    let when = if days_left < 1 {
+        "in less than a day".to_string()
+    } else {
+        format!(
+            "in {days_left} day{}",
+            if days_left == 1 { "" } else { "s" }
+        )
+    };
+    format!(
+        "Forgekeys: the service key “{}” ({}) of the service “{}” of {} expires {when} (on {}). \
+         Builds that fetch Git credentials with it will then fail: make a new key and update \
+         FORGEKEYS_SERVICE_KEY before then: {}",
+        slack_escape(s.key_name),
+        slack_escape(s.key_hint),
+        slack_escape(s.service_name),
+        slack_escape(s.org_name),
+        expires_at.format("%Y-%m-%d"),
+        s.link
+    )
+}
+
 /// The message of the settings page's "Send test message".
 pub fn test(org_name: &str, actor_email: &str) -> String {
     format!(

@@ -115,11 +115,17 @@ pub async fn list(
 pub async fn detail(state: &AppState, member: &Member, id: &ServiceId) -> Result<Listed, Error> {
     require(member, Permission::ViewServices)?;
     let (org, id) = (member.org.id.clone(), id.clone());
-    state
-        .db(move |conn| {
-            listed(Row::find_with_token(conn, org.as_str(), id.as_str())?.ok_or(Error::NotFound)?)
-        })
-        .await
+    state.db(move |conn| detail_in(conn, &org, &id)).await
+}
+
+/// A service of the organization with its token, or `NotFound` (inside a use case's
+/// connection).
+pub(crate) fn detail_in(
+    conn: &mut DbConn,
+    org: &crate::domain::ids::OrgId,
+    id: &ServiceId,
+) -> Result<Listed, Error> {
+    listed(Row::find_with_token(conn, org.as_str(), id.as_str())?.ok_or(Error::NotFound)?)
 }
 
 /// A service of the member's organization, or `NotFound`.

@@ -14,6 +14,7 @@ pub mod organization;
 pub mod password_reset;
 pub mod pending_sign_in;
 pub mod service;
+pub mod service_key;
 pub mod session;
 pub mod setup_lock;
 pub mod status_history;

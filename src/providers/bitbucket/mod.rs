@@ -37,6 +37,12 @@ const ACCESS_TOKEN_HOW: &str = "an access token (Repository, Project or Workspac
 const APP_PASSWORD_HOW: &str = "an app password, and app passwords stop working on 2026-06-09 — \
      rather create an Atlassian API token with scopes";
 
+/// The Git user name for a stored credential (its `username` field and value): the one
+/// Bitbucket expects for git over HTTPS.
+pub(super) fn git_user_of(username: Option<&str>, token: &str) -> String {
+    Cred::of(username, token).git_user().to_string()
+}
+
 /// The kind of credential, from the username field.
 #[derive(Debug, Clone, Copy)]
 enum Cred<'a> {

@@ -44,6 +44,9 @@ pub fn action_label(action: &str) -> &str {
         AuditAction::TwoFactorEnable => "Two-factor sign-in turned on",
         AuditAction::TwoFactorDisable => "Two-factor sign-in turned off",
         AuditAction::OrgSecurityUpdate => "Security settings changed",
+        AuditAction::ServiceKeyCreate => "Service key made",
+        AuditAction::ServiceKeyRevoke => "Service key revoked",
+        AuditAction::CredentialsRelease => "Git credentials fetched",
     }
 }
 
@@ -62,6 +65,14 @@ pub fn details_words(d: &AuditDetails) -> String {
     // Service records name the service (their token column is the token it uses).
     if let Some(s) = &d.service {
         parts.push(format!("service “{s}”"));
+    }
+    match (&d.key_name, &d.key_hint) {
+        (Some(n), Some(h)) => parts.push(format!("key “{n}” ({h})")),
+        (None, Some(h)) => parts.push(format!("key {h}")),
+        _ => {}
+    }
+    if let Some(e) = &d.expires_on {
+        parts.push(format!("expires {e}"));
     }
     if let (Some(from), Some(to)) = (&d.renamed_from, &d.renamed_to) {
         parts.push(format!("renamed “{from}” → “{to}”"));

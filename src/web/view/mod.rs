@@ -10,6 +10,7 @@ pub mod members;
 pub mod qr;
 pub mod rotation;
 pub mod service;
+pub mod service_key;
 pub mod status;
 pub mod time;
 pub mod token;

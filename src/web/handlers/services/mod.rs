@@ -1,9 +1,10 @@
 //! Services (applications) of an organization: the paged list, a service's page, delete
 //! (DESIGN.md §7); the step-by-step form in [`form`] and [`pickers`]; moving services between
-//! tokens in [`moves`]. Handlers parse, call `app::services` / `app::moves`, render.
+//! tokens in [`moves`]; the service's page and its service keys in [`keys`]. Handlers parse, call `app::services` / `app::moves`, render.
 
 pub mod choices;
 pub mod form;
+pub mod keys;
 pub mod moves;
 pub mod pickers;
 
@@ -79,39 +80,6 @@ pub async fn list_services(
     Ok(html(&req, page.render()?))
 }
 
-#[derive(Template)]
-#[template(path = "pages/services/show.html")]
-pub struct ServiceDetailPage {
-    pub layout: Layout,
-    pub slug: String,
-    pub can_manage: bool,
-    pub csrf: String,
-    pub s: ServiceView,
-}
-
-/// `GET /orgs/{org}/services/{id}`.
-pub async fn show_service(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
-    let l = app::services::detail(&state, &ctx.member, &service_id(&path)).await?;
-    let page = ServiceDetailPage {
-        layout: Layout::for_org(
-            &req,
-            &ctx,
-            format!("{} · Service", l.service.name),
-            "services",
-        ),
-        slug: ctx.org.slug.clone(),
-        can_manage: ctx.can(Permission::ManageServices),
-        csrf: ctx.session.csrf_token.clone(),
-        s: ServiceView::new(&l),
-    };
-    Ok(html(&req, page.render()?))
-}
-
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Empty {}
 
@@ -143,7 +111,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(pickers::repositories),
         )
         .route(org::SERVICE_BRANCHES, web::get().to(pickers::branches))
-        .route(org::SERVICE, web::get().to(show_service))
+        .route(org::SERVICE, web::get().to(keys::show_service))
+        .route(org::SERVICE_KEYS, web::post().to(keys::create_key))
+        .route(
+            org::SERVICE_KEY_REVOKE,
+            web::get().to(keys::confirm_revoke_key),
+        )
+        .route(org::SERVICE_KEY_REVOKE, web::post().to(keys::revoke_key))
         .route(org::SERVICE_EDIT, web::get().to(form::edit_service_form))
         .route(org::SERVICE_EDIT, web::post().to(form::update_service))
         .route(

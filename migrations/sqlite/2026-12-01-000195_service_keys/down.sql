@@ -1,0 +1,2 @@
+DROP TABLE token_fetches;
+DROP TABLE service_keys;
