@@ -1,5 +1,5 @@
 //! Command line: `serve` (default), `migrate`, `org add`, `user add`, `user remove`,
-//! `user reset-password`, `keys rotate`, `tokens check`, `backup`.
+//! `user reset-password`, `keys rotate`, `tokens check`, `backup`, `git-credential`.
 
 use crate::config::ServeArgs;
 use clap::{Args, Parser, Subcommand};
@@ -38,6 +38,17 @@ pub enum Command {
     /// Copy the database (SQLite: a consistent online copy, safe while the server runs) and the
     /// key file into DIR. On PostgreSQL only the key file is copied: use pg_dump for the data.
     Backup(Backup),
+    /// Git credential helper for builds: answers git with the credentials of the service of
+    /// FORGEKEYS_SERVICE_KEY, fetched from FORGEKEYS_URL, for that service's repository only.
+    /// Use: git -c credential.helper='!forgekeys git-credential' clone URL
+    GitCredential(GitCredential),
+}
+
+/// `forgekeys git-credential get|store|erase` (git passes the action).
+#[derive(Debug, Args)]
+pub struct GitCredential {
+    /// `get` answers; `store` and `erase` are read and ignored.
+    pub action: String,
 }
 
 impl Cli {
@@ -57,6 +68,8 @@ impl Cli {
             Some(Command::User(UserCommand::Remove(a))) => &a.settings,
             Some(Command::User(UserCommand::ResetPassword(a))) => &a.settings,
             Some(Command::Tokens(TokensCommand::Check(a))) => &a.settings,
+            // Needs no server settings: only FORGEKEYS_URL and FORGEKEYS_SERVICE_KEY.
+            Some(Command::GitCredential(_)) => &self.settings,
         }
     }
 }

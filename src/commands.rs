@@ -1,8 +1,10 @@
 //! Operator subcommands: `org add`, `user add`, `user remove`, `user reset-password`,
-//! `keys rotate`, `tokens check`, `backup`.
+//! `keys rotate`, `tokens check`, `backup`, `git-credential`.
 
 mod backup;
+pub mod git_credential;
 pub use backup::backup;
+pub use git_credential::git_credential;
 
 use crate::app;
 use crate::app::setup::{MemberAdded, NewOrg, OrgAdded};

@@ -96,6 +96,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             commands::keys_rotate(&config(&a)?)?;
             Ok(ok)
         }
+        Some(Command::GitCredential(a)) => Ok(commands::git_credential(&a.action)),
         Some(Command::Backup(a)) => {
             commands::backup(&config(&a.settings)?, &a.dir)?;
             Ok(ok)

@@ -21,8 +21,8 @@ pub mod view;
 
 use actix_web::{HttpResponse, web};
 use handlers::{
-    account, audit, auth, health, inventory, members, migrate, notifications, orgs, password_reset,
-    rotate, security, services, setup, sso, tokens, two_factor,
+    account, audit, auth, build_credentials, health, inventory, members, migrate, notifications,
+    orgs, password_reset, rotate, security, services, setup, sso, tokens, two_factor,
 };
 
 /// The whole route table: the public routes, then each area's organization routes (fixed paths
@@ -39,6 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(account::routes)
         .configure(two_factor::routes)
         .configure(sso::routes)
+        .configure(build_credentials::routes)
         .route(urls::ORGS, web::get().to(orgs::list_orgs))
         .service(
             web::scope(urls::ORG_SCOPE)

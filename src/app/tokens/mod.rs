@@ -13,6 +13,7 @@ use crate::db::DbConn;
 use crate::db::models::audit::AuditEvent;
 use crate::db::models::organization::Organization;
 use crate::db::models::service::Service;
+use crate::db::models::service_key::TokenFetch;
 use crate::db::models::status_history::StatusHistory;
 use crate::db::models::token::GitToken;
 use crate::domain::account::Member;
@@ -99,6 +100,15 @@ pub struct StatusEntry {
     pub reason: Option<String>,
 }
 
+/// A service that fetched the token's value with a service key (`git-credentials`).
+#[derive(Debug, Clone)]
+pub struct FetchEntry {
+    pub service_id: ServiceId,
+    pub service: String,
+    pub last_at: NaiveDateTime,
+    pub fetches: i64,
+}
+
 /// Everything the token page shows.
 #[derive(Debug, Clone)]
 pub struct TokenDetail {
@@ -108,6 +118,8 @@ pub struct TokenDetail {
     pub history: Vec<AuditEntry>,
     pub statuses: Vec<StatusEntry>,
     pub duplicate: bool,
+    /// Services that fetched it, the latest first (the first is "last used by a service").
+    pub fetches: Vec<FetchEntry>,
 }
 
 /// How many entries a token page shows of its history and of its status history.
@@ -295,7 +307,17 @@ pub async fn detail(state: &AppState, member: &Member, id: &TokenId) -> Result<T
                 })
                 .collect::<Result<Vec<_>, Error>>()?;
             let duplicate = duplicates(conn, &m, std::slice::from_ref(&token))?.contains(&token.id);
+            let fetches = TokenFetch::for_token(conn, &row.id, HISTORY_LIMIT)?
+                .into_iter()
+                .map(|(id, service, last_at, fetches)| FetchEntry {
+                    service_id: ServiceId::new(id),
+                    service,
+                    last_at,
+                    fetches,
+                })
+                .collect();
             Ok(TokenDetail {
+                fetches,
                 last: row.outcome()?,
                 services: services.into_iter().map(ServiceRef::from).collect(),
                 history: history.into_iter().map(AuditEntry::from).collect(),

@@ -117,8 +117,11 @@ impl AuditEvent {
         token_id: &str,
         limit: i64,
     ) -> Result<Vec<AuditEvent>, StoreError> {
+        // Releases to builds are summed up on the token page ("Services that fetched it") and
+        // listed in the audit trail; the token's history lists its changes and tests.
         Ok(audit_events::table
             .filter(audit_events::token_id.eq(token_id))
+            .filter(audit_events::action.ne("credentials.release"))
             .order((audit_events::created_at.desc(), audit_events::id.desc()))
             .limit(limit)
             .select(AuditEvent::as_select())

@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod audit_export;
 pub mod auth;
+pub mod build_credentials;
 pub mod confirm;
 pub mod health;
 pub mod inventory;

@@ -10,7 +10,7 @@ use crate::web::extractors::OrgContext;
 use crate::web::render::{Layout, html};
 use crate::web::view::audit::HistoryLine;
 use crate::web::view::status::{source_label, status_class};
-use crate::web::view::time::fmt_time;
+use crate::web::view::time::{Moment, fmt_time};
 use crate::web::view::token::{ResultView, TokenView};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -29,6 +29,14 @@ impl From<ServiceRef> for ServiceLine {
             branch: s.branch,
         }
     }
+}
+
+/// A service that fetched the token with a service key.
+pub struct FetchLine {
+    pub name: String,
+    pub url: String,
+    pub last: Moment,
+    pub fetches: i64,
 }
 
 /// One row of a token's status history.
@@ -67,6 +75,8 @@ pub struct TokenDetailPage {
     pub history: Vec<HistoryLine>,
     /// Test results over time (scheduler, manual, CLI), newest first.
     pub status_history: Vec<StatusLine>,
+    /// Services that fetched the value at clone time, the latest first.
+    pub fetches: Vec<FetchLine>,
 }
 
 pub async fn show_token(
@@ -101,6 +111,16 @@ pub async fn show_token(
             .map(|e| HistoryLine::new(e.at, e.actor_email.as_deref(), &e.action, &e.details))
             .collect(),
         status_history: d.statuses.into_iter().map(StatusLine::from).collect(),
+        fetches: d
+            .fetches
+            .iter()
+            .map(|f| FetchLine {
+                name: f.service.clone(),
+                url: crate::web::urls::service(&ctx.org.slug, f.service_id.as_str()),
+                last: Moment::new(f.last_at, now.naive_utc()),
+                fetches: f.fetches,
+            })
+            .collect(),
     };
     Ok(html(&req, page.render()?))
 }
