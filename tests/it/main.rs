@@ -16,6 +16,7 @@ mod cli;
 mod clone_check;
 mod edits;
 mod forms;
+mod git_credentials;
 mod input_guard;
 mod inventory;
 mod keys;
