@@ -10,6 +10,7 @@ pub(crate) use support::{fakes, helpers};
 
 mod account;
 mod browser;
+mod build_credentials;
 mod flows;
 mod inventory;
 mod members;

@@ -767,7 +767,7 @@ async fn a_real_git_clone_gets_its_credentials_from_forgekeys_for_its_repository
     // A wrong key: git fails, the helper says why without the key.
     let (out, _home) = clone(
         app,
-        &AccessKey::generate(KeyKind::Service).reveal().to_string(),
+        AccessKey::generate(KeyKind::Service).reveal(),
         &repo,
         &[],
     );
