@@ -80,7 +80,7 @@ fi
 [[ -x "${BIN}" && -x "${SEED}" ]] || { echo "missing ${BIN} or ${SEED}: build without SKIP_BUILD=1" >&2; exit 2; }
 
 echo "== seeding one token and its services into a fresh SQLite database"
-printf '%s\n' "${PASSWORD}" | "${SEED}" --start 0 --count 1 --org "${ORG}" --email "${EMAIL}" >/dev/null
+printf '%s\n' "${PASSWORD}" | "${SEED}" --start 1 --count 1 --org "${ORG}" --email "${EMAIL}" >/dev/null
 
 "${BIN}" serve >>"${WORK}/server.log" 2>&1 &
 SERVER_PID=$!

@@ -842,3 +842,27 @@ fn the_helper_speaks_the_credential_protocol_and_ignores_store_and_erase() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a service key"));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("fkp_nope"));
 }
+
+#[tokio::test]
+async fn a_release_behind_a_trusted_proxy_records_the_builds_address() {
+    let env = env_with(|o| o.trusted_proxies = Some("127.0.0.0/8".into())).await;
+    let key = new_key(&env, &env.service, "behind-proxy").await;
+    let resp = api()
+        .get(format!(
+            "{}{}",
+            env.app.address,
+            creds_path(&env.service, "")
+        ))
+        .header("authorization", bearer(&key))
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let trail = AuditEvent::list_for_org(&mut db(&env.app), &org_id(&env.app), 50).unwrap();
+    let r = trail
+        .iter()
+        .find(|e| e.action == "credentials.release")
+        .unwrap();
+    assert_eq!(r.client_ip.as_deref(), Some("203.0.113.9"));
+}
