@@ -97,6 +97,21 @@ pub fn unreadable_text(e: &CryptoError) -> String {
 pub const UNNAMED_ACCOUNT: &str = "an account the provider did not name";
 
 /// One reason a manual rotation was refused.
+/// The refusal list of a rotation page. With the new token's test result on the same page, a
+/// failed test is named without repeating the result's reason (it stands right below).
+pub fn problem_texts(problems: &[RotationProblem], result_shown: bool) -> Vec<String> {
+    problems
+        .iter()
+        .map(|p| match p {
+            RotationProblem::TestFailed { status, .. } if result_shown => format!(
+                "The new token did not pass its test ({}): its test result below says why.",
+                status.label()
+            ),
+            p => problem_text(p),
+        })
+        .collect()
+}
+
 pub fn problem_text(p: &RotationProblem) -> String {
     match p {
         RotationProblem::SameValue => {
@@ -179,6 +194,22 @@ mod tests {
             rotated_at: None,
             version: 1,
         }
+    }
+
+    #[test]
+    fn a_failed_test_is_not_explained_twice_when_its_result_is_shown() {
+        let failed = [RotationProblem::TestFailed {
+            status: TestStatus::Invalid,
+            reason: Some("Bad credentials".into()),
+        }];
+        let with_result = problem_texts(&failed, true);
+        assert_eq!(with_result.len(), 1);
+        assert!(
+            !with_result[0].contains("Bad credentials"),
+            "{with_result:?}"
+        );
+        assert!(with_result[0].contains("test result below"));
+        assert!(problem_texts(&failed, false)[0].contains("Bad credentials"));
     }
 
     #[test]
