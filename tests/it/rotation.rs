@@ -198,6 +198,9 @@ async fn github_rotation_through_the_form_swaps_the_value_and_reminds_to_revoke(
     done.assert_contains(r#"data-rotated="manual""#);
     done.assert_contains(r#"href="https://github.com/settings/tokens""#);
     done.assert_contains("revoke the old token");
+    // The reminder names the replaced value by its hint (the one to find at the provider).
+    assert_eq!(after.previous_hint.as_deref(), Some(t.hint.as_str()));
+    done.assert_contains(&format!("revoke the old token <code>{}</code>", t.hint));
     done.assert_lacks(new_value);
     done.assert_lacks(old_value);
 
