@@ -58,8 +58,8 @@ pub async fn rotate_token(
                 urls::token_rotate(&ctx.org.slug, token.id.as_str())
             ),
             &format!(
-                "Token “{}” rotated: services use the new value now ({}). Revoke the old token at \
-                 the provider.",
+                // The page below says which old value to revoke, and where: not twice.
+                "Token “{}” rotated: services use the new value now ({}).",
                 token.name,
                 outcome.status.label()
             ),
