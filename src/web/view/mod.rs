@@ -14,3 +14,4 @@ pub mod service_key;
 pub mod status;
 pub mod time;
 pub mod token;
+pub mod token_help;
