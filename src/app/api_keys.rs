@@ -164,8 +164,8 @@ pub async fn find(state: &AppState, member: &Member, id: &ApiKeyId) -> Result<Ap
     let (org, id) = (member.org.id.clone(), id.clone());
     state
         .db(move |conn| {
-            let row = ApiKeyRow::list_one(conn, org.as_str(), id.as_str())?
-                .ok_or(Error::NotFound)?;
+            let row =
+                ApiKeyRow::list_one(conn, org.as_str(), id.as_str())?.ok_or(Error::NotFound)?;
             Ok(ApiKey::try_from(row)?)
         })
         .await

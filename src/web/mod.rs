@@ -22,8 +22,8 @@ pub mod view;
 
 use actix_web::{HttpResponse, web};
 use handlers::{
-    account, api_keys, audit, auth, health, inventory, members, migrate, notifications, orgs, password_reset,
-    rotate, security, services, setup, sso, tokens, two_factor,
+    account, api_keys, audit, auth, health, inventory, members, migrate, notifications, orgs,
+    password_reset, rotate, security, services, setup, sso, tokens, two_factor,
 };
 
 /// The whole route table: the public routes, then each area's organization routes (fixed paths

@@ -27,7 +27,12 @@ async fn a_session_cookie_alone_gets_401_with_a_bearer_challenge() {
     );
     let doc: serde_json::Value = serde_json::from_str(&p.body).unwrap();
     assert_eq!(doc["status"], 401);
-    assert!(doc["detail"].as_str().unwrap().contains("Authorization: Bearer"));
+    assert!(
+        doc["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Authorization: Bearer")
+    );
     // A POST with the cookie and no key: 401 too (no CSRF/Origin page in the way).
     let csrf = owner.session_csrf().await;
     let p = owner
@@ -63,6 +68,8 @@ async fn malformed_unknown_revoked_and_expired_keys_get_401() {
     api.get(&path).await.assert_status(200);
     app.clock.advance(chrono::Duration::hours(25));
     api.get(&path).await.problem(401);
+    // (The owner's session has ended meanwhile: sign in again.)
+    owner.login("owner@acme.test", PASSWORD).await;
     owner
         .get(KEYS)
         .await
@@ -75,7 +82,9 @@ async fn another_organizations_key_gets_404_and_a_service_key_403() {
     let owner = setup_owner(&app, "acme").await;
     let other = member(&app, "other", "o@other.test", Role::Owner).await;
     let theirs = make_key_in(&other, "other", "theirs").await;
-    let a = Api::new(&app, &theirs).get(&format!("{API}/git-tokens")).await;
+    let a = Api::new(&app, &theirs)
+        .get(&format!("{API}/git-tokens"))
+        .await;
     a.problem(404);
     Api::new(&app, &theirs)
         .get("/api/v1/orgs/other/git-tokens")
@@ -152,13 +161,20 @@ async fn last_use_is_recorded_and_the_audit_trail_names_the_key() {
     assert_eq!(last_used(), None);
     let api = Api::new(&app, &key);
     // An action that writes an audit record: an inventory export.
-    api.get(&format!("{API}/inventory")).await.assert_status(200);
+    api.get(&format!("{API}/inventory"))
+        .await
+        .assert_status(200);
     assert!(last_used().is_some());
-    let trail = api.get(&format!("{API}/audit?action=inventory.export")).await;
+    let trail = api
+        .get(&format!("{API}/audit?action=inventory.export"))
+        .await;
     let doc = trail.assert_status(200).json();
     let actor = doc["items"][0]["actor"].as_str().unwrap().to_string();
     assert_eq!(
         actor,
-        format!("API key ‘terraform’ ({}) created by owner@acme.test", &key[..10])
+        format!(
+            "API key ‘terraform’ ({}) created by owner@acme.test",
+            &key[..10]
+        )
     );
 }

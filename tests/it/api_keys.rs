@@ -50,7 +50,9 @@ async fn revoking_asks_first_and_the_key_stops_working_at_once() {
     let owner = setup_owner(&app, "acme").await;
     let key = make_key(&owner, "ci", "viewer", "").await;
     let api = Api::new(&app, &key);
-    api.get(&format!("{API}/git-tokens")).await.assert_status(200);
+    api.get(&format!("{API}/git-tokens"))
+        .await
+        .assert_status(200);
     let id = key_id(&owner, "ci").await;
     let confirm = owner.get(&format!("{KEYS}/{id}/revoke")).await;
     confirm
@@ -63,7 +65,9 @@ async fn revoking_asks_first_and_the_key_stops_working_at_once() {
         .post(&format!("{KEYS}/{id}/revoke"), &[])
         .await
         .assert_status(403);
-    api.get(&format!("{API}/git-tokens")).await.assert_status(200);
+    api.get(&format!("{API}/git-tokens"))
+        .await
+        .assert_status(200);
     owner
         .post(&format!("{KEYS}/{id}/revoke"), &[("csrf_token", &csrf)])
         .await

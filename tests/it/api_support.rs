@@ -20,8 +20,7 @@ pub struct Answer {
 
 impl Answer {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
     pub fn content_type(&self) -> &str {
@@ -39,7 +38,12 @@ impl Answer {
     /// A problem+json answer with `status`; returns the document.
     pub fn problem(&self, status: u16) -> Value {
         self.assert_status(status);
-        assert_eq!(self.content_type(), "application/problem+json", "{}", self.body);
+        assert_eq!(
+            self.content_type(),
+            "application/problem+json",
+            "{}",
+            self.body
+        );
         let p = self.json();
         assert_eq!(p["status"], status, "{p}");
         for f in ["type", "title", "detail"] {
@@ -68,14 +72,6 @@ impl Api {
             base: app.address.clone(),
             key: key.to_string(),
             seen: Arc::default(),
-        }
-    }
-
-    /// The same record of answers, another key.
-    pub fn with_key(&self, key: &str) -> Api {
-        Api {
-            key: key.to_string(),
-            ..self.clone()
         }
     }
 
@@ -119,7 +115,10 @@ impl Api {
         let seen = self.seen.lock().unwrap();
         assert!(!seen.is_empty());
         for b in seen.iter() {
-            assert!(!b.contains(value), "a response contains the token value: {b}");
+            assert!(
+                !b.contains(value),
+                "a response contains the token value: {b}"
+            );
         }
     }
 }

@@ -36,7 +36,10 @@ impl ApiKeyRow {
     }
 
     /// The key whose value hashes to `key_hash`, whatever its state.
-    pub fn find_by_hash(conn: &mut DbConn, key_hash: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+    pub fn find_by_hash(
+        conn: &mut DbConn,
+        key_hash: &str,
+    ) -> Result<Option<ApiKeyRow>, StoreError> {
         Ok(api_keys::table
             .filter(api_keys::key_hash.eq(key_hash))
             .select(ApiKeyRow::as_select())

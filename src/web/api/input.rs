@@ -35,10 +35,7 @@ fn redacted(msg: &str) -> String {
 }
 
 fn has_nul(body: &[u8]) -> bool {
-    body.contains(&0)
-        || body
-            .windows(6)
-            .any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+    body.contains(&0) || body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
 }
 
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -74,7 +71,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             let body = web::Bytes::from_request(&req, &mut payload)
                 .await
                 .map_err(|_| {
-                    ApiError::Malformed("The body could not be read (too large or interrupted).".into())
+                    ApiError::Malformed(
+                        "The body could not be read (too large or interrupted).".into(),
+                    )
                 })?;
             if body.len() > BODY_LIMIT {
                 return Err(ApiError::Malformed("The body is too large.".into()));

@@ -213,7 +213,9 @@ impl ResponseError for ApiError {
                 resp.insert_header((
                     header::WWW_AUTHENTICATE,
                     if *key_sent {
-                        HeaderValue::from_static(r#"Bearer realm="forgekeys", error="invalid_token""#)
+                        HeaderValue::from_static(
+                            r#"Bearer realm="forgekeys", error="invalid_token""#,
+                        )
                     } else {
                         HeaderValue::from_static(r#"Bearer realm="forgekeys""#)
                     },
@@ -225,7 +227,10 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let body = serde_json::to_string(&p).unwrap_or_else(|_| {
-            format!(r#"{{"title":"error","status":{}}}"#, self.status_code().as_u16())
+            format!(
+                r#"{{"title":"error","status":{}}}"#,
+                self.status_code().as_u16()
+            )
         });
         resp.body(body)
     }

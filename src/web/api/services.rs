@@ -136,7 +136,11 @@ pub async fn patch_service(
         kind: cur.kind.as_str().into(),
         provider: cur.provider.as_str().into(),
         access: cur.access.as_str().into(),
-        token_id: cur.token_id.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+        token_id: cur
+            .token_id
+            .as_ref()
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
         repository: cur.repository.clone(),
         branch: cur.branch.clone(),
         ..ServiceForm::default()

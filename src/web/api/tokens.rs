@@ -5,7 +5,9 @@
 use super::auth::ApiMember;
 use super::input::{ApiJson, query};
 use super::problem::{ApiError, Problem};
-use super::types::{MoveIn, MoveOut, TestAnswer, TokenCreate, TokenOut, TokenPage, TokenPatch, Verdict, pages};
+use super::types::{
+    MoveIn, MoveOut, TestAnswer, TokenCreate, TokenOut, TokenPage, TokenPatch, Verdict, pages,
+};
 use crate::app;
 use crate::app::moves::{MoveRequest, Moved};
 use crate::app::state::AppState;
@@ -179,7 +181,9 @@ pub async fn patch_token(
     let form = overlay(TokenInput::of(&current.token), &p);
     let input = parse_fields(&form, validation_options(&state, false)).map_err(invalid)?;
     let new_secret = match form.token.trim() {
-        "" if p.token.is_some() => return Err(invalid(token_error("Paste the token value.".into()))),
+        "" if p.token.is_some() => {
+            return Err(invalid(token_error("Paste the token value.".into())));
+        }
         "" => None,
         raw => Some(parse_token_value(raw).map_err(|m| invalid(token_error(m)))?),
     };

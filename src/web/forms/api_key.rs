@@ -89,7 +89,9 @@ mod tests {
             expires_in_days: "30".into(),
         });
         let ok = ok.map_err(|e| format!("{e:?}"));
-        assert!(matches!(ok, Ok(NewKey { ref name, role: Role::Devops, expires_in_days: Some(30) }) if name == "terraform"));
+        assert!(
+            matches!(ok, Ok(NewKey { ref name, role: Role::Devops, expires_in_days: Some(30) }) if name == "terraform")
+        );
         let Err(e) = parse_api_key(&ApiKeyFormData {
             name: String::new(),
             role: "owner".into(),

@@ -172,10 +172,7 @@ pub async fn create_api_key(
         name: made.key.name.clone(),
         role: made.key.role.label(),
         value: made.value.reveal().to_string(),
-        expires: made
-            .key
-            .expires_at
-            .map_or_else(|| "never".into(), fmt_time),
+        expires: made.key.expires_at.map_or_else(|| "never".into(), fmt_time),
     };
     let p = page(
         &req,

@@ -4,9 +4,9 @@
 
 use super::chunks;
 use crate::app::inventory::{AppliedFilters, ExportFormat, Inventory};
+use crate::domain::account::Member;
 use crate::domain::inventory::InventoryToken;
 use crate::web::error::AppError;
-use crate::domain::account::Member;
 use crate::web::view::inventory::{SummaryView, TokenRow};
 use actix_web::HttpResponse;
 use actix_web::http::header;
