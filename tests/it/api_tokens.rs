@@ -355,4 +355,33 @@ async fn each_key_role_may_do_what_the_same_member_role_may() {
             201,
         );
     }
+    // A Viewer key changes nothing anywhere; an Admin key may delete.
+    let viewer = Api::new(&e.app, &make_key(&e.owner, "k-viewer-2", "viewer", "").await);
+    let admin = Api::new(&e.app, &make_key(&e.owner, "k-admin-2", "admin", "").await);
+    let services = admin.get(&format!("{API}/services")).await.json();
+    let sid = services["items"][0]["id"].as_str().unwrap().to_string();
+    let other = e.id_of("New admin");
+    for a in [
+        viewer.delete(&format!("{API}/git-tokens/{other}")).await,
+        viewer
+            .post(
+                &format!("{API}/git-tokens/{id}/move"),
+                &json!({"target_token_id": other, "service_ids": [sid]}),
+            )
+            .await,
+        viewer
+            .patch(&format!("{API}/services/{sid}"), &json!({"name": "x"}))
+            .await,
+        viewer.delete(&format!("{API}/services/{sid}")).await,
+    ] {
+        a.problem(403);
+    }
+    admin
+        .delete(&format!("{API}/services/{sid}"))
+        .await
+        .assert_status(204);
+    admin
+        .delete(&format!("{API}/git-tokens/{other}"))
+        .await
+        .assert_status(204);
 }

@@ -9,6 +9,7 @@ pub(crate) use support::{fakes, helpers};
 mod account;
 mod accounts;
 mod api_auth;
+mod api_key_expiry;
 mod api_keys;
 mod api_openapi;
 mod api_services;
