@@ -46,7 +46,10 @@ async fn an_expiring_key_gets_one_warning_per_threshold_and_a_revoked_one_none()
                 || last.contains(&format!("expires in {} days", left - 1)),
             "{last}"
         );
-        assert!(last.contains(&key[..10]) && !last.contains(&key[10..]), "{last}");
+        assert!(
+            last.contains(&key[..10]) && !last.contains(&key[10..]),
+            "{last}"
+        );
         assert!(last.contains("/orgs/acme/settings/api-keys"), "{last}");
     }
     assert!(warnings("revoked-soon").is_empty());

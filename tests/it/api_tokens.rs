@@ -356,7 +356,10 @@ async fn each_key_role_may_do_what_the_same_member_role_may() {
         );
     }
     // A Viewer key changes nothing anywhere; an Admin key may delete.
-    let viewer = Api::new(&e.app, &make_key(&e.owner, "k-viewer-2", "viewer", "").await);
+    let viewer = Api::new(
+        &e.app,
+        &make_key(&e.owner, "k-viewer-2", "viewer", "").await,
+    );
     let admin = Api::new(&e.app, &make_key(&e.owner, "k-admin-2", "admin", "").await);
     let services = admin.get(&format!("{API}/services")).await.json();
     let sid = services["items"][0]["id"].as_str().unwrap().to_string();

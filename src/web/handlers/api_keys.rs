@@ -202,7 +202,7 @@ pub async fn confirm_revoke(
         layout: Layout::for_org(
             &req,
             &ctx,
-            format!("Revoke the API key {}?", k.name),
+            format!("Revoke the API key “{}”?", k.name),
             "api-keys",
         ),
         kind: "api-key-revoke",
