@@ -15,7 +15,6 @@ use crate::web::forms::api_key::{ApiKeyFormData, DEFAULT_DAYS, parse_api_key};
 use crate::web::handlers::confirm::ConfirmPage;
 use crate::web::render::{Layout, html, html_status, see_other_with_flash};
 use crate::web::urls;
-use crate::web::view::members::role_summary;
 use crate::web::view::time::fmt_time;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -110,13 +109,23 @@ fn page(
             .collect(),
         roles: KEY_ROLES
             .iter()
-            .map(|r| (r.as_str(), r.label(), *r == chosen, role_summary(*r)))
+            .map(|r| (r.as_str(), r.label(), *r == chosen, key_role_summary(*r)))
             .collect(),
         form,
         errors,
         created,
         name_max: KEY_NAME_MAX,
         days_max: KEY_DAYS_MAX,
+    }
+}
+
+/// What a key of each role may do through the API (the members' rules, for what the API has).
+fn key_role_summary(r: Role) -> &'static str {
+    match r {
+        Role::Admin | Role::Devops => {
+            "reads and changes tokens and services, reads the audit trail"
+        }
+        _ => "reads tokens, services and the inventory",
     }
 }
 
