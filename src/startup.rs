@@ -137,6 +137,7 @@ pub fn state(config: &Config, clock: Clock) -> anyhow::Result<AppState> {
         api_limiter: Arc::new(crate::app::rate_limit::RateLimiter::new(
             config.api_rate_limit,
         )),
+        sso: Arc::default(),
     })
 }
 
@@ -207,6 +208,7 @@ impl Application {
             setup_token: Arc::new(Mutex::new(setup_token)),
             hasher: crate::app::hashing::Hasher::for_this_machine(),
             api_limiter,
+            sso: Arc::default(),
         };
         let metrics = match metrics_listener {
             Some(l) => {

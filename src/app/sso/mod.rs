@@ -8,6 +8,7 @@
 //! see [`second_factor_after_sso`]. Every refusal is a [`Failure`] (worded by `web`), audited
 //! as a failed sign-in where it names an address.
 
+pub mod cache;
 pub mod id_token;
 mod invite;
 pub mod pending;
@@ -76,7 +77,18 @@ fn settings(state: &AppState) -> Result<&OidcConfig, Failure> {
     state.config.oidc.as_ref().ok_or(Failure::Off)
 }
 
+/// The provider's endpoints: the kept ones ([`cache`]), or fetched.
 async fn discover(state: &AppState, cfg: &OidcConfig) -> Result<Discovery, Failure> {
+    let now = std::time::Instant::now();
+    if let Some(d) = state.sso.discovery.get(now) {
+        return Ok(d);
+    }
+    let d = fetch_discovery(state, cfg).await?;
+    state.sso.discovery.put(d.clone(), now);
+    Ok(d)
+}
+
+async fn fetch_discovery(state: &AppState, cfg: &OidcConfig) -> Result<Discovery, Failure> {
     let url = Url::parse(&format!("{}/.well-known/openid-configuration", cfg.issuer))
         .map_err(|_| Failure::BadDiscovery)?;
     let doc = state
@@ -180,8 +192,9 @@ pub async fn finish(
     redirect_uri: &str,
     cookie: Option<&str>,
     cb: Callback,
-    client_ip: Option<IpAddr>,
+    origin: Origin,
 ) -> Result<Result<Finished, Failure>, Error> {
+    let client_ip = origin.client_ip;
     let identity = match identify(state, redirect_uri, cookie, cb).await? {
         Ok(found) => found,
         Err(f) => return Ok(Err(f)),
@@ -195,8 +208,8 @@ pub async fn finish(
         return Ok(Err(Failure::EmailNotVerified));
     }
     match p.invite {
-        Some(token) => invite::accept(state, &token, &email, client_ip).await,
-        None => match sign_in_verified(state, &email, client_ip).await? {
+        Some(token) => invite::accept(state, &token, &email, &origin).await,
+        None => match sign_in_verified(state, &email, &origin).await? {
             Some(session) => Ok(Ok(Finished::SignedIn {
                 session,
                 next: p.next,
@@ -268,25 +281,41 @@ async fn redeem(
         .providers
         .oidc_post_form(&d.token_endpoint, &form, &cfg.client_id, secret)
         .await
-        .map_err(Failure::Token)?;
+        .map_err(|e| {
+            // The kept endpoints may be stale: the next sign-in reads the document again.
+            state.sso.discovery.forget();
+            Failure::Token(e)
+        })?;
     let token = reply
         .get("id_token")
         .and_then(|v| v.as_str())
         .ok_or(Failure::NoIdToken)?;
-    let keys = state
-        .providers
-        .oidc_get(&d.jwks_uri)
-        .await
-        .map_err(Failure::Keys)?;
-    let jwks: JwkSet =
-        serde_json::from_value(keys).map_err(|_| Failure::Keys(OidcHttpError::NotJson))?;
     let want = Expected {
         issuer: &cfg.issuer,
         client_id: &cfg.client_id,
         nonce: &p.nonce,
         now: state.clock.now().timestamp(),
     };
+    let now = std::time::Instant::now();
+    if let Some(jwks) = state.sso.keys.get(now) {
+        match id_token::verify(token, &jwks, &want) {
+            // Signed with a key the kept set lacks: the provider rotated its keys; fetch them.
+            Err(IdTokenProblem::UnknownKey) => state.sso.keys.forget(),
+            verdict => return verdict.map_err(Failure::IdToken),
+        }
+    }
+    let jwks = fetch_keys(state, &d).await?;
+    state.sso.keys.put(jwks.clone(), now);
     id_token::verify(token, &jwks, &want).map_err(Failure::IdToken)
+}
+
+async fn fetch_keys(state: &AppState, d: &Discovery) -> Result<JwkSet, Failure> {
+    let keys = state
+        .providers
+        .oidc_get(&d.jwks_uri)
+        .await
+        .map_err(Failure::Keys)?;
+    serde_json::from_value(keys).map_err(|_| Failure::Keys(OidcHttpError::NotJson))
 }
 
 /// Whether a second factor is asked after an SSO sign-in. HOOK for the TOTP part of issue
@@ -303,9 +332,10 @@ pub fn second_factor_after_sso(_user: &UserId) -> bool {
 pub(super) async fn sign_in_verified(
     state: &AppState,
     email: &str,
-    ip: Option<IpAddr>,
+    origin: &Origin,
 ) -> Result<Option<String>, Error> {
-    let (email, now) = (email.to_string(), state.clock.naive());
+    let (email, now, origin) = (email.to_string(), state.clock.naive(), origin.clone());
+    let ip = origin.client_ip;
     state
         .tx(move |conn| {
             let Some(user) = UserRow::find_by_email(conn, &email)? else {
@@ -313,11 +343,7 @@ pub(super) async fn sign_in_verified(
             };
             let id = UserId::new(user.id.clone());
             let _ask_code = second_factor_after_sso(&id);
-            // The session records the address (the user agent is not passed through SSO yet).
-            let origin = Origin {
-                user_agent: None,
-                client_ip: ip,
-            };
+            // The session records the browser and address the callback came from.
             let session = start_session_from(conn, &id, &origin, now)?;
             let action = AuditAction::Login;
             crate::app::auth::audit_sign_in(conn, &email, ip, Some(&user), action, SSO, now)?;
