@@ -240,3 +240,50 @@ impl ResponseError for ApiError {
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::Web(AppError::NotFound))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::domain::role::Permission;
+
+    fn body(e: &ApiError) -> serde_json::Value {
+        let r = e.error_response();
+        assert_eq!(r.headers().get(header::CONTENT_TYPE).unwrap(), CONTENT_TYPE);
+        let b = actix_web::body::to_bytes(r.into_body());
+        let b = futures::executor::block_on(b).unwrap();
+        serde_json::from_slice(&b).unwrap()
+    }
+
+    #[test]
+    fn problems_carry_the_pages_sentences_and_the_forms_field_messages() {
+        let mut errors = FormErrors::default();
+        errors.add("name", "Enter a name.");
+        let p = body(&ApiError::Invalid {
+            detail: "Nothing was saved.".into(),
+            errors,
+        });
+        assert_eq!(p["status"], 422);
+        assert_eq!(p["type"], "/api/v1/problems/validation");
+        assert_eq!(p["errors"][0]["field"], "name");
+        assert_eq!(p["errors"][0]["message"], "Enter a name.");
+        let p = body(&ApiError::Web(AppError::Forbidden(
+            Permission::ManageTokens,
+        )));
+        assert_eq!(p["status"], 403);
+        let (_, sentence, _) = AppError::Forbidden(Permission::ManageTokens).describe();
+        assert!(p["detail"].as_str().unwrap().starts_with(&sentence));
+        assert!(p.get("errors").is_none() && p.get("verdict").is_none());
+        let limited = ApiError::RateLimited(Limited {
+            retry_after_secs: 7,
+        });
+        assert_eq!(
+            limited
+                .error_response()
+                .headers()
+                .get(header::RETRY_AFTER)
+                .unwrap(),
+            "7"
+        );
+    }
+}
