@@ -38,6 +38,8 @@ pub enum AuditAction {
     TwoFactorEnable,
     TwoFactorDisable,
     OrgSecurityUpdate,
+    ApiKeyCreate,
+    ApiKeyRevoke,
     ServiceKeyCreate,
     ServiceKeyRevoke,
     /// A service key fetched its service's Git credentials (the token value left Forgekeys).
@@ -45,7 +47,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::TokenCreate,
         AuditAction::TokenUpdate,
         AuditAction::TokenTest,
@@ -78,6 +80,8 @@ impl AuditAction {
         AuditAction::TwoFactorEnable,
         AuditAction::TwoFactorDisable,
         AuditAction::OrgSecurityUpdate,
+        AuditAction::ApiKeyCreate,
+        AuditAction::ApiKeyRevoke,
         AuditAction::ServiceKeyCreate,
         AuditAction::ServiceKeyRevoke,
         AuditAction::CredentialsRelease,
@@ -118,6 +122,8 @@ impl AuditAction {
             AuditAction::TwoFactorEnable => "two_factor.enable",
             AuditAction::TwoFactorDisable => "two_factor.disable",
             AuditAction::OrgSecurityUpdate => "org.security_update",
+            AuditAction::ApiKeyCreate => "api_key.create",
+            AuditAction::ApiKeyRevoke => "api_key.revoke",
             AuditAction::ServiceKeyCreate => "service_key.create",
             AuditAction::ServiceKeyRevoke => "service_key.revoke",
             AuditAction::CredentialsRelease => "credentials.release",
@@ -223,14 +229,18 @@ pub struct AuditDetails {
     pub renamed_from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub renamed_to: Option<String>,
-    /// A service key: its name and hint (`fks_3f9a1c`), never its value.
+    /// An API key (`api_key.create` / `api_key.revoke`): its name, hint (never its value) and
+    /// expiry.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_name: Option<String>,
+    pub api_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_hint: Option<String>,
-    /// A service key's expiry (`service_key.create`), `YYYY-MM-DD`.
+    pub hint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_on: Option<String>,
+    pub expires_at: Option<String>,
+    /// A service key (`service_key.create` / `.revoke`, `credentials.release`): its name (with
+    /// `hint`; never its value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_key: Option<String>,
 }
 
 impl AuditDetails {

@@ -67,6 +67,10 @@ id_type!(
     InviteId
 );
 id_type!(
+    /// An organization API key (`fkp_…`).
+    ApiKeyId
+);
+id_type!(
     /// A service key (`fks_…`): its row id, never its value.
     ServiceKeyId
 );

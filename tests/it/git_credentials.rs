@@ -450,9 +450,11 @@ async fn revoked_and_expired_keys_and_legacy_services_get_nothing() {
     let trail = AuditEvent::list_for_org(&mut db(app), &org_id(app), 500).unwrap();
     let made = trail
         .iter()
-        .find(|e| e.action == "service_key.create" && e.details.contains("\"key_name\":\"short\""))
+        .find(|e| {
+            e.action == "service_key.create" && e.details.contains("\"service_key\":\"short\"")
+        })
         .unwrap();
-    assert!(made.details.contains(&key[..10]) && made.details.contains("expires_on"));
+    assert!(made.details.contains(&key[..10]) && made.details.contains("expires_at"));
     assert!(trail.iter().any(|e| e.action == "service_key.revoke"));
     for e in &trail {
         assert!(!format!("{e:?}").contains(&key));

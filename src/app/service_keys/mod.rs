@@ -87,8 +87,8 @@ fn details(service_id: &ServiceId, service: &str, key: &KeyEntry) -> AuditDetail
     AuditDetails {
         service_id: Some(service_id.as_str().to_string()),
         service: Some(service.to_string()),
-        key_name: Some(key.name.clone()),
-        key_hint: Some(key.hint.clone()),
+        service_key: Some(key.name.clone()),
+        hint: Some(key.hint.clone()),
         ..AuditDetails::default()
     }
 }
@@ -196,7 +196,9 @@ pub async fn create(
             let entry = KeyEntry::from(row);
             Record::by(&m, AuditAction::ServiceKeyCreate)
                 .details(AuditDetails {
-                    expires_on: entry.expires_at.map(|e| e.format("%Y-%m-%d").to_string()),
+                    expires_at: entry
+                        .expires_at
+                        .map(|e| e.format("%Y-%m-%d %H:%M").to_string()),
                     ..details(&s.id, &s.name, &entry)
                 })
                 .write(conn, at)?;

@@ -217,8 +217,8 @@ pub async fn release(
                 details: AuditDetails {
                     service_id: Some(s.id.as_str().to_string()),
                     service: Some(s.name.clone()),
-                    key_name: Some(k.name.clone()),
-                    key_hint: Some(k.hint.clone()),
+                    service_key: Some(k.name.clone()),
+                    hint: Some(k.hint.clone()),
                     ..AuditDetails::default()
                 },
                 client_ip,

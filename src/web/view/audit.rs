@@ -44,6 +44,8 @@ pub fn action_label(action: &str) -> &str {
         AuditAction::TwoFactorEnable => "Two-factor sign-in turned on",
         AuditAction::TwoFactorDisable => "Two-factor sign-in turned off",
         AuditAction::OrgSecurityUpdate => "Security settings changed",
+        AuditAction::ApiKeyCreate => "API key created",
+        AuditAction::ApiKeyRevoke => "API key revoked",
         AuditAction::ServiceKeyCreate => "Service key made",
         AuditAction::ServiceKeyRevoke => "Service key revoked",
         AuditAction::CredentialsRelease => "Git credentials fetched",
@@ -66,13 +68,11 @@ pub fn details_words(d: &AuditDetails) -> String {
     if let Some(s) = &d.service {
         parts.push(format!("service “{s}”"));
     }
-    match (&d.key_name, &d.key_hint) {
-        (Some(n), Some(h)) => parts.push(format!("key “{n}” ({h})")),
-        (None, Some(h)) => parts.push(format!("key {h}")),
-        _ => {}
-    }
-    if let Some(e) = &d.expires_on {
-        parts.push(format!("expires {e}"));
+    if let Some(k) = &d.service_key {
+        parts.push(match &d.hint {
+            Some(h) => format!("service key “{k}” ({h})"),
+            None => format!("service key “{k}”"),
+        });
     }
     if let (Some(from), Some(to)) = (&d.renamed_from, &d.renamed_to) {
         parts.push(format!("renamed “{from}” → “{to}”"));
@@ -91,6 +91,15 @@ pub fn details_words(d: &AuditDetails) -> String {
     }
     if let Some(m) = &d.member {
         parts.push(m.clone());
+    }
+    if let Some(k) = &d.api_key {
+        parts.push(match &d.hint {
+            Some(h) => format!("API key “{k}” ({h})"),
+            None => format!("API key “{k}”"),
+        });
+    }
+    if let Some(e) = &d.expires_at {
+        parts.push(format!("expires {e}"));
     }
     let role = |r: &str| {
         crate::domain::role::Role::parse(r)
