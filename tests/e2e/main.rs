@@ -12,6 +12,8 @@ mod account;
 mod browser;
 mod flows;
 mod inventory;
+mod inventory_layout;
+mod inventory_print;
 mod members;
 mod polish;
 mod quality;

@@ -306,7 +306,7 @@ async fn inventory_page_shows_every_field_and_no_secret() {
         .assert_contains(">Missing permissions</span>")
         .assert_contains(">Not tested</span>")
         .assert_contains("never tested")
-        .assert_contains("12 days left")
+        .assert_contains("Expires in 12 days")
         .assert_contains("billing-api, web-frontend")
         .assert_contains("docs-site")
         .assert_contains("by devops@acme.test")
