@@ -262,11 +262,9 @@ pub async fn signed_in_header(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let http = req.request().clone();
-    let res = match next.call(req).await {
-        Ok(res) => res.map_into_boxed_body(),
-        Err(e) => ServiceResponse::from_err(e, http.clone()),
-    };
+    // (The request is cloned only once routed: routing needs it unshared.)
+    let res = next.call(req).await?.map_into_boxed_body();
+    let http = res.request().clone();
     let Some(err) = res
         .response()
         .error()
@@ -370,7 +368,7 @@ impl ResponseError for AppError {
             resp.insert_header(("HX-Retarget", "#messages"));
             resp.insert_header(("HX-Reswap", "innerHTML"));
         }
-        let resp = resp.body(body);
+        let mut resp = resp.body(body);
         if let Some(id) = incident {
             resp.extensions_mut().insert(Incident(id));
         }
