@@ -35,6 +35,31 @@ fn on(t: DateTime<Utc>) -> Moment {
     Moment::date(t.naive_utc())
 }
 
+/// An e-mail address in two parts (`platform-lead`, `@example.com`) that a table cell may
+/// put on two lines, so that the address breaks at its `@` before it breaks at a hyphen, and
+/// never inside a word. Anything without an `@` is one part.
+#[derive(Debug, Clone, Copy)]
+pub struct Email<'a> {
+    pub local: &'a str,
+    /// From the `@` on; empty without one.
+    pub domain: &'a str,
+}
+
+impl<'a> Email<'a> {
+    pub fn new(s: &'a str) -> Email<'a> {
+        match s.rfind('@') {
+            Some(i) if i > 0 => Email {
+                local: &s[..i],
+                domain: &s[i..],
+            },
+            _ => Email {
+                local: s,
+                domain: "",
+            },
+        }
+    }
+}
+
 /// One token as the inventory shows and exports it, borrowed from the typed token for the
 /// time one chunk is rendered. Its JSON form is the export's token object: deliberately
 /// without secret, hint or ciphertext, which [`InventoryToken`] does not have either.
@@ -126,6 +151,15 @@ impl<'a> TokenRow<'a> {
         }
     }
 
+    pub fn account_email(&self) -> Option<Email<'a>> {
+        self.account.map(Email::new)
+    }
+    pub fn created_by_email(&self) -> Option<Email<'a>> {
+        self.created_by.map(Email::new)
+    }
+    pub fn updated_by_email(&self) -> Option<Email<'a>> {
+        self.updated_by.map(Email::new)
+    }
     /// When the last test ran, as a date.
     pub fn tested_on(&self) -> Option<Moment> {
         self.last_tested_at.map(on)
