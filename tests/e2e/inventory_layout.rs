@@ -300,6 +300,14 @@ async fn inventory_fits_with_whole_pills_and_unbroken_emails_at_desktop_widths()
             assert_eq!(problems, json!([]), "at {width} px");
             b.screenshot(&format!("inventory-long-{width}")).await;
         }
+        b.set_width(crate::browser::NARROW).await;
+        b.js(
+            "document.querySelector('tr[data-token-id]').scrollIntoView(); return 1;",
+            vec![],
+        )
+        .await;
+        b.screenshot("inventory-long-375-rows").await;
+        b.set_width(crate::browser::DESKTOP).await;
         // The counted expiry: relative words, the exact UTC time on hover, the date for paper.
         let t = b
             .js(

@@ -211,11 +211,15 @@ impl ResultView {
             (None, true) => Expiry::Never,
             (None, false) => Expiry::Unknown,
         };
-        let (expiry, _, _) = expiry_words(known, now.naive_utc());
-        let expiry_note = match known {
-            Expiry::At(_) => "",
-            Expiry::Never => "the provider reports that this token never expires",
-            Expiry::Unknown => "not reported by the provider",
+        // The badge's words; without a date, what the provider said (an expiry an admin
+        // entered is the token's badge, not this result).
+        let (expiry, expiry_note) = match known {
+            Expiry::Unknown => ("Expiry not reported by the provider".to_string(), ""),
+            Expiry::Never => (
+                expiry_words(known, now.naive_utc()).0,
+                "the provider reports that this token never expires",
+            ),
+            Expiry::At(_) => (expiry_words(known, now.naive_utc()).0, ""),
         };
         let expiry_at = match known {
             Expiry::At(at) => Some(Moment::worded(at, expiry.clone())),
