@@ -117,7 +117,7 @@ mod tests {
     }
 
     #[test]
-    fn relative_words() {
+    fn relative_wording() {
         let now = chrono::NaiveDate::from_ymd_opt(2031, 2, 3)
             .and_then(|d| d.and_hms_opt(12, 0, 0))
             .unwrap();
