@@ -120,6 +120,8 @@ fn main() -> anyhow::Result<()> {
                 username: None,
                 identity_key: None,
                 version: 1,
+                previous_hint: None,
+                previous_kind: None,
             };
             if status != TestStatus::NotTested {
                 let mut o = TestOutcome::failed(status, "seeded for the benchmark");

@@ -91,6 +91,8 @@ fn main() -> anyhow::Result<()> {
                 rotated_at: None,
                 identity_key: None,
                 version: 1,
+                previous_hint: None,
+                previous_kind: None,
             };
             GitToken::insert(conn, &t)?;
         }

@@ -67,6 +67,10 @@ pub struct ServeArgs {
     /// Total time budget of one token test, in milliseconds.
     #[arg(long, env = "FORGEKEYS_PROVIDER_TIMEOUT_MS", default_value_t = 10_000)]
     pub provider_timeout_ms: u64,
+    /// Requests a minute each API key (organization or service key) may make, in bursts of as
+    /// many; 0 = no limit. Counted per process.
+    #[arg(long, env = "FORGEKEYS_API_RATE_LIMIT", default_value_t = 600)]
+    pub api_rate_limit: u32,
     /// `Secure` cookie flag: auto (on unless bound to loopback), true or false.
     #[arg(long, env = "FORGEKEYS_COOKIE_SECURE", default_value = "auto")]
     pub cookie_secure: String,
@@ -151,6 +155,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `FORGEKEYS_OIDC_*`; `None`: single sign-on is off.
     pub oidc: Option<OidcConfig>,
+    /// `FORGEKEYS_API_RATE_LIMIT`: requests a minute per API or service key (0 = off).
+    pub api_rate_limit: u32,
 }
 
 /// A setting that cannot be used, with the variable it came from.
@@ -350,6 +356,7 @@ impl Config {
             metrics_bind,
             log_format: LogFormat::parse(&a.log_format)?,
             oidc: OidcConfig::from_args(&a.oidc)?,
+            api_rate_limit: a.api_rate_limit,
         })
     }
 }

@@ -134,6 +134,10 @@ pub fn state(config: &Config, clock: Clock) -> anyhow::Result<AppState> {
         secrets: Arc::new(RwLock::new(secrets)),
         setup_token: Arc::new(Mutex::new(None)),
         hasher: crate::app::hashing::Hasher::for_this_machine(),
+        api_limiter: Arc::new(crate::app::rate_limit::RateLimiter::new(
+            config.api_rate_limit,
+        )),
+        sso: Arc::default(),
     })
 }
 
@@ -189,6 +193,9 @@ impl Application {
             None => None,
         };
         let metrics = new_metrics()?;
+        let api_limiter = Arc::new(crate::app::rate_limit::RateLimiter::new(
+            config.api_rate_limit,
+        ));
         let state = AppState {
             db_slots: db_slots(&pool),
             pool,
@@ -200,6 +207,8 @@ impl Application {
             secrets: Arc::new(RwLock::new(secrets)),
             setup_token: Arc::new(Mutex::new(setup_token)),
             hasher: crate::app::hashing::Hasher::for_this_machine(),
+            api_limiter,
+            sso: Arc::default(),
         };
         let metrics = match metrics_listener {
             Some(l) => {

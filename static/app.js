@@ -155,6 +155,35 @@
     });
   }
 
+  // Help links built from a typed field (the token form): the server URL or the Bitbucket
+  // workspace. The same rules as src/web/view/token_help.rs: https only, no credentials, query
+  // or fragment; a workspace ID of letters, digits, - and _.
+  function linkBase(li, value) {
+    var v = value.trim();
+    if (li.getAttribute("data-link-from") === "workspace") {
+      return /^[A-Za-z0-9_-]+$/.test(v) ? "https://bitbucket.org/" + v : null;
+    }
+    var u;
+    try { u = new URL(v); } catch (e) { return null; }
+    if (u.protocol !== "https:" || !u.hostname || u.username || u.password || u.search || u.hash
+        || v.indexOf("?") >= 0 || v.indexOf("#") >= 0) return null;
+    if (li.hasAttribute("data-link-origin-only")) return u.origin;
+    return u.origin + u.pathname.replace(/\/+$/, "");
+  }
+  document.addEventListener("input", function (ev) {
+    var field = ev.target;
+    if (!(field instanceof HTMLInputElement) || (field.id !== "url" && field.id !== "workspace")) return;
+    document.querySelectorAll("[data-link-from='" + field.id + "']").forEach(function (li) {
+      var a = li.querySelector("a");
+      var missing = li.querySelector("[data-link-missing]");
+      var base = linkBase(li, field.value);
+      if (!a || !missing) return;
+      if (base) a.setAttribute("href", base + li.getAttribute("data-link-path"));
+      a.hidden = !base;
+      missing.hidden = !!base;
+    });
+  });
+
   // After HTMX swaps a result in, move focus to it so screen readers and keyboards follow.
   document.addEventListener("htmx:afterSwap", function (ev) {
     var el = ev.detail && ev.detail.target;

@@ -19,6 +19,7 @@ pub mod members;
 pub mod metrics;
 pub mod moves;
 pub mod notifications;
+pub mod rate_limit;
 pub mod rotation;
 pub mod security;
 pub mod services;

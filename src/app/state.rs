@@ -28,6 +28,11 @@ pub struct AppState {
     pub hasher: crate::app::hashing::Hasher,
     /// The `forgekeys_*` metrics of this process (served on `FORGEKEYS_METRICS_BIND`).
     pub metrics: crate::metrics::Metrics,
+    /// Per-key request limits of the API and the git-credentials route
+    /// (`FORGEKEYS_API_RATE_LIMIT`; keyed by the key's id, see [`crate::app::rate_limit`]).
+    pub api_limiter: Arc<crate::app::rate_limit::RateLimiter>,
+    /// The single sign-on provider's endpoints and keys, kept for a while.
+    pub sso: Arc<crate::app::sso::cache::Kept>,
 }
 
 impl AppState {

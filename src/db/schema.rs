@@ -98,6 +98,8 @@ diesel::table! {
         username -> Nullable<Text>,
         identity_key -> Nullable<Text>,
         version -> BigInt,
+        previous_hint -> Nullable<Text>,
+        previous_kind -> Nullable<Text>,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Domain rules: validated values and business decisions. No actix, diesel or page wording here.
 
+pub mod access_key;
 pub mod account;
 pub mod audit;
 pub mod expiry;

@@ -75,6 +75,8 @@ fn seed(app: &TestApp, slug: &str, n: usize) -> Vec<GitToken> {
                 username: None,
                 identity_key: None,
                 version: 1,
+                previous_hint: None,
+                previous_kind: None,
             };
             GitToken::insert(&mut conn, &t).unwrap();
             t

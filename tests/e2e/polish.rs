@@ -139,6 +139,8 @@ pub fn seed_six(app: &TestApp) {
             username: None,
             identity_key: None,
             version: 1,
+            previous_hint: None,
+            previous_kind: None,
         };
         GitToken::insert(&mut conn, &t).unwrap();
     }
@@ -357,8 +359,36 @@ async fn the_token_field_follows_the_provider_and_a_typed_url_survives_hosting_t
         settled().await;
         let url = b.find("#url").await.prop("value").await.unwrap();
         assert_eq!(url.as_deref(), Some("https://gitlab.internal.example.test"));
+        // The help link is the typed server's token page, pre-filled (issue 13 item 11), and
+        // follows the field as it is typed.
+        let help = "return [...document.querySelectorAll('.how-to .links a:not([hidden])')].map(a => a.href);";
+        assert_eq!(
+            b.js(help, vec![]).await,
+            json!(["https://gitlab.internal.example.test/-/user_settings/personal_access_tokens?name=Forgekeys&scopes=api,read_repository"])
+        );
+        b.fill("#url", "https://dev.example.test/gitlab/").await;
+        assert_eq!(
+            b.js(help, vec![]).await,
+            json!(["https://dev.example.test/gitlab/-/user_settings/personal_access_tokens?name=Forgekeys&scopes=api,read_repository"])
+        );
+        b.fill("#url", "not a url").await;
+        assert_eq!(b.js(help, vec![]).await, json!([]));
+        assert_eq!(
+            b.count(".how-to [data-link-missing]:not([hidden])").await,
+            1,
+            "says to enter the server URL"
+        );
+        // Scopes as code.
+        assert!(b.count(".how-to li code").await >= 2);
         b.select("#provider", "bitbucket").await;
         b.wait_for(".how-to[data-provider='bitbucket']").await;
+        b.fill("#workspace", "acme-co").await;
+        let links = b.js(help, vec![]).await;
+        assert_eq!(
+            links[0],
+            json!("https://bitbucket.org/acme-co/workspace/settings/access-tokens"),
+            "{links}"
+        );
         b.wait_until(
             "the Bitbucket placeholder",
             "return document.getElementById('token').placeholder.startsWith('Access token');",

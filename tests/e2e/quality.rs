@@ -554,6 +554,12 @@ async fn main_pages_meet_the_quality_bar() {
             200,
         )
         .await;
+        // A rotation by hand, and its success page (the reminder names the old value's hint).
+        b.goto(&format!("{TOKENS}/{gl}/rotate")).await;
+        b.fill("#token", "glpat-owner-e2e-rotated").await;
+        b.click_and_load("#rotate-form button[type=submit]").await;
+        q.check("rotate-done", 200, None).await;
+        assert_eq!(b.count("#rotation-done #revoke-reminder code").await, 1);
         q.visit("services-empty", "/orgs/acme/services", 200).await;
         q.visit("notifications", "/orgs/acme/settings/notifications", 200)
             .await;

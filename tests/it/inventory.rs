@@ -72,6 +72,8 @@ fn token_row(
         username: None,
         identity_key: None,
         version: 1,
+        previous_hint: None,
+        previous_kind: None,
     }
 }
 

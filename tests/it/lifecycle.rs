@@ -103,6 +103,8 @@ impl<'a> Seed<'a> {
             username: None,
             identity_key: None,
             version: 1,
+            previous_hint: None,
+            previous_kind: None,
         };
         GitToken::insert(&mut state.conn().unwrap(), &t).unwrap();
         id

@@ -143,14 +143,16 @@ async fn the_audit_trail_searches_filters_by_day_shows_renames_and_exports_csv()
         .assert_status(303);
     let p = e.owner.get("/orgs/acme/audit").await;
     p.assert_status(200)
-        .assert_contains("renamed to “New – name”")
+        .assert_contains("renamed “Old name” → “New – name”")
         .assert_contains("export.csv");
     // Search: case-insensitive, in names and details.
     let p = e.owner.get("/orgs/acme/audit?q=OLD+NAME").await;
+    // The old name finds the creation and the rename (which names it as the old name).
     p.assert_contains("data-action=\"token.create\"")
-        .assert_lacks("data-action=\"token.update\"");
+        .assert_contains("data-action=\"token.update\"");
     let p = e.owner.get("/orgs/acme/audit?q=new+%E2%80%93").await;
-    p.assert_contains("data-action=\"token.update\"");
+    p.assert_contains("data-action=\"token.update\"")
+        .assert_lacks("data-action=\"token.create\"");
     let p = e.owner.get("/orgs/acme/audit?q=no-such-thing-13").await;
     p.assert_contains("No entry matches these filters");
     // Days (UTC), relative to today whatever today is.
@@ -209,7 +211,11 @@ async fn the_audit_trail_searches_filters_by_day_shows_renames_and_exports_csv()
     );
     assert!(csv.body.contains("token.update"), "{}", csv.body);
     assert!(!csv.body.contains("token.create"), "{}", csv.body);
-    assert!(csv.body.contains("renamed to “New – name”"), "{}", csv.body);
+    assert!(
+        csv.body.contains("renamed “Old name” → “New – name”"),
+        "{}",
+        csv.body
+    );
     assert!(!csv.body.contains("ghp_allscopes_audit13"));
 }
 

@@ -198,6 +198,9 @@ async fn github_rotation_through_the_form_swaps_the_value_and_reminds_to_revoke(
     done.assert_contains(r#"data-rotated="manual""#);
     done.assert_contains(r#"href="https://github.com/settings/tokens""#);
     done.assert_contains("revoke the old token");
+    // The reminder names the replaced value by its hint (the one to find at the provider).
+    assert_eq!(after.previous_hint.as_deref(), Some(t.hint.as_str()));
+    done.assert_contains(&format!("revoke the old token <code>{}</code>", t.hint));
     done.assert_lacks(new_value);
     done.assert_lacks(old_value);
 
@@ -253,12 +256,22 @@ async fn refusals_change_nothing_and_say_why() {
     p.assert_contains("admin:repo_hook");
     p.assert_contains(r#"data-status="missing_permissions""#);
     p.assert_lacks("ghp_repoonly_B2");
+    // One fact, one sentence: the lacking permission is named once in the refusal list (it was
+    // also listed as a "fewer permissions" scope).
+    let refusal = between(&p.body, r#"id="rotate-errors""#, "</div>");
+    assert_eq!(refusal.matches("admin:repo_hook").count(), 1, "{refusal}");
     unchanged(&t, &e.reload(&t.id));
 
     // A token the provider rejects.
     let p = e.rotate(&t.id, &[("token", "ghp_bad_C3")]).await;
     p.assert_status(422);
     p.assert_contains("did not pass its test");
+    // The provider's reason stands once, in the test result, not again in the refusal list.
+    let refusal = between(&p.body, r#"id="rotate-errors""#, "</div>");
+    assert!(refusal.contains("test result below"), "{refusal}");
+    let reason = "it is wrong, expired or revoked";
+    assert!(!refusal.contains(reason), "{refusal}");
+    assert_eq!(p.body.matches(reason).count(), 1, "{}", p.body);
     unchanged(&t, &e.reload(&t.id));
 
     // The value that is already stored.
@@ -798,4 +811,13 @@ async fn a_value_changed_while_the_new_one_is_tested_is_not_overwritten() {
     assert_eq!(after.secret, elsewhere, "the other change is kept");
     assert_eq!(after.rotated_at, None);
     assert!(e.audit().iter().all(|a| a.action != "token.rotate"));
+}
+
+/// The text of `body` from `start` to the next `end` after it.
+fn between<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
+    let from = body
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} in {body}"));
+    let rest = &body[from..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
 }

@@ -519,15 +519,20 @@ async fn audit_rows_name_fields_never_values() {
             .iter()
             .all(|u| u.token_name.as_deref() == Some("Audited renamed"))
     );
+    // Field names and the outcome only; a rename also names the old and the new name (the
+    // token's label, which every record carries anyway — issue 13 item 7), nothing else.
     for u in &updates {
         let d = details(u);
+        let rename = d["fields"] == serde_json::json!(["name"]);
         let keys: Vec<&String> = d.as_object().unwrap().keys().collect();
         for k in &keys {
-            assert!(
-                ["fields", "status"].contains(&k.as_str()),
-                "update details carry {k}: {}",
-                u.details
-            );
+            let allowed = ["fields", "status"].contains(&k.as_str())
+                || (rename && ["renamed_from", "renamed_to"].contains(&k.as_str()));
+            assert!(allowed, "update details carry {k}: {}", u.details);
+        }
+        if rename {
+            assert_eq!(d["renamed_from"], "Audited", "{}", u.details);
+            assert_eq!(d["renamed_to"], "Audited renamed", "{}", u.details);
         }
     }
 

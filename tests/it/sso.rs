@@ -320,3 +320,50 @@ async fn an_existing_account_accepts_an_invitation_and_another_address_cannot() 
     c.get("/orgs/acme/services").await.assert_status(200);
     c.get("/orgs/beta/services").await.assert_status(200);
 }
+
+#[tokio::test]
+async fn the_discovery_document_and_keys_are_fetched_once_for_several_sign_ins() {
+    let Some((idp, app, _owner)) = setup().await else {
+        return;
+    };
+    app.member("acme", "member@example.test", Role::Viewer)
+        .await;
+    idp.sign_in_as("member").await;
+    for _ in 0..3 {
+        let c = Client::new(&app);
+        let (_, done) = through_provider(&app, &c, "/auth/oidc/start").await;
+        done.assert_status(303);
+        assert!(signed_in(&c).await);
+    }
+    // Three sign-ins: three token requests, but one discovery document and one key set.
+    assert_eq!(idp.requests_to("/token").await, 3);
+    assert_eq!(
+        idp.requests_to("/.well-known/openid-configuration").await,
+        1
+    );
+    assert_eq!(idp.requests_to("/jwks").await, 1);
+}
+
+#[tokio::test]
+async fn a_token_signed_with_a_key_not_kept_fetches_the_keys_again() {
+    let Some((idp, app, _owner)) = setup().await else {
+        return;
+    };
+    app.member("acme", "member@example.test", Role::Viewer)
+        .await;
+    idp.sign_in_as("member").await;
+    let c = Client::new(&app);
+    through_provider(&app, &c, "/auth/oidc/start")
+        .await
+        .1
+        .assert_status(303);
+    // The provider rotated its keys: the kept set has none of the new ones.
+    let stale: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_value(serde_json::json!({ "keys": [] })).unwrap();
+    app.state.sso.keys.put(stale, std::time::Instant::now());
+    let c = Client::new(&app);
+    let (_, done) = through_provider(&app, &c, "/auth/oidc/start").await;
+    done.assert_status(303);
+    assert!(signed_in(&c).await);
+    assert_eq!(idp.requests_to("/jwks").await, 2);
+}

@@ -1110,6 +1110,8 @@ fn seed(env: &Env, name: &str, provider: &str, status: &str) {
         username: None,
         identity_key: None,
         version: 1,
+        previous_hint: None,
+        previous_kind: None,
     };
     GitToken::insert(&mut conn, &t).unwrap();
 }

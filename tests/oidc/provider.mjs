@@ -88,9 +88,17 @@ function build(issuer, redirectUri) {
 
 process.stdout.on('error', () => {});
 
+// Requests per path (not the /__test/ ones), for tests of what the app fetches how often.
+const counts = {};
+
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, 'http://127.0.0.1');
   const issuer = `http://127.0.0.1:${server.address().port}`;
+  if (req.method === 'GET' && url.pathname === '/__test/counts') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(counts));
+    return;
+  }
+  if (!url.pathname.startsWith('/__test/')) counts[url.pathname] = (counts[url.pathname] || 0) + 1;
   if (req.method === 'POST' && url.pathname.startsWith('/__test/')) {
     const body = await readJson(req);
     if (url.pathname === '/__test/configure') provider = build(issuer, body.redirect_uri);

@@ -46,6 +46,8 @@ pub struct Options {
     pub cookie_secure: Option<String>,
     /// `FORGEKEYS_METRICS_BIND` (e.g. `127.0.0.1:0`; default off).
     pub metrics_bind: Option<String>,
+    /// `FORGEKEYS_API_RATE_LIMIT` (default 600 a minute per key).
+    pub api_rate_limit: Option<u32>,
     /// `DATABASE_URL` and `FORGEKEYS_KEY_FILE` of an existing installation (e.g. a restored
     /// backup) instead of a fresh database.
     pub existing: Option<(String, PathBuf)>,
@@ -161,6 +163,7 @@ pub fn spawn_app_with(opts: Options) -> TestApp {
         metrics_bind: opts.metrics_bind.unwrap_or_default(),
         log_format: "text".into(),
         oidc: opts.oidc.clone().unwrap_or_default(),
+        api_rate_limit: opts.api_rate_limit.unwrap_or(600),
     };
     let mut config = Config::from_args(&args).expect("config");
     config.outbound_hosts = opts.hosts;

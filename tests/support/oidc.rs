@@ -125,6 +125,17 @@ impl OidcProvider {
             .await;
     }
 
+    /// How many requests the provider had for `path` (e.g. `/jwks`).
+    pub async fn requests_to(&self, path: &str) -> u64 {
+        let counts: serde_json::Value = reqwest::get(format!("{}/__test/counts", self.issuer))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        counts[path].as_u64().unwrap_or(0)
+    }
+
     /// The next ID token carries `email` instead, its signature unchanged.
     pub async fn tamper_next_id_token(&self, email: &str) {
         self.control("tamper", serde_json::json!({ "email": email }))

@@ -32,6 +32,10 @@ pub struct Subject {
     pub token: Token,
     /// Services that use it: all of them get the new value in the same step.
     pub services: i64,
+    /// The hint of the value the last rotation replaced (`ghp_…a1b2`), if it was rotated.
+    pub previous_hint: Option<String>,
+    /// The kind of the replaced value, as its last test detected it ("personal access token").
+    pub previous_kind: Option<String>,
 }
 
 impl Subject {
@@ -85,5 +89,10 @@ fn subject_of(conn: &mut DbConn, row: &GitToken) -> Result<Subject, Error> {
         .get(row.id.as_str())
         .copied()
         .unwrap_or(0);
-    Ok(Subject { token, services })
+    Ok(Subject {
+        token,
+        services,
+        previous_hint: row.previous_hint.clone(),
+        previous_kind: row.previous_kind.clone(),
+    })
 }

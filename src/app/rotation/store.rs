@@ -77,7 +77,10 @@ pub(super) async fn store(
             let (blob, key_id) = st.seal_token(conn, &t.id, &swap.secret)?;
             t.secret = blob;
             t.key_id = key_id;
-            t.hint = token_hint(swap.secret.expose_secret());
+            let old_hint = std::mem::replace(&mut t.hint, token_hint(swap.secret.expose_secret()));
+            t.previous_hint = Some(old_hint);
+            // Read before the new test result replaces it.
+            t.previous_kind = t.outcome()?.and_then(|o| o.token_kind);
             t.account = None;
             t.expires_at = swap.expires_on.map(|d| d.and_time(NaiveTime::MIN));
             t.expiry_source = swap

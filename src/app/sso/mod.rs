@@ -8,6 +8,7 @@
 //! see [`second_factor_after_sso`]. Every refusal is a [`Failure`] (worded by `web`), audited
 //! as a failed sign-in where it names an address.
 
+pub mod cache;
 pub mod id_token;
 mod invite;
 pub mod pending;
@@ -76,7 +77,18 @@ fn settings(state: &AppState) -> Result<&OidcConfig, Failure> {
     state.config.oidc.as_ref().ok_or(Failure::Off)
 }
 
+/// The provider's endpoints: the kept ones ([`cache`]), or fetched.
 async fn discover(state: &AppState, cfg: &OidcConfig) -> Result<Discovery, Failure> {
+    let now = std::time::Instant::now();
+    if let Some(d) = state.sso.discovery.get(now) {
+        return Ok(d);
+    }
+    let d = fetch_discovery(state, cfg).await?;
+    state.sso.discovery.put(d.clone(), now);
+    Ok(d)
+}
+
+async fn fetch_discovery(state: &AppState, cfg: &OidcConfig) -> Result<Discovery, Failure> {
     let url = Url::parse(&format!("{}/.well-known/openid-configuration", cfg.issuer))
         .map_err(|_| Failure::BadDiscovery)?;
     let doc = state
@@ -268,25 +280,41 @@ async fn redeem(
         .providers
         .oidc_post_form(&d.token_endpoint, &form, &cfg.client_id, secret)
         .await
-        .map_err(Failure::Token)?;
+        .map_err(|e| {
+            // The kept endpoints may be stale: the next sign-in reads the document again.
+            state.sso.discovery.forget();
+            Failure::Token(e)
+        })?;
     let token = reply
         .get("id_token")
         .and_then(|v| v.as_str())
         .ok_or(Failure::NoIdToken)?;
-    let keys = state
-        .providers
-        .oidc_get(&d.jwks_uri)
-        .await
-        .map_err(Failure::Keys)?;
-    let jwks: JwkSet =
-        serde_json::from_value(keys).map_err(|_| Failure::Keys(OidcHttpError::NotJson))?;
     let want = Expected {
         issuer: &cfg.issuer,
         client_id: &cfg.client_id,
         nonce: &p.nonce,
         now: state.clock.now().timestamp(),
     };
+    let now = std::time::Instant::now();
+    if let Some(jwks) = state.sso.keys.get(now) {
+        match id_token::verify(token, &jwks, &want) {
+            // Signed with a key the kept set lacks: the provider rotated its keys; fetch them.
+            Err(IdTokenProblem::UnknownKey) => state.sso.keys.forget(),
+            verdict => return verdict.map_err(Failure::IdToken),
+        }
+    }
+    let jwks = fetch_keys(state, &d).await?;
+    state.sso.keys.put(jwks.clone(), now);
     id_token::verify(token, &jwks, &want).map_err(Failure::IdToken)
+}
+
+async fn fetch_keys(state: &AppState, d: &Discovery) -> Result<JwkSet, Failure> {
+    let keys = state
+        .providers
+        .oidc_get(&d.jwks_uri)
+        .await
+        .map_err(Failure::Keys)?;
+    serde_json::from_value(keys).map_err(|_| Failure::Keys(OidcHttpError::NotJson))
 }
 
 /// Whether a second factor is asked after an SSO sign-in. HOOK for the TOTP part of issue

@@ -182,7 +182,8 @@ fn save_edit(
         return Err(Error::Conflict(Conflict::EditedMeanwhile));
     }
     let admin = Some(ExpirySource::Admin.as_str());
-    t.name = input.name.clone();
+    // The name as it is now (not as the form was loaded: a rename meanwhile is refused above).
+    let old_name = std::mem::replace(&mut t.name, input.name.clone());
     t.name_key = name_key(&input.name);
     t.provider = input.provider.as_str().to_string();
     t.hosting = input.hosting.as_str().to_string();
@@ -220,11 +221,16 @@ fn save_edit(
     t.version = e.version + 1;
     let token = Token::try_from(&t)?;
     if !e.changed.is_empty() {
-        // Field names only, never values (DESIGN.md §6); earlier rows keep the old name.
+        // Field names, never values (DESIGN.md §6). A rename also names the old and the new
+        // name: the name is the token's label (every record carries it), not a secret, and an
+        // admin reading "fields: name" cannot tell which token it was before.
+        let renamed = old_name != token.name;
         Record::by(member, AuditAction::TokenUpdate)
             .token(&token.id, &token.name)
             .details(AuditDetails {
                 status: Some(t.status.clone()),
+                renamed_from: renamed.then(|| old_name.clone()),
+                renamed_to: renamed.then(|| token.name.clone()),
                 ..AuditDetails::fields(e.changed.iter().copied())
             })
             .write(conn, n)?;

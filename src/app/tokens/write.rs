@@ -149,6 +149,8 @@ fn insert(
         username: input.username.clone(),
         identity_key: None,
         version: 1,
+        previous_hint: None,
+        previous_kind: None,
     };
     t.apply_outcome(outcome);
     t.updated_at = n;

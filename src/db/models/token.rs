@@ -45,6 +45,10 @@ pub struct GitToken {
     /// are conditional on the version the change was decided on (optimistic concurrency).
     /// Test results and re-sealing under a new master key leave it alone.
     pub version: i64,
+    /// The hint of the value the last rotation replaced (to name the old token to revoke).
+    pub previous_hint: Option<String>,
+    /// The kind of that replaced value, as its last test detected it.
+    pub previous_kind: Option<String>,
 }
 
 /// Name, description and destination: what an edit changes.
@@ -209,6 +213,8 @@ impl GitToken {
             t.tested(),
             t.stamp(),
             git_tokens::rotated_at.eq(t.rotated_at),
+            git_tokens::previous_hint.eq(t.previous_hint.as_deref()),
+            git_tokens::previous_kind.eq(t.previous_kind.as_deref()),
             git_tokens::updated_by.eq(t.updated_by.as_deref()),
             git_tokens::version.eq(git_tokens::version + 1),
         ))

@@ -13,3 +13,4 @@ pub mod service;
 pub mod status;
 pub mod time;
 pub mod token;
+pub mod token_help;

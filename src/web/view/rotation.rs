@@ -24,12 +24,19 @@ fn origin(t: &Token, cloud: &str) -> String {
     }
 }
 
-/// Where to revoke `t`'s old value; `gitlab_url` is the configured GitLab (for cloud tokens).
-pub fn revoke_link(t: &Token, gitlab_url: &url::Url) -> RevokeLink {
+/// Where to revoke `t`'s old value, by the kind of that value: `old_hint` is the replaced
+/// value's hint (GitHub tells classic from fine-grained by it), `kind` the kind the last test
+/// detected (GitLab personal vs project/group tokens), `gitlab_url` the configured GitLab.
+pub fn revoke_link(
+    t: &Token,
+    old_hint: &str,
+    kind: Option<&str>,
+    gitlab_url: &url::Url,
+) -> RevokeLink {
     match t.provider() {
         Provider::Github => {
             let origin = origin(t, "https://github.com");
-            if t.hint.starts_with("github_pat_") {
+            if old_hint.starts_with("github_pat_") {
                 RevokeLink {
                     url: format!("{origin}/settings/personal-access-tokens"),
                     label: "GitHub → Settings → Developer settings → Fine-grained tokens".into(),
@@ -38,32 +45,56 @@ pub fn revoke_link(t: &Token, gitlab_url: &url::Url) -> RevokeLink {
             } else {
                 RevokeLink {
                     url: format!("{origin}/settings/tokens"),
-                    label: "GitHub → Settings → Developer settings → Personal access tokens".into(),
+                    label:
+                        "GitHub → Settings → Developer settings → Personal access tokens (classic)"
+                            .into(),
                     note: "Sign in as the token's account to see it.".into(),
                 }
             }
         }
-        Provider::Gitlab => RevokeLink {
-            url: format!(
-                "{}/-/user_settings/personal_access_tokens",
-                origin(t, gitlab_url.as_str())
-            ),
-            label: "GitLab → User settings → Personal access tokens".into(),
-            note: "A project or group access token is revoked in that project's or group's \
-                   Settings → Access tokens."
-                .into(),
-        },
-        Provider::Bitbucket => {
-            let ws = t.destination.workspace.as_deref().unwrap_or_default();
-            let ws: String = url::form_urlencoded::byte_serialize(ws.as_bytes()).collect();
-            RevokeLink {
-                url: format!("https://bitbucket.org/{ws}/workspace/settings/access-tokens"),
-                label: "Bitbucket → Workspace settings → Access tokens".into(),
-                note: "A repository access token is revoked in the repository's Settings → \
-                       Access tokens."
-                    .into(),
+        Provider::Gitlab => {
+            let origin = origin(t, gitlab_url.as_str());
+            if kind.is_some_and(|k| k.contains("project or group")) {
+                RevokeLink {
+                    url: format!("{origin}/dashboard/projects"),
+                    label: "GitLab → the token's project or group → Settings → Access tokens"
+                        .into(),
+                    note: "Project and group access tokens are listed in the settings of the \
+                           project or group they were made in (Maintainer role or higher)."
+                        .into(),
+                }
+            } else {
+                RevokeLink {
+                    url: format!("{origin}/-/user_settings/personal_access_tokens"),
+                    label: "GitLab → User settings → Personal access tokens".into(),
+                    note: "Sign in as the token's user to see it.".into(),
+                }
             }
         }
+        Provider::Bitbucket => match t.destination.username.as_deref() {
+            // Atlassian API tokens are sent with the account e-mail (DESIGN.md §8).
+            Some(u) if u.contains('@') => RevokeLink {
+                url: "https://id.atlassian.com/manage-profile/security/api-tokens".into(),
+                label: "Atlassian account → Security → API tokens".into(),
+                note: format!("Sign in to Atlassian as {u} to see it."),
+            },
+            Some(u) => RevokeLink {
+                url: "https://bitbucket.org/account/settings/app-passwords/".into(),
+                label: "Bitbucket → Personal settings → App passwords".into(),
+                note: format!("Sign in to Bitbucket as {u} to see it."),
+            },
+            None => {
+                let ws = t.destination.workspace.as_deref().unwrap_or_default();
+                let ws: String = url::form_urlencoded::byte_serialize(ws.as_bytes()).collect();
+                RevokeLink {
+                    url: format!("https://bitbucket.org/{ws}/workspace/settings/access-tokens"),
+                    label: "Bitbucket → Workspace settings → Access tokens".into(),
+                    note: "A repository or project access token is revoked in that repository's \
+                           or project's Settings → Access tokens."
+                        .into(),
+                }
+            }
+        },
     }
 }
 
@@ -97,6 +128,21 @@ pub fn unreadable_text(e: &CryptoError) -> String {
 pub const UNNAMED_ACCOUNT: &str = "an account the provider did not name";
 
 /// One reason a manual rotation was refused.
+/// The refusal list of a rotation page. With the new token's test result on the same page, a
+/// failed test is named without repeating the result's reason (it stands right below).
+pub fn problem_texts(problems: &[RotationProblem], result_shown: bool) -> Vec<String> {
+    problems
+        .iter()
+        .map(|p| match p {
+            RotationProblem::TestFailed { status, .. } if result_shown => format!(
+                "The new token did not pass its test ({}): its test result below says why.",
+                status.label()
+            ),
+            p => problem_text(p),
+        })
+        .collect()
+}
+
 pub fn problem_text(p: &RotationProblem) -> String {
     match p {
         RotationProblem::SameValue => {
@@ -182,6 +228,22 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_test_is_not_explained_twice_when_its_result_is_shown() {
+        let failed = [RotationProblem::TestFailed {
+            status: TestStatus::Invalid,
+            reason: Some("Bad credentials".into()),
+        }];
+        let with_result = problem_texts(&failed, true);
+        assert_eq!(with_result.len(), 1);
+        assert!(
+            !with_result[0].contains("Bad credentials"),
+            "{with_result:?}"
+        );
+        assert!(with_result[0].contains("test result below"));
+        assert!(problem_texts(&failed, false)[0].contains("Bad credentials"));
+    }
+
+    #[test]
     fn revoke_links_point_at_the_token_pages_of_its_server() {
         let gitlab = url::Url::parse("https://gitlab.example.com/").unwrap();
         let ghes = token(
@@ -191,25 +253,53 @@ mod tests {
             "ghp_…1234",
         );
         assert_eq!(
-            revoke_link(&ghes, &gitlab).url,
+            revoke_link(&ghes, &ghes.hint, None, &gitlab).url,
             "https://ghe.corp/settings/tokens"
         );
         let fine = token(Provider::Github, Hosting::Cloud, None, "github_pat_…1234");
         assert_eq!(
-            revoke_link(&fine, &gitlab).url,
+            revoke_link(&fine, &fine.hint, None, &gitlab).url,
             "https://github.com/settings/personal-access-tokens"
         );
         let gl = token(Provider::Gitlab, Hosting::Cloud, None, "glpat-…1234");
         assert_eq!(
-            revoke_link(&gl, &gitlab).url,
+            revoke_link(&gl, &gl.hint, Some("personal access token"), &gitlab).url,
             "https://gitlab.example.com/-/user_settings/personal_access_tokens"
         );
         let bb = token(Provider::Bitbucket, Hosting::Cloud, None, "…1234");
         assert_eq!(
-            revoke_link(&bb, &gitlab).url,
+            revoke_link(&bb, &bb.hint, None, &gitlab).url,
             "https://bitbucket.org/acme+co/workspace/settings/access-tokens"
         );
         assert_eq!(destination_words(&bb), "Bitbucket workspace acme co");
+        // By the kind of the replaced value: a classic value replaced by a fine-grained one is
+        // revoked on the classic page; GitLab project/group tokens live in their project;
+        // Bitbucket API tokens at Atlassian, app passwords in the personal settings.
+        let now_fine = token(Provider::Github, Hosting::Cloud, None, "github_pat_…9999");
+        assert_eq!(
+            revoke_link(&now_fine, "ghp_…1234", None, &gitlab).url,
+            "https://github.com/settings/tokens"
+        );
+        let bot = revoke_link(
+            &gl,
+            &gl.hint,
+            Some("project or group access token"),
+            &gitlab,
+        );
+        assert!(bot.label.contains("project or group"), "{bot:?}");
+        let mut api = bb.clone();
+        api.destination.username = Some("ops@acme.test".into());
+        assert_eq!(
+            revoke_link(&api, "…1234", None, &gitlab).url,
+            "https://id.atlassian.com/manage-profile/security/api-tokens"
+        );
+        let mut app_pw = bb.clone();
+        app_pw.destination.username = Some("acme-ops".into());
+        assert!(
+            revoke_link(&app_pw, "…1234", None, &gitlab)
+                .url
+                .ends_with("/app-passwords/")
+        );
         assert_eq!(destination_words(&ghes), "GitHub at https://ghe.corp/");
     }
 }

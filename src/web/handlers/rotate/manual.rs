@@ -14,7 +14,7 @@ use crate::web::forms::token::parse_token_value;
 use crate::web::handlers::tokens::token_id;
 use crate::web::render::see_other_with_flash;
 use crate::web::urls;
-use crate::web::view::rotation::{UNNAMED_ACCOUNT, problem_text};
+use crate::web::view::rotation::{UNNAMED_ACCOUNT, problem_texts};
 use crate::web::view::token::ResultView;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -58,8 +58,8 @@ pub async fn rotate_token(
                 urls::token_rotate(&ctx.org.slug, token.id.as_str())
             ),
             &format!(
-                "Token “{}” rotated: services use the new value now ({}). Revoke the old token at \
-                 the provider.",
+                // The page below says which old value to revoke, and where: not twice.
+                "Token “{}” rotated: services use the new value now ({}).",
                 token.name,
                 outcome.status.label()
             ),
@@ -77,7 +77,7 @@ pub async fn rotate_token(
                     p.new_account = new.as_deref().unwrap_or(UNNAMED_ACCOUNT).to_string();
                 }
             }
-            p.problems = problems.iter().map(problem_text).collect();
+            p.problems = problem_texts(&problems, outcome.is_some());
             p.result = outcome.map(|o| ResultView::new(&o, o.tested_at));
             refused(p, StatusCode::UNPROCESSABLE_ENTITY)
         }

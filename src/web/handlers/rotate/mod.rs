@@ -30,6 +30,8 @@ pub struct DoneQuery {
 /// The success panel after a rotation.
 pub struct DoneView {
     pub at_provider: bool,
+    /// The replaced value's hint (empty for a rotation before hints were kept).
+    pub old_hint: String,
     pub revoke_url: String,
     pub revoke_label: String,
     pub revoke_note: String,
@@ -108,8 +110,15 @@ pub async fn rotate_form(
     let mut p = page(&req, &state, &ctx, &s);
     let done = query.done.trim();
     if let (Some(at), "manual" | "provider") = (s.token.rotated_at, done) {
-        let link = revoke_link(&s.token, &state.config.gitlab_url);
+        let old_hint = s.previous_hint.as_deref().unwrap_or_default();
+        let link = revoke_link(
+            &s.token,
+            old_hint,
+            s.previous_kind.as_deref(),
+            &state.config.gitlab_url,
+        );
         p.done = Some(DoneView {
+            old_hint: old_hint.to_string(),
             at_provider: done == "provider",
             revoke_url: link.url,
             revoke_label: link.label,

@@ -3,6 +3,7 @@
 
 use crate::domain::provider::{Hosting, Provider};
 use crate::web::forms::FormErrors;
+use crate::web::view::token_help::{self, HelpLink, Piece, pieces};
 
 /// Values the form shows (never the token).
 #[derive(Debug, Clone, Default)]
@@ -54,18 +55,19 @@ pub struct ProviderFields {
     pub show_workspace: bool,
     /// Bitbucket: the optional username of API tokens and app passwords.
     pub show_username: bool,
-    /// Where to create the token and what to tick, in plain words.
-    pub how_to: Vec<String>,
-    /// Links to the provider's page that creates such a token, pre-filled where it allows:
-    /// (words, URL). Cloud only (a self-hosted server's address is typed below).
-    pub links: Vec<(&'static str, &'static str)>,
+    /// Where to create the token and what to tick, in plain words (names as code).
+    pub how_to: Vec<Vec<Piece>>,
+    /// Links to the provider's page that creates such a token, pre-filled where it allows, for
+    /// the cloud or for the server URL / workspace typed on the form.
+    pub links: Vec<HelpLink>,
     pub token_placeholder: &'static str,
     pub expiry_hint: &'static str,
 }
 
 impl ProviderFields {
-    /// Fields for the chosen provider and hosting; unknown values fall back to GitHub / cloud.
-    pub fn new(provider: &str, hosting: &str) -> ProviderFields {
+    /// Fields for the chosen provider and hosting, with help links for the typed server `url`
+    /// and `workspace`; unknown values fall back to GitHub / cloud.
+    pub fn new(provider: &str, hosting: &str, url: &str, workspace: &str) -> ProviderFields {
         let provider = Provider::parse(provider).unwrap_or(Provider::Github);
         let mut hosting = Hosting::parse(hosting).unwrap_or(Hosting::Cloud);
         if !provider.supports_self_hosted() {
@@ -81,40 +83,23 @@ impl ProviderFields {
         };
         let how_to = match provider {
             Provider::Github => vec![
-                "Create a classic token at Settings → Developer settings → Personal access tokens (classic) and tick repo and admin:repo_hook (and read:org if the account belongs to organizations).".into(),
-                "Fine-grained tokens (github_pat_…) work too: give them Contents, Metadata, Pull requests and Webhooks on the repositories you deploy.".into(),
+                "Create a classic token at Settings → Developer settings → Personal access tokens (classic) and tick `repo` and `admin:repo_hook` (and `read:org` if the account belongs to organizations).",
+                "Fine-grained tokens (`github_pat_…`) work too: give them Contents, Metadata, Pull requests and Webhooks on the repositories you deploy.",
             ],
             Provider::Gitlab => vec![
-                "Create a personal, project or group access token with the api and read_repository scopes.".into(),
-                "The token's user needs the Maintainer or Owner role on the projects you deploy.".into(),
+                "Create a personal, project or group access token with the `api` and `read_repository` scopes (project and group tokens: the project's or group's Settings → Access tokens).",
+                "The token's user needs the Maintainer or Owner role on the projects you deploy.",
             ],
             Provider::Bitbucket => vec![
-                "A repository, project or workspace access token (Repository, Project or Workspace settings → Access tokens): give it Repositories: Read, Pull requests: Write and Webhooks: Read and write, and leave Username empty.".into(),
-                "An Atlassian API token (Atlassian account settings → Security → Create API token with scopes → Bitbucket): tick read:repository, read:pullrequest, write:pullrequest, read:webhook and write:webhook (…:bitbucket), and enter your Atlassian account e-mail as Username.".into(),
-                "An app password: enter your Bitbucket username as Username. Bitbucket turned app passwords off on 2026-06-09, so create an API token instead.".into(),
+                "A repository, project or workspace access token (Repository, Project or Workspace settings → Access tokens): give it Repositories: Read, Pull requests: Write and Webhooks: Read and write, and leave Username empty.",
+                "An Atlassian API token (Atlassian account settings → Security → Create API token with scopes → Bitbucket): tick `read:repository:bitbucket`, `read:pullrequest:bitbucket`, `write:pullrequest:bitbucket`, `read:webhook:bitbucket` and `write:webhook:bitbucket`, and enter your Atlassian account e-mail as Username.",
+                "An app password: enter your Bitbucket username as Username. Bitbucket turned app passwords off on 2026-06-09, so create an API token instead.",
             ],
-        };
-        let links = match (provider, self_hosted) {
-            (_, true) => vec![],
-            (Provider::Github, false) => vec![
-                (
-                    "Create a classic token on GitHub with repo, admin:repo_hook and read:org ticked",
-                    "https://github.com/settings/tokens/new?scopes=repo,admin:repo_hook,read:org&description=Forgekeys",
-                ),
-                (
-                    "Create a fine-grained token on GitHub",
-                    "https://github.com/settings/personal-access-tokens/new",
-                ),
-            ],
-            (Provider::Gitlab, false) => vec![(
-                "Create a personal access token on GitLab.com with api and read_repository ticked",
-                "https://gitlab.com/-/user_settings/personal_access_tokens?name=Forgekeys&scopes=api,read_repository",
-            )],
-            (Provider::Bitbucket, false) => vec![(
-                "Create an Atlassian API token with scopes",
-                "https://id.atlassian.com/manage-profile/security/api-tokens",
-            )],
-        };
+        }
+        .into_iter()
+        .map(pieces)
+        .collect();
+        let links = token_help::links(provider, hosting, url, workspace);
         ProviderFields {
             links,
             provider: provider.as_str(),

@@ -109,7 +109,7 @@ fn form_page(
     TokenFormPage {
         layout: Layout::for_org(req, ctx, title, "tokens"),
         providers: super::provider_choices(&f.provider),
-        fields: ProviderFields::new(&f.provider, &f.hosting),
+        fields: ProviderFields::new(&f.provider, &f.hosting, &f.url, &f.workspace),
         offer_save_anyway: result.is_some_and(|r| r.status == TestStatus::MissingPermissions),
         result: result.map(|r| ResultView::new(r, r.tested_at)),
         test_url: urls::token_test_unsaved(&slug),
@@ -215,7 +215,7 @@ pub async fn new_token_form(
     if htmx::is_htmx(&req) && htmx::target(&req) == Some("provider-fields") {
         let frag = FieldsFragment {
             slug: ctx.org.slug.clone(),
-            fields: ProviderFields::new(&f.provider, &f.hosting),
+            fields: ProviderFields::new(&f.provider, &f.hosting, &f.url, &f.workspace),
             f,
             errors: FormErrors::default(),
         };
