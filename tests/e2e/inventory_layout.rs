@@ -178,6 +178,8 @@ pub(crate) fn seed_long(app: &TestApp, n: usize) -> Vec<GitToken> {
                 username: None,
                 identity_key: None,
                 version: 1,
+                previous_hint: None,
+                previous_kind: None,
             };
             GitToken::insert(&mut conn, &t).unwrap();
             if i % 3 != 2 {
