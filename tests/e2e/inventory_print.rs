@@ -80,7 +80,18 @@ fn page_images(pdftoppm: &Path, pdf: &Path, name: &str) -> Vec<Gray> {
         );
     };
     run(&["-gray"], &prefix);
-    run(&["-png"], &crate::screens::shots_dir().join(name));
+    // The PNGs of an earlier, longer print would be mistaken for pages of this one.
+    let shots = crate::screens::shots_dir();
+    for e in std::fs::read_dir(&shots)
+        .expect("list screenshots")
+        .flatten()
+    {
+        let f = e.file_name().to_string_lossy().to_string();
+        if f.starts_with(&format!("{name}-")) && f.ends_with(".png") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    run(&["-png"], &shots.join(name));
     let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("list PDF folder")
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -48,8 +48,9 @@ pub fn expiry_words(expiry: Expiry, now: NaiveDateTime) -> (String, &'static str
             "expired",
             "expired",
         ),
-        ExpiryClass::Today => (format!("Expires {}", ahead()), "danger", "within_7"),
-        ExpiryClass::Urgent => (format!("Expires {}", ahead()), "danger", "within_7"),
+        ExpiryClass::Today | ExpiryClass::Urgent => {
+            (format!("Expires {}", ahead()), "danger", "within_7")
+        }
         ExpiryClass::Soon => (format!("Expires {}", ahead()), "warn", "within_30"),
         ExpiryClass::Later => (format!("Expires {}", fmt_date(at)), "ok", "later"),
         ExpiryClass::Never => ("No expiry set".to_string(), "muted", "none"),
