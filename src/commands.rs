@@ -196,9 +196,14 @@ pub fn keys_rotate(config: &Config) -> anyhow::Result<()> {
             "warning: the webhook URL of organization {org} cannot be decrypted with the loaded keys; left as is"
         );
     }
+    for user in &r.skipped_totp {
+        eprintln!(
+            "warning: the two-factor secret of user {user} cannot be decrypted with the loaded keys; left as is"
+        );
+    }
     println!(
-        "new master key {}; re-encrypted {} token(s) and {} webhook URL(s); {} key(s) kept",
-        r.key_id, r.reencrypted, r.webhooks, r.kept
+        "new master key {}; re-encrypted {} token(s), {} webhook URL(s) and {} two-factor secret(s); {} key(s) kept",
+        r.key_id, r.reencrypted, r.webhooks, r.totp, r.kept
     );
     if !r.dropped.is_empty() {
         println!(

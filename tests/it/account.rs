@@ -9,7 +9,8 @@ use forgekeys::domain::role::Role;
 
 pub(crate) const ACCOUNT: &str = "/account";
 const NEW_PASSWORD: &str = "a brand new passphrase 42";
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+pub(crate) const FIREFOX: &str =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 /// A browser-like client that sends this `User-Agent`.
 pub(crate) fn client_with_agent(app: &TestApp, ua: &str) -> Client {
@@ -28,6 +29,15 @@ pub(crate) fn client_with_agent(app: &TestApp, ua: &str) -> Client {
         http,
         base: app.address.clone(),
     }
+}
+
+/// The user agents of every stored session.
+pub(crate) fn session_agents(app: &TestApp) -> Vec<Option<String>> {
+    use forgekeys::db::schema::sessions;
+    sessions::table
+        .select(sessions::user_agent)
+        .load(&mut db(app))
+        .unwrap()
 }
 
 pub(crate) fn audit_count(app: &TestApp, action: &str) -> i64 {

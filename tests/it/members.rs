@@ -43,7 +43,11 @@ pub(crate) async fn invite(c: &Client, email: &str, role: &str) -> String {
 
 /// Accept as a new person (a fresh client): the password form, then its answer.
 async fn accept_new(app: &TestApp, path: &str) -> (Client, Page) {
-    let c = Client::new(app);
+    accept_new_with(Client::new(app), path).await
+}
+
+/// [`accept_new`] with a client of one's own (e.g. one that sends a `User-Agent`).
+async fn accept_new_with(c: Client, path: &str) -> (Client, Page) {
     let form = c.get(path).await;
     form.assert_status(200)
         .assert_contains("Create account and join");
@@ -678,13 +682,23 @@ async fn sso_acceptance_joins_only_for_the_invited_verified_address() {
     // A new person: another verified address is refused; the invited one joins, signed in,
     // with no password that works.
     let t = token(invite(&owner, "sso.new@acme.test", "devops").await);
-    let r = forgekeys::app::members::accept_invite_verified(&state, &t, "other@acme.test", None)
-        .await
-        .unwrap();
+    let r = forgekeys::app::members::accept_invite_verified(
+        &state,
+        &t,
+        "other@acme.test",
+        Default::default(),
+    )
+    .await
+    .unwrap();
     assert!(matches!(r, AcceptedNew::Gone), "{r:?}");
-    let r = forgekeys::app::members::accept_invite_verified(&state, &t, "SSO.New@acme.test", None)
-        .await
-        .unwrap();
+    let r = forgekeys::app::members::accept_invite_verified(
+        &state,
+        &t,
+        "SSO.New@acme.test",
+        Default::default(),
+    )
+    .await
+    .unwrap();
     assert!(
         matches!(
             r,
@@ -702,9 +716,14 @@ async fn sso_acceptance_joins_only_for_the_invited_verified_address() {
     // An existing account: joins through accept_invite_as; the link is then used up.
     app.member("other", "sso.old@other.test", Role::Owner).await;
     let t = token(invite(&owner, "sso.old@other.test", "viewer").await);
-    let r = forgekeys::app::members::accept_invite_verified(&state, &t, "sso.old@other.test", None)
-        .await
-        .unwrap();
+    let r = forgekeys::app::members::accept_invite_verified(
+        &state,
+        &t,
+        "sso.old@other.test",
+        Default::default(),
+    )
+    .await
+    .unwrap();
     assert!(matches!(r, AcceptedNew::AccountExists), "{r:?}");
     let id = UserId::new(user_id(&app, "sso.old@other.test"));
     let r = forgekeys::app::members::accept_invite_as(&state, &t, &id, None)
@@ -724,4 +743,19 @@ async fn sso_acceptance_joins_only_for_the_invited_verified_address() {
         .await
         .unwrap();
     assert!(matches!(r, Accepted::Gone), "{r:?}");
+}
+
+#[tokio::test]
+async fn a_session_started_by_accepting_an_invitation_records_the_browser() {
+    let app = spawn_app();
+    let owner = app.owner("acme").await;
+    let path = invite(&owner, "new@example.test", "viewer").await;
+    let c = crate::account::client_with_agent(&app, crate::account::FIREFOX);
+    let (_, p) = accept_new_with(c, &path).await;
+    p.assert_status(303);
+    assert!(
+        crate::account::session_agents(&app).contains(&Some(crate::account::FIREFOX.to_string())),
+        "{:?}",
+        crate::account::session_agents(&app)
+    );
 }

@@ -367,3 +367,21 @@ async fn a_token_signed_with_a_key_not_kept_fetches_the_keys_again() {
     assert!(signed_in(&c).await);
     assert_eq!(idp.requests_to("/jwks").await, 2);
 }
+
+#[tokio::test]
+async fn a_session_started_through_sso_records_the_browser() {
+    let Some((idp, app, _owner)) = setup().await else {
+        return;
+    };
+    app.member("acme", "member@example.test", Role::Viewer)
+        .await;
+    idp.sign_in_as("member").await;
+    let c = crate::account::client_with_agent(&app, crate::account::FIREFOX);
+    let (_, done) = through_provider(&app, &c, "/auth/oidc/start").await;
+    done.assert_status(303);
+    let agents = crate::account::session_agents(&app);
+    assert!(
+        agents.contains(&Some(crate::account::FIREFOX.to_string())),
+        "{agents:?}"
+    );
+}

@@ -316,6 +316,11 @@ async fn keys_rotate_re_seals_the_secret_and_codes_keep_working() {
     let before = key_of().expect("sealed under a key");
     let r = crate::cli::run(&app, &["keys", "rotate"], "").await;
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("and 1 two-factor secret(s)"),
+        "the output counts it: {}",
+        r.stdout
+    );
     let after = key_of().expect("still sealed");
     assert_ne!(before, after, "the TOTP secret moved to the new key");
     // The running server (old key loaded) opens it under the new one.

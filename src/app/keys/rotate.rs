@@ -45,8 +45,12 @@ pub struct Rotated {
     pub key_id: String,
     pub reencrypted: usize,
     pub webhooks: usize,
+    /// Two-factor (TOTP) secrets re-sealed.
+    pub totp: usize,
     pub skipped: Vec<Skipped>,
     pub skipped_webhooks: Vec<String>,
+    /// Users whose TOTP secret could not be opened with the loaded keys.
+    pub skipped_totp: Vec<String>,
     /// Keys removed from the file and the database.
     pub dropped: Vec<String>,
     /// Keys left in the file (the new one and those still in use).
@@ -331,8 +335,10 @@ impl Rotation {
             key_id: self.key_id.clone(),
             reencrypted: resealed.tokens,
             webhooks: resealed.webhooks,
+            totp: resealed.totp,
             skipped: resealed.skipped,
             skipped_webhooks: resealed.skipped_webhooks,
+            skipped_totp: resealed.skipped_totp,
             dropped,
             kept: kept.len(),
         })

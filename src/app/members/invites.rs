@@ -9,6 +9,7 @@
 
 use super::InviteEntry;
 use crate::app::audit::{Record, Who};
+use crate::app::auth::Origin;
 use crate::app::auth::{hash_id, random_token, start_session_from};
 use crate::app::error::is_unique_violation;
 use crate::app::state::AppState;
@@ -250,7 +251,7 @@ pub async fn accept_with_password(
     state: &AppState,
     token: &str,
     password: SecretString,
-    client_ip: Option<IpAddr>,
+    origin: Origin,
 ) -> Result<AcceptedNew, Error> {
     // Cheap checks first: no hashing for a dead link.
     match find_open(state, token).await? {
@@ -259,7 +260,7 @@ pub async fn accept_with_password(
         Some(_) => {}
     }
     let hashed = super::hash_password(state, password).await?;
-    join_new(state, token, hashed, None, client_ip).await
+    join_new(state, token, hashed, None, origin).await
 }
 
 /// A stored password hash no password matches (an account made through SSO signs in with SSO
@@ -274,14 +275,14 @@ pub async fn accept_invite_verified(
     state: &AppState,
     token: &str,
     verified_email: &str,
-    client_ip: Option<IpAddr>,
+    origin: Origin,
 ) -> Result<AcceptedNew, Error> {
     join_new(
         state,
         token,
         NO_PASSWORD.to_string(),
         Some(verified_email.trim().to_lowercase()),
-        client_ip,
+        origin,
     )
     .await
 }
@@ -293,7 +294,7 @@ async fn join_new(
     token: &str,
     hashed: String,
     verified: Option<String>,
-    client_ip: Option<IpAddr>,
+    origin: Origin,
 ) -> Result<AcceptedNew, Error> {
     let (token, now) = (token.to_string(), state.clock.naive());
     let r = state
@@ -313,11 +314,8 @@ async fn join_new(
             let org = org_of(conn, &inv.org_id)?;
             let role = role_of(&inv)?;
             Members::insert(conn, org.id.as_str(), user.id.as_str(), role, now)?;
-            join_record(&user, &org.id, role, client_ip).write(conn, now)?;
-            let origin = crate::app::auth::Origin {
-                user_agent: None,
-                client_ip,
-            };
+            join_record(&user, &org.id, role, origin.client_ip).write(conn, now)?;
+            // The session records the browser and address the invitation was accepted from.
             let session = start_session_from(conn, &user.id, &origin, now)?;
             Ok(AcceptedNew::Joined { org, role, session })
         })

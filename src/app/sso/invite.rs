@@ -2,6 +2,7 @@
 
 use super::{Failure, Finished, SSO, sign_in_verified};
 use crate::app::Error;
+use crate::app::auth::Origin;
 use crate::app::members::invites::{Accepted, AcceptedNew};
 use crate::app::state::AppState;
 use crate::db::models::user::User as UserRow;
@@ -15,8 +16,9 @@ pub(super) async fn accept(
     state: &AppState,
     token: &str,
     email: &str,
-    ip: Option<IpAddr>,
+    origin: &Origin,
 ) -> Result<Result<Finished, Failure>, Error> {
+    let ip = origin.client_ip;
     let Some(open) = crate::app::members::invites::find_open(state, token).await? else {
         return Ok(Err(Failure::InviteGone));
     };
@@ -29,7 +31,7 @@ pub(super) async fn accept(
         };
         return match crate::app::members::accept_invite_as(state, token, &user, ip).await? {
             Accepted::Joined { org, .. } | Accepted::AlreadyMember { org, .. } => {
-                match sign_in_verified(state, email, ip).await? {
+                match sign_in_verified(state, email, origin).await? {
                     Some(session) => Ok(Ok(Finished::Joined { session, org })),
                     None => Ok(Err(Failure::NoAccount)),
                 }
@@ -38,7 +40,7 @@ pub(super) async fn accept(
             Accepted::Gone => Ok(Err(Failure::InviteGone)),
         };
     }
-    match crate::app::members::accept_invite_verified(state, token, email, ip).await? {
+    match crate::app::members::accept_invite_verified(state, token, email, origin.clone()).await? {
         AcceptedNew::Joined { org, session, .. } => {
             signed_in_new(state, email, ip).await?;
             Ok(Ok(Finished::Joined { session, org }))

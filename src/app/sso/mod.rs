@@ -192,8 +192,9 @@ pub async fn finish(
     redirect_uri: &str,
     cookie: Option<&str>,
     cb: Callback,
-    client_ip: Option<IpAddr>,
+    origin: Origin,
 ) -> Result<Result<Finished, Failure>, Error> {
+    let client_ip = origin.client_ip;
     let identity = match identify(state, redirect_uri, cookie, cb).await? {
         Ok(found) => found,
         Err(f) => return Ok(Err(f)),
@@ -207,8 +208,8 @@ pub async fn finish(
         return Ok(Err(Failure::EmailNotVerified));
     }
     match p.invite {
-        Some(token) => invite::accept(state, &token, &email, client_ip).await,
-        None => match sign_in_verified(state, &email, client_ip).await? {
+        Some(token) => invite::accept(state, &token, &email, &origin).await,
+        None => match sign_in_verified(state, &email, &origin).await? {
             Some(session) => Ok(Ok(Finished::SignedIn {
                 session,
                 next: p.next,
@@ -331,9 +332,10 @@ pub fn second_factor_after_sso(_user: &UserId) -> bool {
 pub(super) async fn sign_in_verified(
     state: &AppState,
     email: &str,
-    ip: Option<IpAddr>,
+    origin: &Origin,
 ) -> Result<Option<String>, Error> {
-    let (email, now) = (email.to_string(), state.clock.naive());
+    let (email, now, origin) = (email.to_string(), state.clock.naive(), origin.clone());
+    let ip = origin.client_ip;
     state
         .tx(move |conn| {
             let Some(user) = UserRow::find_by_email(conn, &email)? else {
@@ -341,11 +343,7 @@ pub(super) async fn sign_in_verified(
             };
             let id = UserId::new(user.id.clone());
             let _ask_code = second_factor_after_sso(&id);
-            // The session records the address (the user agent is not passed through SSO yet).
-            let origin = Origin {
-                user_agent: None,
-                client_ip: ip,
-            };
+            // The session records the browser and address the callback came from.
             let session = start_session_from(conn, &id, &origin, now)?;
             let action = AuditAction::Login;
             crate::app::auth::audit_sign_in(conn, &email, ip, Some(&user), action, SSO, now)?;

@@ -8,10 +8,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 /// One member as the members page shows it.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
 pub struct MemberRow {
+    #[diesel(select_expression = users::id)]
     pub user_id: String,
     pub email: String,
+    #[diesel(select_expression = memberships::role)]
     pub role: String,
     pub last_sign_in_at: Option<NaiveDateTime>,
     /// When the member turned two-factor sign-in on (`None`: off).
@@ -40,13 +43,7 @@ impl MemberRow {
             .order(users::email.asc())
             .offset(offset)
             .limit(limit)
-            .select((
-                users::id,
-                users::email,
-                memberships::role,
-                users::last_sign_in_at,
-                users::totp_enabled_at,
-            ))
+            .select(MemberRow::as_select())
             .load(conn)?)
     }
 
@@ -67,13 +64,7 @@ impl MemberRow {
             .inner_join(users::table)
             .filter(memberships::org_id.eq(org_id))
             .filter(memberships::user_id.eq(user_id))
-            .select((
-                users::id,
-                users::email,
-                memberships::role,
-                users::last_sign_in_at,
-                users::totp_enabled_at,
-            ))
+            .select(MemberRow::as_select())
             .first(conn)
             .optional()?)
     }
@@ -88,13 +79,7 @@ impl MemberRow {
             .inner_join(users::table)
             .filter(memberships::org_id.eq(org_id))
             .filter(users::email.eq(email))
-            .select((
-                users::id,
-                users::email,
-                memberships::role,
-                users::last_sign_in_at,
-                users::totp_enabled_at,
-            ))
+            .select(MemberRow::as_select())
             .first(conn)
             .optional()?)
     }

@@ -238,8 +238,12 @@ pub async fn callback(
         iss: q.iss,
     };
     let cookie = req.cookie(SSO_COOKIE).map(|c| c.value().to_string());
-    let ip = client_ip(&req);
-    let done = app::sso::finish(&state, &callback_url(&state), cookie.as_deref(), cb, ip).await?;
+    let origin = app::auth::Origin {
+        user_agent: crate::web::handlers::auth::user_agent(&req),
+        client_ip: client_ip(&req),
+    };
+    let done =
+        app::sso::finish(&state, &callback_url(&state), cookie.as_deref(), cb, origin).await?;
     let (mut resp, sid) = match done {
         Ok(Finished::SignedIn { session, next }) => {
             let to = next

@@ -125,7 +125,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// One request a fake received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -292,6 +291,16 @@ impl FakeServer {
         anchor: chrono::DateTime<chrono::Utc>,
         handler: impl Fn(&RecordedRequest) -> FakeResponse + Send + Sync + 'static,
     ) -> FakeServer {
+        FakeServer::listen(anchor, None, Arc::new(handler))
+    }
+
+    /// The one accept loop of every fake, plain or (with `tls`) HTTPS: a thread of its own
+    /// with a current-thread runtime, a task per connection, until the server is dropped.
+    pub(crate) fn listen(
+        anchor: chrono::DateTime<chrono::Utc>,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        handler: Handler,
+    ) -> FakeServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake server");
         listener.set_nonblocking(true).expect("nonblocking");
         let port = listener.local_addr().expect("local addr").port();
@@ -299,12 +308,12 @@ impl FakeServer {
         let connections = Arc::new(AtomicUsize::new(0));
         let gates: Gates = Arc::new(Mutex::new(Vec::new()));
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
-        let handler: Handler = Arc::new(handler);
         let (reqs, conns, held) = (
             Arc::clone(&requests),
             Arc::clone(&connections),
             Arc::clone(&gates),
         );
+        let scheme = if tls.is_some() { "https" } else { "http" };
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -318,15 +327,26 @@ impl FakeServer {
                         accepted = listener.accept() => {
                             let Ok((stream, _)) = accepted else { continue };
                             conns.fetch_add(1, Ordering::SeqCst);
-                            let (h, r) = (Arc::clone(&handler), Arc::clone(&reqs));
-                            tokio::spawn(serve(stream, h, r, Arc::clone(&held), anchor));
+                            let (h, r, g) = (Arc::clone(&handler), Arc::clone(&reqs), Arc::clone(&held));
+                            let tls = tls.clone();
+                            tokio::spawn(async move {
+                                match tls {
+                                    None => serve_stream(stream, h, r, g, anchor, true).await,
+                                    // A client that refuses the certificate ends the handshake here.
+                                    Some(acc) => {
+                                        if let Ok(s) = acc.accept(stream).await {
+                                            serve_stream(s, h, r, g, anchor, false).await;
+                                        }
+                                    }
+                                }
+                            });
                         }
                     }
                 }
             });
         });
         FakeServer {
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("{scheme}://127.0.0.1:{port}"),
             port,
             anchor,
             requests,
@@ -396,16 +416,6 @@ pub fn redirecting(target_origin: &str) -> FakeServer {
     FakeServer::start(move |req| {
         FakeResponse::new(302).header("location", &format!("{target}{}", req.path))
     })
-}
-
-async fn serve(
-    stream: TcpStream,
-    handler: Handler,
-    requests: Arc<Mutex<Vec<RecordedRequest>>>,
-    gates: Gates,
-    anchor: chrono::DateTime<chrono::Utc>,
-) {
-    serve_stream(stream, handler, requests, gates, anchor, true).await;
 }
 
 /// Reads one request from `stream` and writes the handler's answer. `plain`: the stream is

@@ -3,11 +3,10 @@
 //! server certificate (for `127.0.0.1` and `localhost`) are made with the `openssl` command at
 //! start; they are valid from now for 100 years, so the suite holds on any later date.
 
-use super::{FakeResponse, FakeServer, RecordedRequest, dates, serve_stream};
+use super::{FakeResponse, FakeServer, RecordedRequest, dates};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio_rustls::rustls;
 
 /// A running HTTPS fake; [`TlsFake::ca_file`] is the PEM of the CA that signed it.
@@ -179,58 +178,7 @@ fn serve_tls(
     handler: impl Fn(&RecordedRequest) -> FakeResponse + Send + Sync + 'static,
 ) -> TlsFake {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config(dir.path())));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let port = listener.local_addr().expect("addr").port();
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let connections = Arc::new(AtomicUsize::new(0));
-    let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
-    let handler: super::Handler = Arc::new(handler);
-    let anchor = dates::anchor_now();
-    let gates: super::Gates = Arc::new(Mutex::new(Vec::new()));
-    let (reqs, conns, gs) = (
-        Arc::clone(&requests),
-        Arc::clone(&connections),
-        Arc::clone(&gates),
-    );
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            loop {
-                tokio::select! {
-                    _ = &mut rx => break,
-                    accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
-                        conns.fetch_add(1, Ordering::SeqCst);
-                        let (h, r, acc) = (Arc::clone(&handler), Arc::clone(&reqs), acceptor.clone());
-                        let g = Arc::clone(&gs);
-                        tokio::spawn(async move {
-                            // A client that refuses the certificate ends the handshake here.
-                            if let Ok(tls) = acc.accept(stream).await {
-                                serve_stream(tls, h, r, g, anchor, false).await;
-                            }
-                        });
-                    }
-                }
-            }
-        });
-    });
-    let url = format!("https://127.0.0.1:{port}");
-    TlsFake {
-        server: FakeServer {
-            url: url.clone(),
-            port,
-            anchor,
-            requests,
-            connections,
-            gates,
-            shutdown: Some(tx),
-        },
-        url,
-        dir,
-    }
+    let server = FakeServer::listen(dates::anchor_now(), Some(acceptor), Arc::new(handler));
+    let url = server.url.clone();
+    TlsFake { server, url, dir }
 }

@@ -268,7 +268,11 @@ pub async fn accept_invite(
         return Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, body));
     }
     let pw = SecretString::from(f.password);
-    match app::members::accept_with_password(&state, &token, pw, ip).await? {
+    let origin = app::auth::Origin {
+        user_agent: crate::web::handlers::auth::user_agent(&req),
+        client_ip: ip,
+    };
+    match app::members::accept_with_password(&state, &token, pw, origin).await? {
         AcceptedNew::Joined {
             org,
             role,
