@@ -28,10 +28,10 @@
     if (!src) { return; }
     ev.preventDefault();
     navigator.clipboard.writeText(src.value).then(function () {
-      copyStatus(btn, "Link copied to the clipboard.");
+      copyStatus(btn, btn.getAttribute("data-copied") || "Link copied to the clipboard.");
     }, function () {
       src.select();
-      copyStatus(btn, "Copying failed: the link is selected, copy it with Ctrl+C (or Cmd+C).");
+      copyStatus(btn, btn.getAttribute("data-copy-failed") || "Copying failed: the link is selected, copy it with Ctrl+C (or Cmd+C).");
     });
   });
   // A table too wide for its frame scrolls sideways: make the frame reachable by keyboard and

@@ -23,9 +23,21 @@ pub enum Who {
     User(User),
     /// Forgekeys itself: the scheduler, a CLI command.
     System(System),
+    /// An organization API key acting through the JSON API.
+    ApiKey(crate::domain::access_key::KeyActor),
     /// Someone not signed in (a failed sign-in for an unknown e-mail): what they typed, when it
     /// looks like an e-mail address.
     Anonymous(String),
+}
+
+impl Who {
+    /// The actor of a member's action: the user, or the API key acting with a role.
+    pub fn of(member: &Member) -> Who {
+        match &member.via_key {
+            Some(k) => Who::ApiKey(k.clone()),
+            None => Who::User(member.user.clone()),
+        }
+    }
 }
 
 /// The non-human actors.
@@ -65,7 +77,7 @@ impl Record {
     pub fn by(member: &Member, action: AuditAction) -> Record {
         Record {
             action,
-            who: Who::User(member.user.clone()),
+            who: Who::of(member),
             org: Some(member.org.id.clone()),
             token: None,
             details: AuditDetails::default(),
@@ -99,6 +111,7 @@ impl Record {
                 a.actor_email = Some(u.email);
             }
             Who::System(s) => a.actor_email = Some(s.actor_name().to_string()),
+            Who::ApiKey(k) => a.actor_email = Some(k.actor_name()),
             Who::Anonymous(e) => a.actor_email = Some(e),
         }
         if let Some((id, name)) = self.token {

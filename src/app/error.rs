@@ -56,6 +56,8 @@ pub enum Conflict {
 pub enum BadRequest {
     /// Rotation at the provider exists for GitLab tokens only.
     ProviderRotationUnsupported { name: String, provider: Provider },
+    /// A new API key's fields are wrong (a caller that did not check them first).
+    ApiKeyFields,
 }
 
 impl From<diesel::result::Error> for Error {

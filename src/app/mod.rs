@@ -7,6 +7,7 @@
 //! No HTTP and no page wording here: `web` parses, calls and renders.
 
 pub mod account;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod checks;

@@ -212,6 +212,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        role -> Text,
+        key_hash -> Text,
+        hint -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     password_resets (token_hash) {
         token_hash -> Text,
         user_id -> Text,
@@ -247,6 +263,7 @@ diesel::table! {
 
 diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(invites -> organizations (org_id));
+diesel::joinable!(api_keys -> organizations (org_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -269,6 +286,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     known_devices,
     master_keys,
     invites,
+    api_keys,
     password_resets,
     recovery_codes,
     pending_sign_ins,

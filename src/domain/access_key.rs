@@ -4,6 +4,9 @@
 //! prefix are kept in clear as a `hint`, so a key can be told apart on the page and in the audit
 //! trail without being usable.
 
+use super::ids::{ApiKeyId, OrgId};
+use super::role::Role;
+use chrono::NaiveDateTime;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -106,6 +109,66 @@ impl fmt::Debug for AccessKey {
 impl fmt::Display for AccessKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}…", self.hint())
+    }
+}
+
+/// Longest key name.
+pub const KEY_NAME_MAX: usize = 100;
+/// Longest lifetime a key may be given (`expires_in_days`); empty means it never expires.
+pub const KEY_DAYS_MAX: i64 = 3650;
+/// The roles an organization API key may have (DESIGN.md §9): never Owner or Billing.
+pub const KEY_ROLES: [Role; 3] = [Role::Admin, Role::Devops, Role::Viewer];
+
+/// An organization API key as the pages and the API see it (never its value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub org_id: OrgId,
+    pub name: String,
+    pub role: Role,
+    /// `fkp_3f9a1c`
+    pub hint: String,
+    /// E-mail of who made it.
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl ApiKey {
+    /// Whether it authenticates at `now`: not revoked and not past its expiry.
+    pub fn active(&self, now: NaiveDateTime) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now)
+    }
+
+    pub fn actor(&self) -> KeyActor {
+        KeyActor {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            hint: self.hint.clone(),
+            created_by: self.created_by.clone(),
+        }
+    }
+}
+
+/// An API key as an actor: what the audit trail names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyActor {
+    pub id: ApiKeyId,
+    pub name: String,
+    pub hint: String,
+    pub created_by: String,
+}
+
+impl KeyActor {
+    /// The actor name stored in audit records, e.g.
+    /// `API key ‘terraform’ (fkp_3f9a1c) created by alice@example.com`.
+    pub fn actor_name(&self) -> String {
+        format!(
+            "API key ‘{}’ ({}) created by {}",
+            self.name, self.hint, self.created_by
+        )
     }
 }
 

@@ -25,6 +25,9 @@ pub struct Member {
     pub role: Role,
     /// Where the request acting as this member came from (recorded in the audit trail).
     pub client_ip: Option<std::net::IpAddr>,
+    /// Set when an organization API key acts (the JSON API): `user` is then the key itself
+    /// (its id and actor name), `role` the key's role, and the audit trail names the key.
+    pub via_key: Option<super::access_key::KeyActor>,
 }
 
 impl Member {

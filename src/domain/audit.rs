@@ -38,10 +38,12 @@ pub enum AuditAction {
     TwoFactorEnable,
     TwoFactorDisable,
     OrgSecurityUpdate,
+    ApiKeyCreate,
+    ApiKeyRevoke,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 34] = [
         AuditAction::TokenCreate,
         AuditAction::TokenUpdate,
         AuditAction::TokenTest,
@@ -74,6 +76,8 @@ impl AuditAction {
         AuditAction::TwoFactorEnable,
         AuditAction::TwoFactorDisable,
         AuditAction::OrgSecurityUpdate,
+        AuditAction::ApiKeyCreate,
+        AuditAction::ApiKeyRevoke,
     ];
 
     /// The stored value, e.g. `token.rotate`.
@@ -111,6 +115,8 @@ impl AuditAction {
             AuditAction::TwoFactorEnable => "two_factor.enable",
             AuditAction::TwoFactorDisable => "two_factor.disable",
             AuditAction::OrgSecurityUpdate => "org.security_update",
+            AuditAction::ApiKeyCreate => "api_key.create",
+            AuditAction::ApiKeyRevoke => "api_key.revoke",
         }
     }
 
@@ -213,6 +219,14 @@ pub struct AuditDetails {
     pub renamed_from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub renamed_to: Option<String>,
+    /// An API key (`api_key.create` / `api_key.revoke`): its name, hint (never its value) and
+    /// expiry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
 }
 
 impl AuditDetails {

@@ -66,3 +66,7 @@ id_type!(
     /// An invitation to an organization.
     InviteId
 );
+id_type!(
+    /// An organization API key (`fkp_…`).
+    ApiKeyId
+);

@@ -80,6 +80,8 @@ pub enum Permission {
     ManageMembers,
     /// Grant or take away the Owner role (Owners only).
     ManageOwners,
+    /// Create and revoke the organization's API keys (DESIGN.md §9): Owners and Admins.
+    ManageApiKeys,
 }
 
 impl Permission {
@@ -91,7 +93,9 @@ impl Permission {
             | Permission::ManageNotifications => role.can_manage_tokens(),
             // The audit trail names people and actions: managers only.
             Permission::ViewAudit => role.can_manage_tokens(),
-            Permission::ManageMembers => matches!(role, Role::Owner | Role::Admin),
+            Permission::ManageMembers | Permission::ManageApiKeys => {
+                matches!(role, Role::Owner | Role::Admin)
+            }
             Permission::ManageOwners => role == Role::Owner,
         }
     }
@@ -111,6 +115,7 @@ impl Permission {
             Permission::ManageNotifications => "change notification settings",
             Permission::ManageMembers => "manage members and invitations",
             Permission::ManageOwners => "grant or take away the Owner role",
+            Permission::ManageApiKeys => "manage API keys",
         }
     }
 }

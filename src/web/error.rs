@@ -135,6 +135,7 @@ fn bad_request_text(b: &BadRequest) -> String {
                  value."
             )
         }
+        BadRequest::ApiKeyFields => "The API key's name, role or lifetime is not valid.".into(),
     }
 }
 
@@ -170,7 +171,7 @@ struct ErrorToast<'a> {
 }
 
 impl AppError {
-    fn describe(&self) -> (&'static str, String, Vec<&'static str>) {
+    pub(crate) fn describe(&self) -> (&'static str, String, Vec<&'static str>) {
         match self {
             AppError::Unauthorized => ("Sign in required", "Sign in to continue.".into(), vec![]),
             AppError::NotFound => (

@@ -31,7 +31,15 @@ pub async fn reject_nul(
     let raw_path = uri.path().as_bytes();
     let query = uri.query().unwrap_or("").as_bytes();
     if contains_nul(raw_path) || contains_nul(query) {
-        let resp = nul_error().error_response();
+        let resp = if super::api::is_api_path(req.path()) {
+            super::api::problem::ApiError::Malformed(
+                "The request contains a NUL character (%00), which no Forgekeys field accepts."
+                    .into(),
+            )
+            .error_response()
+        } else {
+            nul_error().error_response()
+        };
         return Ok(req.into_response(resp).map_into_right_body());
     }
     next.call(req)

@@ -1,5 +1,6 @@
 //! HTTP layer: routes, extractors, middleware and handlers.
 
+pub mod api;
 pub mod assets;
 pub mod client;
 pub mod csrf;
@@ -21,8 +22,8 @@ pub mod view;
 
 use actix_web::{HttpResponse, web};
 use handlers::{
-    account, audit, auth, health, inventory, members, migrate, notifications, orgs, password_reset,
-    rotate, security, services, setup, sso, tokens, two_factor,
+    account, api_keys, audit, auth, health, inventory, members, migrate, notifications, orgs,
+    password_reset, rotate, security, services, setup, sso, tokens, two_factor,
 };
 
 /// The whole route table: the public routes, then each area's organization routes (fixed paths
@@ -39,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(account::routes)
         .configure(two_factor::routes)
         .configure(sso::routes)
+        .configure(api::routes)
         .route(urls::ORGS, web::get().to(orgs::list_orgs))
         .service(
             web::scope(urls::ORG_SCOPE)
@@ -50,6 +52,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(notifications::routes)
                 .configure(members::routes)
                 .configure(security::routes)
+                .configure(api_keys::routes)
                 .configure(rotate::routes)
                 .configure(tokens::routes),
         )

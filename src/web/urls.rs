@@ -72,6 +72,49 @@ pub mod org {
     pub const MEMBER_ROLE: &str = "/settings/members/{id}/role";
     pub const MEMBER_REMOVE: &str = "/settings/members/{id}/remove";
     pub const SECURITY: &str = "/settings/security";
+    pub const API_KEYS: &str = "/settings/api-keys";
+    pub const API_KEY_REVOKE: &str = "/settings/api-keys/{id}/revoke";
+}
+
+/// The JSON API (DESIGN.md §9): bearer keys only, never cookies.
+pub const API_SCOPE: &str = "/api";
+/// The OpenAPI 3.1 document.
+pub const API_OPENAPI: &str = "/api/v1/openapi.json";
+/// An organization's resources, inside [`API_SCOPE`].
+pub const API_ORG_SCOPE: &str = "/v1/orgs/{org}";
+
+/// Patterns inside [`API_ORG_SCOPE`].
+pub mod api {
+    pub const TOKENS: &str = "/git-tokens";
+    pub const TOKEN: &str = "/git-tokens/{id}";
+    pub const TOKEN_TEST: &str = "/git-tokens/{id}/test";
+    pub const TOKEN_MOVE: &str = "/git-tokens/{id}/move";
+    pub const SERVICES: &str = "/services";
+    pub const SERVICE: &str = "/services/{id}";
+    pub const AUDIT: &str = "/audit";
+    pub const INVENTORY: &str = "/inventory";
+}
+
+/// `/api/v1/orgs/{slug}` followed by `pattern` with `{id}` filled in.
+fn api_path(slug: &str, pattern: &str, id: &str) -> String {
+    format!("/api/v1/orgs/{slug}{}", pattern.replace("{id}", id))
+}
+pub fn api_token(slug: &str, id: &str) -> String {
+    api_path(slug, api::TOKEN, id)
+}
+pub fn api_service(slug: &str, id: &str) -> String {
+    api_path(slug, api::SERVICE, id)
+}
+/// The `type` URI of a problem+json answer (RFC 9457): a page of the docs naming `kind`.
+pub fn api_problem_type(kind: &str) -> String {
+    format!("/api/v1/problems/{kind}")
+}
+
+pub fn api_keys(slug: &str) -> String {
+    in_org(slug, org::API_KEYS)
+}
+pub fn api_key_revoke(slug: &str, id: &str) -> String {
+    with_id(slug, org::API_KEY_REVOKE, id)
 }
 
 pub fn security(slug: &str) -> String {

@@ -9,6 +9,7 @@ mod support;
 pub(crate) use support::{fakes, helpers};
 
 mod account;
+mod api_keys;
 mod browser;
 mod flows;
 mod inventory;

@@ -570,6 +570,8 @@ async fn main_pages_meet_the_quality_bar() {
         )
         .await;
         q.visit("audit", "/orgs/acme/audit", 200).await;
+        q.visit("api-keys", "/orgs/acme/settings/api-keys", 200)
+            .await;
         q.visit("not-found", "/no-such-page", 404).await;
         q.visit(
             "not-found-token",

@@ -8,6 +8,13 @@ pub(crate) use support::{fakes, helpers};
 
 mod account;
 mod accounts;
+mod api_auth;
+mod api_key_expiry;
+mod api_keys;
+mod api_openapi;
+mod api_services;
+mod api_support;
+mod api_tokens;
 mod audit;
 mod auth;
 mod backup;

@@ -134,6 +134,7 @@ fn member_in(
     };
     let member = Member {
         client_ip: None,
+        via_key: None,
         user,
         org: org.into(),
         role,

@@ -364,6 +364,8 @@ async fn execute(
         report.interrupted = true;
         return Ok(report);
     }
+    report.notifications.created +=
+        super::super::notifications::key_expiry::queue(state, &targets).await?;
     let sent = deliver::send_all_due(state, &targets).await?;
     report.notifications = SendReport {
         created: report.notifications.created,

@@ -42,6 +42,31 @@ pub fn expiry(s: &Subject<'_>, expires_at: NaiveDateTime, days_left: i64) -> Str
     )
 }
 
+/// "…the API key “terraform” (fkp_3f9a1c) of Acme expires in 3 days…"
+pub fn key_expiry(
+    name: &str,
+    hint: &str,
+    org_name: &str,
+    expires_at: NaiveDateTime,
+    days_left: i64,
+    link: &str,
+) -> String {
+    let when = if days_left < 1 {
+        "in less than a day".to_string()
+    } else {
+        format!(
+            "in {days_left} day{}",
+            if days_left == 1 { "" } else { "s" }
+        )
+    };
+    format!(
+        "Forgekeys: the API key “{}” ({hint}…) of {} expires {when} (on {}). Make a new key and switch to it before then: {link}",
+        slack_escape(name),
+        slack_escape(org_name),
+        expires_at.format("%Y-%m-%d"),
+    )
+}
+
 /// "…is now Invalid (was Valid)…", with the missing permissions when that is the problem.
 pub fn status_change(
     s: &Subject<'_>,

@@ -3,6 +3,7 @@
 //! ([`deliver`]). The scheduler calls in here; nothing here calls the scheduler.
 
 pub mod deliver;
+pub mod key_expiry;
 pub mod messages;
 
 use super::audit::Record;

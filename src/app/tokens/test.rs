@@ -53,7 +53,7 @@ pub async fn retest(state: &AppState, member: &Member, id: &TokenId) -> Result<R
     require(member, Permission::ManageTokens)?;
     let (m, tid) = (member.clone(), id.clone());
     let row = state.db(move |conn| row_in_org(conn, &m, &tid)).await?;
-    let who = Who::User(member.user.clone());
+    let who = Who::of(member);
     let (recorded, outcome) = retest_stored(state, &row, who, TestSource::Manual).await?;
     let token = Token::try_from(&recorded.token)?;
     let listed = super::find(state, member, &token.id).await?;

@@ -1,5 +1,6 @@
 //! Row types and their queries, one file per table.
 
+pub mod api_key;
 pub mod audit;
 pub mod inventory;
 pub mod invite;

@@ -1,6 +1,7 @@
 //! Parsing and validation of posted forms, with the messages shown next to the fields.
 
 pub mod account;
+pub mod api_key;
 pub mod rotation;
 pub mod service;
 pub mod token;

@@ -1,6 +1,7 @@
 //! Handlers, one module per area.
 
 pub mod account;
+pub mod api_keys;
 pub mod audit;
 pub mod audit_export;
 pub mod auth;

@@ -44,6 +44,8 @@ pub fn action_label(action: &str) -> &str {
         AuditAction::TwoFactorEnable => "Two-factor sign-in turned on",
         AuditAction::TwoFactorDisable => "Two-factor sign-in turned off",
         AuditAction::OrgSecurityUpdate => "Security settings changed",
+        AuditAction::ApiKeyCreate => "API key created",
+        AuditAction::ApiKeyRevoke => "API key revoked",
     }
 }
 
@@ -80,6 +82,15 @@ pub fn details_words(d: &AuditDetails) -> String {
     }
     if let Some(m) = &d.member {
         parts.push(m.clone());
+    }
+    if let Some(k) = &d.api_key {
+        parts.push(match &d.hint {
+            Some(h) => format!("API key “{k}” ({h})"),
+            None => format!("API key “{k}”"),
+        });
+    }
+    if let Some(e) = &d.expires_at {
+        parts.push(format!("expires {e}"));
     }
     let role = |r: &str| {
         crate::domain::role::Role::parse(r)

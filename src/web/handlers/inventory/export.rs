@@ -4,9 +4,9 @@
 
 use super::chunks;
 use crate::app::inventory::{AppliedFilters, ExportFormat, Inventory};
+use crate::domain::account::Member;
 use crate::domain::inventory::InventoryToken;
 use crate::web::error::AppError;
-use crate::web::extractors::OrgContext;
 use crate::web::view::inventory::{SummaryView, TokenRow};
 use actix_web::HttpResponse;
 use actix_web::http::header;
@@ -33,13 +33,14 @@ pub struct InventoryDoc<'a> {
     pub tokens: Vec<TokenRow<'a>>,
 }
 
-/// The download of `inv` in `format`, for the context's organization and member.
+/// The download of `inv` in `format`, for the member's organization (the page's member, or an
+/// API key acting as one).
 pub fn download(
     inv: Inventory,
     format: ExportFormat,
-    ctx: &OrgContext,
+    member: &Member,
 ) -> Result<HttpResponse, AppError> {
-    let slug = ctx.org.slug.clone();
+    let slug = member.org.slug.clone();
     let generated_at = inv.generated_at.and_utc();
     match format {
         ExportFormat::Csv => {
@@ -60,10 +61,10 @@ pub fn download(
             let doc = InventoryDoc {
                 organization: OrgRef {
                     slug: &slug,
-                    name: &ctx.org.name,
+                    name: &member.org.name,
                 },
                 generated_at,
-                generated_by: &ctx.member.user.email,
+                generated_by: &member.user.email,
                 filters: &inv.filters,
                 summary: SummaryView::new(&inv.summary),
                 tokens: Vec::new(),

@@ -49,7 +49,7 @@ pub struct InventoryQuery {
 }
 
 impl InventoryQuery {
-    fn list_query(&self) -> ListQuery {
+    pub(crate) fn list_query(&self) -> ListQuery {
         ListQuery {
             q: self.q.clone(),
             provider: self.provider.clone(),
@@ -155,7 +155,7 @@ pub async fn show_inventory(
     let sort = query.sort()?;
     if let Some(format) = format {
         let inv = inventory::export(&state, &ctx.member, filter, sort, format).await?;
-        return export::download(inv, format, &ctx);
+        return export::download(inv, format, &ctx.member);
     }
     let inv = inventory::show(&state, &ctx.member, filter, sort).await?;
     let base = urls::inventory(&ctx.org.slug);

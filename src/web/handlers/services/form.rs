@@ -25,7 +25,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 /// What the use case refused, next to the fields.
-fn problem_errors(problems: &[Problem]) -> FormErrors {
+pub(crate) fn problem_errors(problems: &[Problem]) -> FormErrors {
     let mut e = FormErrors::default();
     for p in problems {
         match p {
@@ -68,7 +68,7 @@ fn problem_errors(problems: &[Problem]) -> FormErrors {
     e
 }
 
-fn name_taken() -> FormErrors {
+pub(crate) fn name_taken() -> FormErrors {
     let mut errors = FormErrors::default();
     errors.add(
         "name",

@@ -85,7 +85,7 @@ pub struct ValidationFragment {
     pub message: String,
 }
 
-pub(super) fn validation_options(state: &AppState, token_required: bool) -> ValidationOptions {
+pub(crate) fn validation_options(state: &AppState, token_required: bool) -> ValidationOptions {
     ValidationOptions {
         allow_http: !state.config.outbound_allow.is_empty(),
         token_required,
@@ -286,7 +286,7 @@ pub struct TestFormData {
 }
 
 /// The refusal of a stored token for a changed destination (test or save without a value).
-pub(super) fn needs_token_message() -> String {
+pub(crate) fn needs_token_message() -> String {
     "Paste the token value again: you changed where it is sent (provider, hosting, URL, workspace or username), and Forgekeys never sends a stored token to a destination it was not tested with.".into()
 }
 

@@ -17,14 +17,14 @@ use crate::web::urls;
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 
-fn not_saved_notice(outcome: &TestOutcome) -> String {
+pub(crate) fn not_saved_notice(outcome: &TestOutcome) -> String {
     match outcome.status {
         TestStatus::MissingPermissions => "Not saved: the token lacks required permissions. Fix them at the provider and test again, or paste the token again and choose “Save anyway”.".into(),
         _ => format!("Not saved: the token test failed ({}). Check the token, paste it again and retry.", outcome.status.label()),
     }
 }
 
-fn duplicate_error(name: &str) -> FormErrors {
+pub(crate) fn duplicate_error(name: &str) -> FormErrors {
     let mut errors = FormErrors::default();
     errors.add(
         "name",
@@ -33,7 +33,7 @@ fn duplicate_error(name: &str) -> FormErrors {
     errors
 }
 
-fn token_error(message: String) -> FormErrors {
+pub(crate) fn token_error(message: String) -> FormErrors {
     let mut errors = FormErrors::default();
     errors.add("token", message);
     errors
