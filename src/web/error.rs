@@ -274,7 +274,10 @@ pub async fn signed_in_header(
     else {
         return Ok(res);
     };
-    if http.cookie(crate::web::session::SESSION_COOKIE).is_none() {
+    // The JSON API answers with problems, and never by the session.
+    if crate::web::api::is_api_path(http.path())
+        || http.cookie(crate::web::session::SESSION_COOKIE).is_none()
+    {
         return Ok(res);
     }
     let Ok(user) = CurrentUser::load(&http).await else {
