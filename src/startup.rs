@@ -229,6 +229,8 @@ impl Application {
                 .app_data(actix_web::web::FormConfig::default().limit(64 * 1024))
                 .wrap(from_fn(web::csrf::check_origin))
                 .wrap(from_fn(web::guard::reject_nul))
+                // Error pages get the signed-in header, the refusals of the two above included.
+                .wrap(from_fn(web::error::signed_in_header))
                 .wrap(from_fn(web::htmx::htmx_flag))
                 .wrap(from_fn(web::next::remember_path))
                 .wrap(web::headers::security_headers())

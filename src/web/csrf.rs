@@ -15,7 +15,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpRequest, ResponseError, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use futures::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
@@ -103,7 +103,8 @@ pub async fn check_origin(
     }
     if !safe && !origin_ok(req.request()) {
         tracing::warn!(path = %req.path(), "refused a state-changing request from another origin");
-        let resp = AppError::Csrf.error_response();
+        // `from_error` keeps the error on the response: its page gets the signed-in header.
+        let resp = HttpResponse::from_error(AppError::Csrf);
         return Ok(req.into_response(resp).map_into_right_body());
     }
     next.call(req)

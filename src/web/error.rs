@@ -6,8 +6,13 @@
 
 use crate::app::{self, BadRequest, Conflict};
 use crate::domain::role::Permission;
+use crate::web::extractors::CurrentUser;
+use crate::web::render::Layout;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 use std::fmt;
@@ -140,16 +145,23 @@ impl From<askama::Error> for AppError {
     }
 }
 
+/// A whole error page, in the layout of every page: with the signed-in user's header (e-mail,
+/// sign-out form) when the request carries a valid session ([`signed_in_header`]).
 #[derive(Template)]
 #[template(path = "errors/error.html")]
 struct ErrorPage<'a> {
+    layout: Layout,
     status: u16,
     title: &'a str,
     message: String,
     roles: Vec<&'static str>,
     incident: Option<String>,
-    assets: &'a crate::web::assets::AssetUrls,
 }
+
+/// The incident id of an internal error's page, kept on the response so the page rendered
+/// again with the header ([`signed_in_header`]) names the id that was logged.
+#[derive(Clone)]
+struct Incident(String);
 
 #[derive(Template)]
 #[template(path = "errors/toast.html")]
@@ -209,6 +221,81 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// Answered with an error page (not a redirect, not an HTMX fragment).
+    fn has_page(&self) -> bool {
+        !matches!(self, AppError::Unauthorized | AppError::TwoFactorRequired)
+            && !crate::web::htmx::current_request_is_htmx()
+    }
+
+    /// The error page, with the header of `user` when signed in.
+    fn page(&self, user: Option<&CurrentUser>, incident: Option<String>) -> String {
+        let (title, message, roles) = self.describe();
+        let status = self.status_code();
+        let layout = Layout {
+            title: title.to_string(),
+            assets: crate::web::assets::urls(),
+            csrf: user.map(|u| u.session.csrf_token.clone()),
+            user_email: user.map(|u| u.user.email.clone()),
+            org: None,
+            flash: None,
+            active: "",
+            cookie_warning: false,
+        };
+        ErrorPage {
+            layout,
+            status: status.as_u16(),
+            title,
+            message,
+            roles,
+            incident,
+        }
+        .render()
+        .unwrap_or_else(|_| format!("{} {title}", status.as_u16()))
+    }
+}
+
+/// Middleware: an error page answered to a request with a valid session gets that user's
+/// header (e-mail, account link, sign-out form with its CSRF token) like every other page.
+/// `error_response` has no request, so the page is rendered there without it and once more
+/// here when the session is known (looked up only for error pages, then cached as for pages).
+pub async fn signed_in_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // (The request is cloned only once routed: routing needs it unshared.)
+    let res = next.call(req).await?.map_into_boxed_body();
+    let http = res.request().clone();
+    let Some(err) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+        .filter(|e| e.has_page())
+    else {
+        return Ok(res);
+    };
+    // The JSON API answers with problems, and never by the session.
+    if crate::web::api::is_api_path(http.path())
+        || http.cookie(crate::web::session::SESSION_COOKIE).is_none()
+    {
+        return Ok(res);
+    }
+    let Ok(user) = CurrentUser::load(&http).await else {
+        return Ok(res);
+    };
+    let incident = res
+        .response()
+        .extensions()
+        .get::<Incident>()
+        .map(|i| i.0.clone());
+    let body = err.page(Some(&user), incident);
+    let (http, resp) = res.into_parts();
+    Ok(ServiceResponse::new(
+        http,
+        resp.set_body(BoxBody::new(body)),
+    ))
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -262,26 +349,19 @@ impl ResponseError for AppError {
         } else {
             None
         };
-        let (title, message, roles) = self.describe();
         let status = self.status_code();
         let body = if is_htmx {
+            let (title, message, _) = self.describe();
             let message = match &incident {
                 Some(id) => format!("{message} (incident {id})"),
                 None => message,
             };
-            ErrorToast { title, message }.render()
+            ErrorToast { title, message }
+                .render()
+                .unwrap_or_else(|_| format!("{} {title}", status.as_u16()))
         } else {
-            ErrorPage {
-                status: status.as_u16(),
-                title,
-                message,
-                roles,
-                incident,
-                assets: crate::web::assets::urls(),
-            }
-            .render()
+            self.page(None, incident.clone())
         };
-        let body = body.unwrap_or_else(|_| format!("{} {title}", status.as_u16()));
         let mut resp = HttpResponse::build(status);
         resp.insert_header((
             header::CONTENT_TYPE,
@@ -292,6 +372,10 @@ impl ResponseError for AppError {
             resp.insert_header(("HX-Retarget", "#messages"));
             resp.insert_header(("HX-Reswap", "innerHTML"));
         }
-        resp.body(body)
+        let mut resp = resp.body(body);
+        if let Some(id) = incident {
+            resp.extensions_mut().insert(Incident(id));
+        }
+        resp
     }
 }

@@ -84,12 +84,12 @@ fn seed(app: &TestApp, slug: &str, n: usize) -> Vec<GitToken> {
         .collect()
 }
 
-fn pdftotext() -> Option<PathBuf> {
+pub(crate) fn pdftotext() -> Option<PathBuf> {
     find_program("PDFTOTEXT", &["pdftotext"])
 }
 
 /// Pages of text (`pdftotext -layout`, split on form feeds), empty trailing page dropped.
-fn pdf_pages(pdftotext: &Path, pdf: &Path) -> Vec<String> {
+pub(crate) fn pdf_pages(pdftotext: &Path, pdf: &Path) -> Vec<String> {
     let out = Command::new(pdftotext)
         .args(["-layout", "-enc", "UTF-8"])
         .arg(pdf)
@@ -109,7 +109,7 @@ fn pdf_pages(pdftotext: &Path, pdf: &Path) -> Vec<String> {
     pages
 }
 
-fn first_lines(page: &str, n: usize) -> String {
+pub(crate) fn first_lines(page: &str, n: usize) -> String {
     page.lines()
         .filter(|l| !l.trim().is_empty())
         .take(n)
@@ -129,7 +129,7 @@ async fn login(b: &Browser, email: &str) {
     .await;
 }
 
-async fn print_pdf(
+pub(crate) async fn print_pdf(
     b: &Browser,
     size: PrintSize,
     orientation: PrintOrientation,

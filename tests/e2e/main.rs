@@ -14,6 +14,8 @@ mod browser;
 mod build_credentials;
 mod flows;
 mod inventory;
+mod inventory_layout;
+mod inventory_print;
 mod members;
 mod polish;
 mod quality;

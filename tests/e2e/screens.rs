@@ -54,6 +54,17 @@ pub async fn set_dark(b: &Browser, dark: bool) {
     assert_eq!(seen, Value::Bool(dark), "prefers-color-scheme emulation");
 }
 
+/// Lay the page out as for paper (CSS `print` media, light) or back for the screen.
+pub async fn set_print(b: &Browser, print: bool) {
+    b.client
+        .issue_cmd(Cdp {
+            cmd: "Emulation.setEmulatedMedia",
+            params: json!({ "media": if print { "print" } else { "" } }),
+        })
+        .await
+        .expect("Emulation.setEmulatedMedia through chromedriver");
+}
+
 pub fn shots_dir() -> PathBuf {
     let dir = repo_root().join("target/screenshots");
     std::fs::create_dir_all(&dir).expect("create target/screenshots");

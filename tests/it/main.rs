@@ -44,6 +44,7 @@ mod setup_flow;
 mod setup_race;
 mod sign_in_protection;
 mod sso;
+mod times_and_headers;
 mod token_testing;
 mod tokens_check;
 mod tokens_crud;

@@ -191,7 +191,7 @@ async fn github_enterprise_server_through_the_users_url() {
         ..Default::default()
     })
     .await;
-    // 10 days and 2 hours: "10 days left" whatever the seconds the test takes.
+    // 10 days and 2 hours: "Expires in 10 days" whatever the seconds the test takes.
     let f = Form::self_hosted("github", "ghp_allscopes_exp+242h_ghes", &ghes.url);
     let exp = fakes::dates::github_expiry(ghes.anchor, &f.token);
     through_forms(
@@ -203,7 +203,7 @@ async fn github_enterprise_server_through_the_users_url() {
                 "octocat",
                 fakes::github::GHES_VERSION,
                 &fakes::dates::page_minute(exp),
-                "(10 days left)",
+                "Expires in 10 days",
             ],
             &[],
         ),

@@ -4,6 +4,7 @@
 
 use super::expiry::expiry_view;
 use super::status::status_class;
+use super::time::Moment;
 use crate::app::inventory::{AppliedFilters, SortKey, Summary};
 use crate::domain::expiry::ATTENTION_DAYS;
 use crate::domain::inventory::InventoryToken;
@@ -29,10 +30,34 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
-/// Date and time for table cells; the page header says once that all times are UTC.
-fn fmt_opt(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
+/// A date for a table cell, its exact UTC time on hover (`<time datetime title>`).
+fn on(t: DateTime<Utc>) -> Moment {
+    Moment::date(t.naive_utc())
+}
+
+/// An e-mail address in two parts (`platform-lead`, `@example.com`) that a table cell may
+/// put on two lines, so that the address breaks at its `@` before it breaks at a hyphen, and
+/// never inside a word. Anything without an `@` is one part.
+#[derive(Debug, Clone, Copy)]
+pub struct Email<'a> {
+    pub local: &'a str,
+    /// From the `@` on; empty without one.
+    pub domain: &'a str,
+}
+
+impl<'a> Email<'a> {
+    pub fn new(s: &'a str) -> Email<'a> {
+        match s.rfind('@') {
+            Some(i) if i > 0 => Email {
+                local: &s[..i],
+                domain: &s[i..],
+            },
+            _ => Email {
+                local: s,
+                domain: "",
+            },
+        }
+    }
 }
 
 /// One token as the inventory shows and exports it, borrowed from the typed token for the
@@ -71,9 +96,12 @@ pub struct TokenRow<'a> {
     pub expiry_text: String,
     #[serde(skip)]
     pub expiry_class: &'static str,
-    /// The expiry has passed (at the time the inventory was made).
+    /// The expiry as a `<time>` (the badge's words, the exact time).
     #[serde(skip)]
-    pub expired: bool,
+    pub expiry_at: Option<Moment>,
+    /// The expiry date printed under a badge that counts days ("Expires in 12 days").
+    #[serde(skip)]
+    pub expiry_date: Option<String>,
     pub services_count: usize,
     pub services: &'a [String],
     pub created_by: Option<&'a str>,
@@ -111,7 +139,8 @@ impl<'a> TokenRow<'a> {
             days_left: expiry.days_left,
             expiry_text: expiry.text,
             expiry_class: expiry.class,
-            expired: t.expiry().is_past(now),
+            expiry_at: expiry.at,
+            expiry_date: expiry.counted_date,
             services_count: t.services.len(),
             services: &t.services,
             created_by: t.created_by.as_deref(),
@@ -122,41 +151,29 @@ impl<'a> TokenRow<'a> {
         }
     }
 
-    pub fn last_tested_text(&self) -> String {
-        match self.last_tested_at {
-            Some(_) => fmt_opt(self.last_tested_at),
-            None => "Never tested".into(),
-        }
+    pub fn account_email(&self) -> Option<Email<'a>> {
+        self.account.map(Email::new)
     }
-    pub fn expiry_date_text(&self) -> String {
-        self.expires_at
-            .map(|t| t.format("%Y-%m-%d").to_string())
-            .unwrap_or_default()
+    pub fn created_by_email(&self) -> Option<Email<'a>> {
+        self.created_by.map(Email::new)
     }
-    /// "12 days left", "1 day left", "expired 3 days ago", or empty.
-    pub fn days_left_text(&self) -> String {
-        match self.days_left {
-            Some(d) if self.expired => {
-                let ago = -d;
-                if ago <= 0 {
-                    "expired today".into()
-                } else {
-                    format!("expired {ago} day{} ago", if ago == 1 { "" } else { "s" })
-                }
-            }
-            Some(0) => "less than a day left".into(),
-            Some(d) => format!("{d} day{} left", if d == 1 { "" } else { "s" }),
-            None => String::new(),
-        }
+    pub fn updated_by_email(&self) -> Option<Email<'a>> {
+        self.updated_by.map(Email::new)
     }
-    pub fn created_text(&self) -> String {
-        fmt_opt(Some(self.created_at))
+    /// When the last test ran, as a date.
+    pub fn tested_on(&self) -> Option<Moment> {
+        self.last_tested_at.map(on)
     }
-    pub fn updated_text(&self) -> String {
-        fmt_opt(Some(self.updated_at))
+    pub fn created_on(&self) -> Moment {
+        on(self.created_at)
     }
-    pub fn rotated_text(&self) -> String {
-        fmt_opt(self.rotated_at)
+    /// The last change, unless it is the creation itself.
+    pub fn changed_on(&self) -> Option<Moment> {
+        (self.updated_at != self.created_at || self.updated_by != self.created_by)
+            .then(|| on(self.updated_at))
+    }
+    pub fn rotated_on(&self) -> Option<Moment> {
+        self.rotated_at.map(on)
     }
     pub fn services_text(&self) -> String {
         self.services.join(", ")

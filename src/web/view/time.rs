@@ -46,14 +46,26 @@ fn plural(n: i64, unit: &str) -> String {
 /// `t` relative to `now` in words: "just now", "3 hours ago", "in 18 days". Past a month, the
 /// date (the exact time is the `<time>` element's title).
 pub fn relative(t: NaiveDateTime, now: NaiveDateTime) -> String {
+    if (now - t).num_seconds().abs() >= MONTH_SECS {
+        return fmt_date(t);
+    }
+    relative_words(t, now)
+}
+
+/// A month, for [`relative`]: 30 days.
+const MONTH_SECS: i64 = 2_592_000;
+
+/// `t` relative to `now` in words however far it is ("in 45 days"); "just now" within a
+/// minute either way. [`relative`] turns to the date past a month; the expiry badges count
+/// their days with this up to where they show the date ([`super::expiry`]).
+pub fn relative_words(t: NaiveDateTime, now: NaiveDateTime) -> String {
     let secs = (now - t).num_seconds();
     let (ago, s) = (secs >= 0, secs.abs());
     let words = match s {
         0..60 => return "just now".into(),
         60..3600 => plural(s / 60, "minute"),
         3600..86_400 => plural(s / 3600, "hour"),
-        86_400..2_592_000 => plural(s / 86_400, "day"),
-        _ => return fmt_date(t),
+        _ => plural(s / 86_400, "day"),
     };
     if ago {
         format!("{words} ago")
@@ -72,11 +84,21 @@ pub struct Moment {
 
 impl Moment {
     pub fn new(t: NaiveDateTime, now: NaiveDateTime) -> Moment {
+        Moment::worded(t, relative(t, now))
+    }
+
+    /// `t` with words of the caller's (e.g. "Expires in 18 days").
+    pub fn worded(t: NaiveDateTime, words: String) -> Moment {
         Moment {
             iso: iso(t),
             exact: fmt_time(t),
-            words: relative(t, now),
+            words,
         }
+    }
+
+    /// `t` as its date ("2026-12-01"), the exact time for hover.
+    pub fn date(t: NaiveDateTime) -> Moment {
+        Moment::worded(t, fmt_date(t))
     }
 }
 
@@ -95,7 +117,7 @@ mod tests {
     }
 
     #[test]
-    fn relative_words() {
+    fn relative_wording() {
         let now = chrono::NaiveDate::from_ymd_opt(2031, 2, 3)
             .and_then(|d| d.and_hms_opt(12, 0, 0))
             .unwrap();
@@ -108,5 +130,7 @@ mod tests {
         assert_eq!(relative(now - h(3), now), "3 hours ago");
         assert_eq!(relative(now + h(24 * 18), now), "in 18 days");
         assert_eq!(relative(now - h(24 * 40), now), fmt_date(now - h(24 * 40)));
+        assert_eq!(relative_words(now + h(24 * 45), now), "in 45 days");
+        assert_eq!(relative_words(now - h(24 * 45 + 5), now), "45 days ago");
     }
 }

@@ -1,9 +1,10 @@
 //! Tokens and test results as pages show them: everything a template shows, already in words.
 //! Never the secret.
 
-use super::expiry::{ExpiryView, expiry_view};
+use super::expiry::{ExpiryView, expiry_view, expiry_words};
 use super::status::status_class;
 use super::time::{Moment, fmt_dt, fmt_time};
+use crate::domain::expiry::Expiry;
 use crate::domain::provider::Provider;
 use crate::domain::test_result::{
     CloneCheck, CloneResult, MissingPermission, TestOutcome, TestStatus,
@@ -144,7 +145,12 @@ pub struct ResultView {
     pub missing: Vec<MissingPermission>,
     pub warnings: Vec<String>,
     pub details: Vec<String>,
+    /// The expiry in the words of the list badge ("Expires in 18 days", "No expiry set").
     pub expiry: String,
+    /// A known expiry as a `<time>` (the words above, the exact UTC time).
+    pub expiry_at: Option<Moment>,
+    /// Why there is no date, in a few words (empty with a date).
+    pub expiry_note: &'static str,
     pub server_version: String,
     pub reason: String,
     pub tested_at: String,
@@ -200,22 +206,24 @@ impl ResultView {
             TestStatus::Error => "The provider answered unexpectedly.".to_string(),
             TestStatus::NotTested => "Not tested yet.".to_string(),
         };
-        let expiry = match (o.expires_at, o.never_expires) {
-            (Some(e), _) => {
-                let days = (e - now).num_days();
-                if e <= now {
-                    format!("expired {}", fmt_dt(e))
-                } else {
-                    format!(
-                        "{} ({} day{} left)",
-                        fmt_dt(e),
-                        days,
-                        if days == 1 { "" } else { "s" }
-                    )
-                }
-            }
-            (None, true) => "never expires".to_string(),
-            (None, false) => "not reported by the provider".to_string(),
+        let known = match (o.expires_at, o.never_expires) {
+            (Some(e), _) => Expiry::At(e.naive_utc()),
+            (None, true) => Expiry::Never,
+            (None, false) => Expiry::Unknown,
+        };
+        // The badge's words; without a date, what the provider said (an expiry an admin
+        // entered is the token's badge, not this result).
+        let (expiry, expiry_note) = match known {
+            Expiry::Unknown => ("Expiry not reported by the provider".to_string(), ""),
+            Expiry::Never => (
+                expiry_words(known, now.naive_utc()).0,
+                "the provider reports that this token never expires",
+            ),
+            Expiry::At(_) => (expiry_words(known, now.naive_utc()).0, ""),
+        };
+        let expiry_at = match known {
+            Expiry::At(at) => Some(Moment::worded(at, expiry.clone())),
+            _ => None,
         };
         ResultView {
             status: o.status.as_str(),
@@ -236,6 +244,8 @@ impl ResultView {
             warnings: o.warnings.iter().map(|w| unquote(w)).collect(),
             details: o.details.iter().map(|d| unquote(d)).collect(),
             expiry,
+            expiry_at,
+            expiry_note,
             server_version: o.server_version.clone().unwrap_or_default(),
             reason: o.reason.as_deref().map(unquote).unwrap_or_default(),
             tested_at: fmt_dt(o.tested_at),
