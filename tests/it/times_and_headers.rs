@@ -150,3 +150,28 @@ async fn error_pages_have_the_signed_in_header_and_its_sign_out_works() {
         .assert_contains("Page not found")
         .assert_lacks("/logout");
 }
+
+#[tokio::test]
+async fn a_rejected_token_gets_no_green_expiry_badge_on_the_list_or_the_inventory() {
+    let gh = fakes::github::start();
+    let e = env(Options {
+        github_api_url: Some(gh.url.clone()),
+        ..Default::default()
+    })
+    .await;
+    let state = state_for(&e.app);
+    let org = org_id(&e.app, "acme");
+    let later = e.app.clock.naive() + Duration::days(200);
+    Seed {
+        status: "invalid",
+        ..Seed::bitbucket("Rejected", "bb_invalid_green13").expires(later, "admin")
+    }
+    .insert(&state, &org);
+    // A far expiry says nothing good about a token the provider rejects: neutral, not green.
+    for page in [BASE.to_string(), format!("{BASE}/inventory")] {
+        let p = e.owner.get(&page).await;
+        p.assert_status(200)
+            .assert_contains("badge-muted")
+            .assert_lacks("badge badge-ok");
+    }
+}

@@ -94,6 +94,20 @@ pub fn expiry_view(expiry: Expiry, born: NaiveDateTime, now: NaiveDateTime) -> E
     }
 }
 
+/// A token the provider rejects gets no green "expires later" badge: its expiry date says
+/// nothing good about it.
+pub fn trusted_expiry(mut e: ExpiryView, status: crate::domain::status::TestStatus) -> ExpiryView {
+    if e.class == "ok"
+        && matches!(
+            status,
+            crate::domain::status::TestStatus::Invalid | crate::domain::status::TestStatus::Expired
+        )
+    {
+        e.class = "muted";
+    }
+    e
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

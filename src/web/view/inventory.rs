@@ -2,7 +2,7 @@
 //! summary, the filters in words and the sort choices. Expiry words and classes are
 //! [`super::expiry`]'s, status classes [`super::status`]'s.
 
-use super::expiry::expiry_view;
+use super::expiry::{expiry_view, trusted_expiry};
 use super::status::status_class;
 use super::time::Moment;
 use crate::app::inventory::{AppliedFilters, SortKey, Summary};
@@ -115,7 +115,8 @@ impl<'a> TokenRow<'a> {
     /// The row of `t` in an inventory made at `now`.
     pub fn new(t: &'a InventoryToken, now: NaiveDateTime) -> TokenRow<'a> {
         let (provider, hosting) = (t.provider(), t.hosting());
-        let expiry = expiry_view(t.expiry(), t.born(), now);
+        // No green "expires later" for a token the provider rejects (as on the token list).
+        let expiry = trusted_expiry(expiry_view(t.expiry(), t.born(), now), t.status);
         TokenRow {
             id: t.id.as_str(),
             name: &t.name,

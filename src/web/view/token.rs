@@ -1,7 +1,7 @@
 //! Tokens and test results as pages show them: everything a template shows, already in words.
 //! Never the secret.
 
-use super::expiry::{ExpiryView, expiry_view, expiry_words};
+use super::expiry::{ExpiryView, expiry_view, expiry_words, trusted_expiry};
 use super::status::status_class;
 use super::time::{Moment, fmt_dt, fmt_time};
 use crate::domain::expiry::Expiry;
@@ -106,15 +106,6 @@ impl TokenView {
     pub fn updated(&self) -> String {
         by(self.updated_at, self.updated_by.as_deref())
     }
-}
-
-/// A token the provider rejects gets no green "expires later" badge: its expiry date says
-/// nothing good about it.
-fn trusted_expiry(mut e: ExpiryView, status: TestStatus) -> ExpiryView {
-    if e.class == "ok" && matches!(status, TestStatus::Invalid | TestStatus::Expired) {
-        e.class = "muted";
-    }
-    e
 }
 
 /// Provider texts mark names with backticks (`repo`); show them with typographic quotes.
