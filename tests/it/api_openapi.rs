@@ -79,6 +79,14 @@ async fn every_path_and_method_in_the_document_answers() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 8, "{}", paths.len());
+    // The build-credentials routes are described too (with their own, service-key scheme).
+    for p in [
+        "/api/v1/service-key",
+        "/api/v1/services/{id}/git-credentials",
+    ] {
+        assert!(paths.contains_key(p), "{p} not in the document");
+    }
+    assert!(doc["components"]["securitySchemes"]["service_key"].is_object());
     let mut answered = 0;
     // Reads and harmless writes first, deletes last.
     let mut calls: Vec<(String, String)> = Vec::new();

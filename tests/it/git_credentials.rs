@@ -190,7 +190,17 @@ impl Answer {
         assert_eq!(j["status"], status);
         assert!(j["type"].is_string() && j["title"].is_string() && j["detail"].is_string());
         if status == 401 {
-            assert_eq!(self.headers.get("www-authenticate").unwrap(), "Bearer");
+            // The challenge of every API route (RFC 6750), like the organization routes.
+            let challenge = self
+                .headers
+                .get("www-authenticate")
+                .unwrap()
+                .to_str()
+                .unwrap();
+            assert!(
+                challenge.starts_with("Bearer realm=\"forgekeys\""),
+                "{challenge}"
+            );
         }
     }
 }
@@ -276,7 +286,8 @@ async fn git_credentials_answer_only_the_services_own_key_for_its_repository() {
     // A signed-in browser session is no key: 401 on the cookie alone.
     let p = env.owner.get(&path).await;
     assert_eq!(p.status, 401, "{}", p.body);
-    assert_eq!(p.headers.get("www-authenticate").unwrap(), "Bearer");
+    let challenge = p.headers.get("www-authenticate").unwrap().to_str().unwrap();
+    assert!(challenge.starts_with("Bearer realm="), "{challenge}");
     assert!(!p.body.contains(TOKEN));
     // The other service's own credentials: its token.
     let a = call(app, &creds_path(&env.other, ""), Some(&bearer(&other_key))).await;

@@ -4,6 +4,7 @@
 use super::problem::{ApiError, FieldError, Problem};
 use super::{reports, services, tokens, types};
 use crate::web::error::AppError;
+use crate::web::handlers::build_credentials;
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -13,7 +14,7 @@ use utoipa::{Modify, OpenApi};
     info(
         title = "Forgekeys API",
         version = "1",
-        description = "Git provider tokens of an organization, for scripts, CI and Terraform. Authenticate with an organization API key: `Authorization: Bearer fkp_…`. Errors are `application/problem+json` (RFC 9457). A token value is never returned."
+        description = "Git provider tokens of an organization, for scripts, CI and Terraform. Authenticate with an organization API key: `Authorization: Bearer fkp_…` (the build-credentials routes: a service key, `fks_…`). Errors are `application/problem+json` (RFC 9457). A token value is never returned."
     ),
     paths(
         tokens::list_tokens,
@@ -30,6 +31,8 @@ use utoipa::{Modify, OpenApi};
         services::delete_service,
         reports::audit,
         reports::inventory,
+        build_credentials::service_key,
+        build_credentials::git_credentials,
     ),
     components(schemas(
         Problem,
@@ -48,13 +51,16 @@ use utoipa::{Modify, OpenApi};
         types::ServiceIn,
         types::AuditOut,
         types::AuditPage,
+        build_credentials::ServiceKeyOut,
+        build_credentials::GitCredentialsOut,
     )),
     modifiers(&BearerKey),
     tags(
         (name = "git-tokens", description = "Git Repository Access: the organization's tokens"),
         (name = "services", description = "Services and the token each deploys with"),
         (name = "audit", description = "The audit trail"),
-        (name = "inventory", description = "The token inventory")
+        (name = "inventory", description = "The token inventory"),
+        (name = "build-credentials", description = "A service key (`fks_…`) fetches its service's Git credentials at clone time")
     )
 )]
 pub struct ApiDoc;
@@ -67,6 +73,9 @@ impl Modify for BearerKey {
         let mut http = Http::new(HttpAuthScheme::Bearer);
         http.description = Some("An organization API key, `fkp_…`".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(http));
+        let mut service = Http::new(HttpAuthScheme::Bearer);
+        service.description = Some("A service key, `fks_…` (build credentials only)".into());
+        components.add_security_scheme("service_key", SecurityScheme::Http(service));
     }
 }
 

@@ -6,6 +6,7 @@
 use super::types::Verdict;
 use crate::app;
 use crate::app::rate_limit::Limited;
+use crate::app::service_keys::release::Refused;
 use crate::domain::test_result::TestOutcome;
 use crate::web::error::AppError;
 use crate::web::forms::FormErrors;
@@ -63,6 +64,8 @@ pub enum ApiError {
         detail: String,
         outcome: Box<TestOutcome>,
     },
+    /// A refusal of the build-credentials routes (service keys, `fks_…`).
+    Credentials(Refused),
     /// Everything the pages also answer (404, 403 with the roles, 409, 400, 500).
     Web(AppError),
 }
@@ -93,6 +96,7 @@ impl fmt::Display for ApiError {
         match self {
             ApiError::Unauthenticated { .. } => f.write_str("API key required"),
             ApiError::ServiceKey => f.write_str("service key on an organization route"),
+            ApiError::Credentials(r) => write!(f, "build credentials refused: {r:?}"),
             ApiError::RateLimited(_) => f.write_str("rate limited"),
             ApiError::Malformed(m) => f.write_str(m),
             ApiError::Invalid { detail, .. } | ApiError::NotSaved { detail, .. } => {
@@ -160,6 +164,7 @@ impl ApiError {
                 verdict: Some(Verdict::from(outcome.as_ref())),
                 ..problem("test-failed", "Not saved", status, detail.clone())
             },
+            ApiError::Credentials(r) => credentials_problem(r, status),
             ApiError::Web(e) => {
                 let (title, message, roles) = e.describe();
                 let kind = match e {
@@ -186,6 +191,14 @@ impl ResponseError for ApiError {
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::ServiceKey => StatusCode::FORBIDDEN,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Credentials(r) => match r {
+                Refused::Unauthenticated => StatusCode::UNAUTHORIZED,
+                Refused::NotAServiceKey | Refused::OtherService | Refused::OtherRepository => {
+                    StatusCode::FORBIDDEN
+                }
+                Refused::NoToken | Refused::NoRemote => StatusCode::CONFLICT,
+                Refused::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            },
             ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } | ApiError::NotSaved { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -209,6 +222,15 @@ impl ResponseError for ApiError {
         resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE)));
         resp.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         match self {
+            ApiError::Credentials(Refused::Unauthenticated) => {
+                resp.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="forgekeys", error="invalid_token""#),
+                ));
+            }
+            ApiError::Credentials(Refused::Limited { retry_after_secs }) => {
+                resp.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
             ApiError::Unauthenticated { key_sent } => {
                 resp.insert_header((
                     header::WWW_AUTHENTICATE,
@@ -234,6 +256,48 @@ impl ResponseError for ApiError {
         });
         resp.body(body)
     }
+}
+
+/// The build-credentials refusals in words (`GET /api/v1/service-key`, `…/git-credentials`).
+fn credentials_problem(r: &Refused, status: StatusCode) -> Problem {
+    let (kind, title, detail) = match r {
+        Refused::Unauthenticated => (
+            "unauthenticated",
+            "Service key required",
+            "The service key is missing or not valid: send it as `Authorization: Bearer` (sign-in cookies are not accepted here). An unknown, revoked or expired key no longer works: make a new one on the service's page.".to_string(),
+        ),
+        Refused::NotAServiceKey => (
+            "not-a-service-key",
+            "Not allowed",
+            "Only a service key (fks_…) may fetch Git credentials; organization API keys may not.".into(),
+        ),
+        Refused::OtherService => (
+            "other-service",
+            "Not allowed",
+            "This service key belongs to another service: it fetches only its own service's credentials.".into(),
+        ),
+        Refused::OtherRepository => (
+            "other-repository",
+            "Not allowed",
+            "The protocol, host or path asked for is not the service's repository: its token is released for that repository only.".into(),
+        ),
+        Refused::NoToken => (
+            "no-token",
+            "No organization token",
+            "The service has no organization token (legacy access): move it to a token first.".into(),
+        ),
+        Refused::NoRemote => (
+            "no-remote",
+            "No Git server",
+            "The service's token has no Git server to clone from.".into(),
+        ),
+        Refused::Limited { retry_after_secs } => (
+            "rate-limited",
+            "Too many requests",
+            format!("This service key sent more requests than its limit allows. Retry in {retry_after_secs} second(s)."),
+        ),
+    };
+    problem(kind, title, status, detail)
 }
 
 /// A 404 problem for paths under `/api` that no route matches.

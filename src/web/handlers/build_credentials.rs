@@ -20,126 +20,78 @@ use crate::app::service_keys::release::{GitRequest, Refused};
 use crate::app::state::AppState;
 use crate::domain::access_key::AccessKey;
 use crate::domain::ids::ServiceId;
+use crate::web::api::problem::ApiError;
 use crate::web::client::client_ip;
 use crate::web::urls;
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use secrecy::ExposeSecret;
 
-/// A refusal as `application/problem+json` (RFC 9457). The lead moves this onto the common
-/// problem module of the JSON API at merge; the fields are the same.
-fn problem(status: StatusCode, detail: &str) -> HttpResponse {
-    let body = serde_json::json!({
-        "type": "about:blank",
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    let mut r = HttpResponse::build(status);
-    r.content_type("application/problem+json")
-        .insert_header((header::CACHE_CONTROL, "no-store"));
-    if status == StatusCode::UNAUTHORIZED {
-        r.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-    }
-    r.body(body.to_string())
-}
-
-fn json(body: serde_json::Value) -> HttpResponse {
+fn json(body: &impl serde::Serialize) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("application/json")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body.to_string())
+        .json(body)
 }
 
-/// The key of `Authorization: Bearer …`, or the 401 to answer. Cookies are ignored: a browser
-/// session never reaches a token value.
-fn bearer(req: &HttpRequest) -> Result<AccessKey, HttpResponse> {
+/// The service a key is for and the remote it may answer git for (nothing secret).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ServiceKeyOut {
+    pub service_id: String,
+    pub service: String,
+    pub repository_url: String,
+    pub protocol: String,
+    pub host: String,
+    pub path: String,
+    /// Where to fetch the credentials.
+    pub git_credentials_url: String,
+}
+
+/// Credentials for git over HTTPS: the only answer that carries a token value.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct GitCredentialsOut {
+    /// The user name the provider expects with a token (`x-access-token`, `oauth2`, …).
+    pub username: String,
+    pub password: String,
+    /// When the token expires (RFC 3339), if known.
+    pub expires_at: Option<String>,
+}
+
+/// The key of `Authorization: Bearer …`. Cookies are ignored: a browser session never reaches
+/// a token value.
+fn bearer(req: &HttpRequest) -> Result<AccessKey, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let Some((scheme, rest)) = value.trim().split_once(' ') else {
-        return Err(problem(
-            StatusCode::UNAUTHORIZED,
-            "Send a service key as Authorization: Bearer fks_… (sign-in cookies are not accepted here).",
-        ));
-    };
+    let unauthenticated = || ApiError::Credentials(Refused::Unauthenticated);
+    let (scheme, rest) = value.trim().split_once(' ').ok_or_else(unauthenticated)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(problem(
-            StatusCode::UNAUTHORIZED,
-            "Only Bearer authorization is accepted: Authorization: Bearer fks_….",
-        ));
+        return Err(unauthenticated());
     }
-    AccessKey::parse(rest).map_err(|_| refused(&Refused::Unauthenticated))
-}
-
-fn refused(r: &Refused) -> HttpResponse {
-    match r {
-        Refused::Unauthenticated => problem(
-            StatusCode::UNAUTHORIZED,
-            "The service key is not valid: unknown, revoked or expired. Make a new one on the service's page.",
-        ),
-        Refused::NotAServiceKey => problem(
-            StatusCode::FORBIDDEN,
-            "Only a service key (fks_…) may fetch Git credentials; organization API keys may not.",
-        ),
-        Refused::OtherService => problem(
-            StatusCode::FORBIDDEN,
-            "This service key belongs to another service: it fetches only its own service's credentials.",
-        ),
-        Refused::OtherRepository => problem(
-            StatusCode::FORBIDDEN,
-            "The protocol, host or path asked for is not the service's repository: its token is released for that repository only.",
-        ),
-        Refused::NoToken => problem(
-            StatusCode::CONFLICT,
-            "The service has no organization token (legacy access): move it to a token first.",
-        ),
-        Refused::NoRemote => problem(
-            StatusCode::CONFLICT,
-            "The service's token has no Git server to clone from.",
-        ),
-        Refused::Limited { retry_after_secs } => {
-            let mut r = problem(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!("Too many requests with this key: try again in {retry_after_secs} s."),
-            );
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            r
-        }
-    }
-}
-
-fn internal(e: &app::Error) -> HttpResponse {
-    tracing::error!(error = %e, "build credentials failed");
-    problem(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Forgekeys could not answer; the server log says why.",
-    )
+    AccessKey::parse(rest).map_err(|_| unauthenticated())
 }
 
 /// `GET /api/v1/service-key`.
-pub async fn service_key(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let key = match bearer(&req) {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
-    match app::service_keys::release::describe(&state, &key).await {
-        Ok(Ok(s)) => json(serde_json::json!({
-            "service_id": s.service_id.as_str(),
-            "service": s.service_name,
-            "repository_url": s.remote.url(),
-            "protocol": s.remote.protocol,
-            "host": s.remote.host,
-            "path": s.remote.path,
-            "git_credentials_url": urls::api_git_credentials(s.service_id.as_str()),
+#[utoipa::path(get, path = "/api/v1/service-key", tag = "build-credentials",
+    responses((status = 200, body = ServiceKeyOut), (status = "4XX", body = crate::web::api::problem::Problem, content_type = "application/problem+json")),
+    security(("service_key" = [])))]
+pub async fn service_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let key = bearer(&req)?;
+    match app::service_keys::release::describe(&state, &key).await? {
+        Ok(s) => Ok(json(&ServiceKeyOut {
+            service_id: s.service_id.as_str().to_string(),
+            git_credentials_url: urls::api_git_credentials(s.service_id.as_str()),
+            repository_url: s.remote.url(),
+            service: s.service_name,
+            protocol: s.remote.protocol,
+            host: s.remote.host,
+            path: s.remote.path,
         })),
-        Ok(Err(r)) => refused(&r),
-        Err(e) => internal(&e),
+        Err(r) => Err(ApiError::Credentials(r)),
     }
 }
 
@@ -159,16 +111,20 @@ fn given(v: &Option<String>) -> Option<String> {
 }
 
 /// `GET /api/v1/services/{id}/git-credentials`.
+#[utoipa::path(get, path = "/api/v1/services/{id}/git-credentials", tag = "build-credentials",
+    params(("id" = String, Path, description = "Service id"),
+        ("protocol" = Option<String>, Query, description = "What git asks for: https"),
+        ("host" = Option<String>, Query, description = "The remote's host (and port)"),
+        ("path" = Option<String>, Query, description = "The repository path, with or without .git")),
+    responses((status = 200, body = GitCredentialsOut), (status = "4XX", body = crate::web::api::problem::Problem, content_type = "application/problem+json")),
+    security(("service_key" = [])))]
 pub async fn git_credentials(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
     query: web::Query<GitQuery>,
-) -> HttpResponse {
-    let key = match bearer(&req) {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, ApiError> {
+    let key = bearer(&req)?;
     let asked = GitRequest {
         protocol: given(&query.protocol),
         host: given(&query.host),
@@ -176,22 +132,24 @@ pub async fn git_credentials(
     };
     let service = ServiceId::new(path.into_inner());
     let ip = client_ip(&req);
-    match app::service_keys::release::release(&state, &key, &service, &asked, ip).await {
-        Ok(Ok(c)) => json(serde_json::json!({
-            "username": c.username,
-            "password": c.password.expose_secret(),
-            "expires_at": c.expires_at.map(|e| e.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    match app::service_keys::release::release(&state, &key, &service, &asked, ip).await? {
+        Ok(c) => Ok(json(&GitCredentialsOut {
+            password: c.password.expose_secret().to_string(),
+            username: c.username,
+            expires_at: c.expires_at.map(|e| {
+                e.and_utc()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            }),
         })),
-        Ok(Err(r)) => refused(&r),
-        Err(e) => internal(&e),
+        Err(r) => Err(ApiError::Credentials(r)),
     }
 }
 
 /// A malformed query (`?host=a&host=b`) is answered like the rest: problem+json.
 fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let detail = format!("The query is not valid: {err}.");
-    actix_web::error::InternalError::from_response(err, problem(StatusCode::BAD_REQUEST, &detail))
-        .into()
+    let answer = ApiError::Malformed(detail).error_response();
+    actix_web::error::InternalError::from_response(err, answer).into()
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
