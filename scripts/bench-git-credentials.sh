@@ -31,17 +31,13 @@ ORG="bench"
 EMAIL="bench@example.test"
 PASSWORD="bench-password-$(date +%s)"
 
-for tool in wrk curl python3; do
-  if ! command -v "${tool}" >/dev/null 2>&1; then
-    echo "bench-git-credentials: ${tool} is missing." >&2
-    [[ "${tool}" == wrk ]] && echo "  Install it with: apt-get install -y wrk   (Debian package)" >&2
-    exit 2
-  fi
-done
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+need_tools bench-git-credentials wrk curl python3
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d /tmp/fk-bench-creds.XXXXXX)"
-PORT="${BENCH_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
+PORT="$(free_port)"
 BASE="http://127.0.0.1:${PORT}"
 SERVER_PID=""
 
@@ -52,12 +48,6 @@ export FORGEKEYS_RECHECK_INTERVAL=0
 export FORGEKEYS_API_RATE_LIMIT=0
 export RUST_LOG=warn
 
-stop_pid() { # stop_pid PID: end one process this script started, and reap it
-  if [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; then
-    kill "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-  fi
-}
 cleanup() {
   local code=$?
   stop_pid "${SERVER_PID}"
@@ -82,21 +72,10 @@ fi
 echo "== seeding one token and its services into a fresh SQLite database"
 printf '%s\n' "${PASSWORD}" | "${SEED}" --start 1 --count 1 --org "${ORG}" --email "${EMAIL}" >/dev/null
 
-"${BIN}" serve >>"${WORK}/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 200); do
-  curl -fsS "${BASE}/healthz" >/dev/null 2>&1 && break
-  kill -0 "${SERVER_PID}" 2>/dev/null || { echo "the server exited" >&2; exit 1; }
-  sleep 0.05
-done
-curl -fsS "${BASE}/healthz" >/dev/null
+start_server
 
 JAR="${WORK}/cookies"
-pre="$(curl -fsS -c "${JAR}" -b "${JAR}" "${BASE}/login" | sed -nE 's/.*name="csrf_token" value="([^"]+)".*/\1/p' | head -n1)"
-curl -sS -o /dev/null -c "${JAR}" -b "${JAR}" -H "Origin: ${BASE}" \
-  --data-urlencode "csrf_token=${pre}" --data-urlencode "email=${EMAIL}" \
-  --data-urlencode "password=${PASSWORD}" -w '%{http_code}' "${BASE}/login" | grep -q 303 \
-  || { echo "sign-in failed" >&2; exit 1; }
+sign_in_jar
 
 SERVICE="$(curl -fsS -b "${JAR}" "${BASE}/orgs/${ORG}/services" | sed -nE 's/.*data-service-id="([^"]+)".*/\1/p' | head -n1)"
 [[ -n "${SERVICE}" ]] || { echo "no service in the seeded organization" >&2; exit 1; }

@@ -31,17 +31,13 @@ ORG="bench"
 EMAIL="bench@example.test"
 PASSWORD="bench-password-$(date +%s)"
 
-for tool in wrk curl python3; do
-  if ! command -v "${tool}" >/dev/null 2>&1; then
-    echo "bench-login-storm: ${tool} is missing." >&2
-    [[ "${tool}" == wrk ]] && echo "  Install it with: apt-get install -y wrk   (Debian package)" >&2
-    exit 2
-  fi
-done
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+need_tools bench-login-storm wrk curl python3
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d /tmp/fk-bench-storm.XXXXXX)"
-PORT="${BENCH_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
+PORT="$(free_port)"
 BASE="http://127.0.0.1:${PORT}"
 SERVER_PID=""
 SAMPLER_PID=""
@@ -54,12 +50,6 @@ export FORGEKEYS_RECHECK_INTERVAL=0
 export FORGEKEYS_TRUSTED_PROXIES=127.0.0.1/32
 export RUST_LOG=warn
 
-stop_pid() {
-  if [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; then
-    kill "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-  fi
-}
 cleanup() {
   local code=$?
   stop_pid "${SAMPLER_PID}"
@@ -82,17 +72,6 @@ BIN="${BIN:-${TARGET}/release/forgekeys}"
 SEED="${SEED:-${TARGET}/release/examples/seed_inventory}"
 [[ -x "${BIN}" && -x "${SEED}" ]] || { echo "missing ${BIN} or ${SEED}" >&2; exit 2; }
 
-start_server() {
-  "${BIN}" serve >>"${WORK}/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 200); do
-    curl -fsS "${BASE}/healthz" >/dev/null 2>&1 && break
-    kill -0 "${SERVER_PID}" 2>/dev/null || { echo "the server exited" >&2; exit 1; }
-    sleep 0.05
-  done
-  curl -fsS "${BASE}/healthz" >/dev/null
-}
-stop_server() { stop_pid "${SERVER_PID}"; SERVER_PID=""; }
 mem_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/${SERVER_PID}/status"; }
 mb() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1024 }'; }
 to_ms() {
@@ -104,13 +83,7 @@ to_ms() {
 
 JAR="${WORK}/cookies"
 sign_in() { # sets COOKIE (the list client's session)
-  rm -f "${JAR}"
-  local pre
-  pre="$(curl -fsS -c "${JAR}" -b "${JAR}" "${BASE}/login" | sed -nE 's/.*name="csrf_token" value="([^"]+)".*/\1/p' | head -n1)"
-  curl -sS -o /dev/null -c "${JAR}" -b "${JAR}" -H "Origin: ${BASE}" \
-    --data-urlencode "csrf_token=${pre}" --data-urlencode "email=${EMAIL}" \
-    --data-urlencode "password=${PASSWORD}" -w '%{http_code}' "${BASE}/login" | grep -q 303 \
-    || { echo "sign-in failed" >&2; exit 1; }
+  sign_in_jar
   COOKIE="fk_session=$(awk '$6 == "fk_session" { v = $7 } END { print v }' "${JAR}")"
   [[ "${COOKIE}" != "fk_session=" ]] || { echo "no session cookie after sign-in" >&2; exit 1; }
 }

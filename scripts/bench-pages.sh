@@ -48,13 +48,9 @@ ORG="bench"
 EMAIL="bench@example.test"
 PASSWORD="bench-password-$(date +%s)"
 
-for tool in wrk curl python3; do
-  if ! command -v "${tool}" >/dev/null 2>&1; then
-    echo "bench-pages: ${tool} is missing." >&2
-    [[ "${tool}" == wrk ]] && echo "  Install it with: apt-get install -y wrk   (Debian package)" >&2
-    exit 2
-  fi
-done
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+need_tools bench-pages wrk curl python3
 if (( LARGE < SMALL + CREATES )); then
   echo "bench-pages: LARGE (${LARGE}) must be at least SMALL + CREATES ($((SMALL + CREATES)))" >&2
   exit 2
@@ -62,7 +58,7 @@ fi
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d /tmp/fk-bench-pages.XXXXXX)"
-PORT="${BENCH_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
+PORT="$(free_port)"
 BASE="http://127.0.0.1:${PORT}"
 SERVER_PID=""
 FAKE_PID=""
@@ -74,12 +70,6 @@ export FORGEKEYS_BIND="127.0.0.1:${PORT}"
 export FORGEKEYS_RECHECK_INTERVAL=0   # no background re-tests during the measurement
 export RUST_LOG=warn
 
-stop_pid() { # stop_pid PID: end one process this script started, and reap it
-  if [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; then
-    kill "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-  fi
-}
 cleanup() {
   local code=$?
   stop_pid "${SAMPLER_PID}"
@@ -112,27 +102,10 @@ export FORGEKEYS_GITHUB_API_URL="http://127.0.0.1:$(cat "${WORK}/fake.port")"
 # The clone check of the token test goes to the same fake (it answers Git discovery too).
 export FORGEKEYS_GITHUB_GIT_URL="${FORGEKEYS_GITHUB_API_URL}"
 
-start_server() {
-  "${BIN}" serve >>"${WORK}/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 200); do
-    curl -fsS "${BASE}/healthz" >/dev/null 2>&1 && break
-    kill -0 "${SERVER_PID}" 2>/dev/null || { echo "the server exited" >&2; exit 1; }
-    sleep 0.05
-  done
-  curl -fsS "${BASE}/healthz" >/dev/null
-}
-stop_server() { stop_pid "${SERVER_PID}"; SERVER_PID=""; }
 
 JAR="${WORK}/cookies"
 sign_in() { # sets COOKIE (for wrk) and CSRF (the session's token, for the create form)
-  rm -f "${JAR}"
-  local pre
-  pre="$(curl -fsS -c "${JAR}" -b "${JAR}" "${BASE}/login" | sed -nE 's/.*name="csrf_token" value="([^"]+)".*/\1/p' | head -n1)"
-  curl -sS -o /dev/null -c "${JAR}" -b "${JAR}" -H "Origin: ${BASE}" \
-    --data-urlencode "csrf_token=${pre}" --data-urlencode "email=${EMAIL}" \
-    --data-urlencode "password=${PASSWORD}" -w '%{http_code}' "${BASE}/login" | grep -q 303 \
-    || { echo "sign-in failed" >&2; exit 1; }
+  sign_in_jar
   COOKIE="fk_session=$(awk '$6 == "fk_session" { v = $7 } END { print v }' "${JAR}")"
   [[ "${COOKIE}" != "fk_session=" ]] || { echo "no session cookie after sign-in" >&2; exit 1; }
   CSRF="$(curl -fsS -H "Cookie: ${COOKIE}" "${BASE}/orgs/${ORG}/settings/git-tokens/new" \
