@@ -22,16 +22,21 @@ pub struct Subject<'a> {
     pub link: &'a str,
 }
 
-/// "…expires in 3 days (on 2031-05-01)…"; `days_left` 0 = less than a day.
-pub fn expiry(s: &Subject<'_>, expires_at: NaiveDateTime, days_left: i64) -> String {
-    let when = if days_left < 1 {
+/// "in 3 days", "in 1 day", "in less than a day" (`days_left` 0 or less).
+fn within(days_left: i64) -> String {
+    if days_left < 1 {
         "in less than a day".to_string()
     } else {
         format!(
             "in {days_left} day{}",
             if days_left == 1 { "" } else { "s" }
         )
-    };
+    }
+}
+
+/// "…expires in 3 days (on 2031-05-01)…"; `days_left` 0 = less than a day.
+pub fn expiry(s: &Subject<'_>, expires_at: NaiveDateTime, days_left: i64) -> String {
+    let when = within(days_left);
     format!(
         "Forgekeys: the {} token “{}” of {} expires {when} (on {}). Rotate it before then: {}",
         s.provider.label(),
@@ -51,14 +56,7 @@ pub fn key_expiry(
     days_left: i64,
     link: &str,
 ) -> String {
-    let when = if days_left < 1 {
-        "in less than a day".to_string()
-    } else {
-        format!(
-            "in {days_left} day{}",
-            if days_left == 1 { "" } else { "s" }
-        )
-    };
+    let when = within(days_left);
     format!(
         "Forgekeys: the API key “{}” ({hint}…) of {} expires {when} (on {}). Make a new key and switch to it before then: {link}",
         slack_escape(name),
@@ -103,14 +101,7 @@ pub struct KeySubject<'a> {
 
 /// "…the service key “ci” (fks_3f9a1c) of the service “web” of Acme expires in 3 days…".
 pub fn service_key_expiry(s: &KeySubject<'_>, expires_at: NaiveDateTime, days_left: i64) -> String {
-    let when = if days_left < 1 {
-        "in less than a day".to_string()
-    } else {
-        format!(
-            "in {days_left} day{}",
-            if days_left == 1 { "" } else { "s" }
-        )
-    };
+    let when = within(days_left);
     format!(
         "Forgekeys: the service key “{}” ({}) of the service “{}” of {} expires {when} (on {}). \
          Builds that fetch Git credentials with it will then fail: make a new key and update \
